@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright 2026 The TAPU authors */
+
+#ifndef __TAPU_BACKEND_H__
+#define __TAPU_BACKEND_H__
+
+#include <linux/types.h>
+
+struct dentry;
+struct device;
+struct drm_gem_object;
+struct module;
+struct tapu_core;
+struct tapu_device;
+struct tapu_job;
+
+/**
+ * struct tapu_backend_ops - what a backend implements for the TAPU core
+ *
+ * The core owns scheduling, fences and the uAPI; a backend only moves one
+ * job at a time through each of its cores.
+ */
+struct tapu_backend_ops {
+	/**
+	 * @prepare_job: make the job's BOs accessible to the device (map them
+	 * through an IOMMU, build a buffer table, vmap them for a simulator).
+	 * Called at submit, in process context; may allocate and sleep.
+	 */
+	int (*prepare_job)(struct tapu_device *tdev, struct tapu_job *job);
+	/**
+	 * @cleanup_job: undo @prepare_job once the device is done with the job.
+	 * Process context.
+	 */
+	void (*cleanup_job)(struct tapu_device *tdev, struct tapu_job *job);
+	/**
+	 * @run_job: start the job on an idle core. Fence signalling critical
+	 * section: no memory allocation, no runtime-PM resume, no lock that is
+	 * taken while allocating. Completion is reported with
+	 * tapu_core_job_done().
+	 */
+	void (*run_job)(struct tapu_core *core, struct tapu_job *job);
+	/**
+	 * @progress: a counter that moves while the running job makes
+	 * progress, read when its timeout expires to tell a long job from a
+	 * hung one.
+	 */
+	u64 (*progress)(struct tapu_core *core);
+	/**
+	 * @poll: optional; report a completion whose interrupt was lost
+	 * (call tapu_core_job_done() if the core has finished).
+	 */
+	void (*poll)(struct tapu_core *core);
+	/**
+	 * @reset: stop the core; on return it no longer touches job memory.
+	 * Called from the timeout worker; may sleep but must not allocate.
+	 */
+	void (*reset)(struct tapu_core *core);
+	/** @debugfs_init: optional; add backend files to the device's dir */
+	void (*debugfs_init)(struct tapu_device *tdev, struct dentry *root);
+};
+
+/**
+ * struct tapu_device_desc - a backend's description of its device
+ * @name: backend name reported by DRM_TAPU_QUERY_DEVICE
+ * @owner: module implementing @ops, pinned while the device is open
+ * @ops: backend operations
+ * @num_cores: number of cores, 1 to TAPU_MAX_CORES
+ * @cycle_clock_hz: frequency of the cycle counter the backend reports
+ */
+struct tapu_device_desc {
+	const char *name;
+	struct module *owner;
+	const struct tapu_backend_ops *ops;
+	u32 num_cores;
+	u64 cycle_clock_hz;
+};
+
+#define TAPU_MAX_CORES	16
+
+struct tapu_device *tapu_device_create(struct device *parent,
+				       const struct tapu_device_desc *desc);
+int tapu_device_register(struct tapu_device *tdev);
+void tapu_device_unregister(struct tapu_device *tdev);
+struct tapu_core *tapu_device_core(struct tapu_device *tdev, u32 index);
+void tapu_device_set_priv(struct tapu_device *tdev, void *priv);
+void *tapu_device_priv(struct tapu_device *tdev);
+struct device *tapu_device_dev(struct tapu_device *tdev);
+unsigned int tapu_device_timeout_ms(struct tapu_device *tdev);
+
+u32 tapu_core_index(struct tapu_core *core);
+struct tapu_device *tapu_core_device(struct tapu_core *core);
+void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles);
+
+const void *tapu_job_stream(struct tapu_job *job, u32 *size);
+u32 tapu_job_num_bos(struct tapu_job *job);
+struct drm_gem_object *tapu_job_bo(struct tapu_job *job, u32 slot);
+void tapu_job_set_priv(struct tapu_job *job, void *priv);
+void *tapu_job_priv(struct tapu_job *job);
+
+#endif /* __TAPU_BACKEND_H__ */

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright 2026 The TAPU authors */
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_file.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "tapu_drv.h"
+
+static void tapu_debugfs_show_list(struct seq_file *m, struct list_head *list)
+{
+	struct tapu_device *tdev = m->private;
+	struct tapu_job *job;
+
+	spin_lock_irq(&tdev->lists_lock);
+	list_for_each_entry(job, list, list) {
+		if (list == &tdev->scheduled)
+			seq_printf(m, "core=%u ", job->core->index);
+		seq_printf(m, "client=%llu job=%llu\n", job->tfile->client_id,
+			   job->id);
+	}
+	spin_unlock_irq(&tdev->lists_lock);
+}
+
+static int pending_show(struct seq_file *m, void *unused)
+{
+	struct tapu_device *tdev = m->private;
+
+	tapu_debugfs_show_list(m, &tdev->pending);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pending);
+
+static int scheduled_show(struct seq_file *m, void *unused)
+{
+	struct tapu_device *tdev = m->private;
+
+	tapu_debugfs_show_list(m, &tdev->scheduled);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(scheduled);
+
+static int cores_show(struct seq_file *m, void *unused)
+{
+	struct tapu_device *tdev = m->private;
+	u32 i;
+
+	for (i = 0; i < tdev->desc.num_cores; i++) {
+		struct tapu_core *core = &tdev->cores[i];
+		bool busy;
+		u64 jobs;
+		u32 resets;
+
+		spin_lock_irq(&core->lock);
+		busy = core->running;
+		jobs = core->jobs_done;
+		resets = core->resets;
+		spin_unlock_irq(&core->lock);
+		seq_printf(m, "core%u: state=%s jobs=%llu resets=%u\n", i,
+			   busy ? "busy" : "idle", jobs, resets);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cores);
+
+/* Accel devices get their directory, accel/<device name>/, at allocation. */
+void tapu_debugfs_init(struct tapu_device *tdev)
+{
+	struct dentry *root = tdev->drm.debugfs_root;
+
+	debugfs_create_file("pending", 0444, root, tdev, &pending_fops);
+	debugfs_create_file("scheduled", 0444, root, tdev, &scheduled_fops);
+	debugfs_create_file("cores", 0444, root, tdev, &cores_fops);
+	if (tdev->desc.ops->debugfs_init)
+		tdev->desc.ops->debugfs_init(tdev, root);
+}

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright 2026 The TAPU authors */
+
+#include <drm/drm_accel.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include "tapu_drv.h"
+
+unsigned int tapu_job_timeout_ms = 2000;
+module_param_named(job_timeout_ms, tapu_job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Time a job may run without progress before it counts as hung");
+
+static int tapu_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct tapu_device *tdev = to_tapu_device(drm);
+	struct tapu_file *tfile;
+	int ret;
+
+	/* The backend executes this file's jobs: keep it loaded. */
+	if (!try_module_get(tdev->desc.owner))
+		return -ENODEV;
+
+	tfile = kvzalloc(sizeof(*tfile), GFP_KERNEL);
+	if (!tfile) {
+		ret = -ENOMEM;
+		goto err_put_module;
+	}
+	kref_init(&tfile->refcount);
+	tfile->tdev = tdev;
+	tfile->client_id = file->client_id;
+	spin_lock_init(&tfile->lock);
+	INIT_LIST_HEAD(&tfile->jobs);
+	tfile->next_id = 1;
+
+	ret = tapu_file_sched_init(tfile);
+	if (ret)
+		goto err_free;
+
+	file->driver_priv = tfile;
+	return 0;
+
+err_free:
+	kvfree(tfile);
+err_put_module:
+	module_put(tdev->desc.owner);
+	return ret;
+}
+
+static void tapu_file_release(struct kref *kref)
+{
+	kvfree(container_of(kref, struct tapu_file, refcount));
+}
+
+void tapu_file_put(struct tapu_file *tfile)
+{
+	kref_put(&tfile->refcount, tapu_file_release);
+}
+
+static void tapu_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct tapu_file *tfile = file->driver_priv;
+	struct module *owner = tfile->tdev->desc.owner;
+
+	/* Cancels queued jobs; running ones keep their references. */
+	tapu_file_sched_fini(tfile);
+	tapu_file_put(tfile);
+	module_put(owner);
+}
+
+static void tapu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
+{
+	struct tapu_file *tfile = file->driver_priv;
+	u64 busy_ns, cycles;
+
+	scoped_guard(spinlock, &tfile->lock) {
+		busy_ns = tfile->busy_ns;
+		cycles = tfile->cycles;
+	}
+	drm_printf(p, "drm-engine-npu:\t%llu ns\n", busy_ns);
+	drm_printf(p, "drm-cycles-npu:\t%llu\n", cycles);
+	drm_show_memory_stats(p, file);
+}
+
+/* Copies a query result, see &struct drm_tapu_query for the size rules. */
+static int tapu_query_copy(struct drm_tapu_query *q, const void *info,
+			   u32 size)
+{
+	void __user *ptr = u64_to_user_ptr(q->data);
+
+	if (!q->size) {
+		q->size = size;
+		return 0;
+	}
+	if (q->size < size)
+		return -EINVAL;
+	if (copy_to_user(ptr, info, size) ||
+	    clear_user(ptr + size, q->size - size))
+		return -EFAULT;
+	q->size = size;
+	return 0;
+}
+
+static int tapu_ioctl_query(struct drm_device *drm, void *data,
+			    struct drm_file *file)
+{
+	struct tapu_device *tdev = to_tapu_device(drm);
+	struct drm_tapu_query *q = data;
+
+	if (q->flags || q->pad)
+		return -EINVAL;
+
+	switch (q->type) {
+	case DRM_TAPU_QUERY_DEVICE: {
+		struct drm_tapu_device_info info = {
+			.num_cores = tdev->desc.num_cores,
+			.cycle_clock_hz = tdev->desc.cycle_clock_hz,
+		};
+
+		strscpy(info.backend, tdev->desc.name, sizeof(info.backend));
+		return tapu_query_copy(q, &info, sizeof(info));
+	}
+	case DRM_TAPU_QUERY_ISA: {
+		struct drm_tapu_isa_info info = {
+			.version = DRM_TAPU_ISA_VERSION,
+			.max_dim = DRM_TAPU_MAX_DIM,
+			.ops = GENMASK_ULL(DRM_TAPU_OP_COUNT - 1,
+					   DRM_TAPU_OP_NOP),
+		};
+
+		return tapu_query_copy(q, &info, sizeof(info));
+	}
+	case DRM_TAPU_QUERY_LIMITS: {
+		struct drm_tapu_limits info = {
+			.max_bo_size = TAPU_MAX_BO_SIZE,
+			.max_cmdstream_size = TAPU_MAX_CMDSTREAM_SIZE,
+			.max_bos = TAPU_MAX_SLOTS,
+			.max_in_syncs = TAPU_MAX_IN_SYNCS,
+			.max_jobs_in_flight = TAPU_MAX_JOBS_IN_FLIGHT,
+			.job_timeout_ms = tapu_job_timeout_ms,
+			.results_kept = TAPU_RESULTS_KEPT,
+		};
+
+		return tapu_query_copy(q, &info, sizeof(info));
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+#define TAPU_IOCTL(name, func) \
+	DRM_IOCTL_DEF_DRV(TAPU_##name, tapu_ioctl_##func, DRM_RENDER_ALLOW)
+
+static const struct drm_ioctl_desc tapu_ioctls[] = {
+	TAPU_IOCTL(QUERY, query),
+	TAPU_IOCTL(BO_CREATE, bo_create),
+	TAPU_IOCTL(BO_INFO, bo_info),
+	TAPU_IOCTL(BO_WAIT, bo_wait),
+	TAPU_IOCTL(CMDSTREAM_CREATE, cmdstream_create),
+	TAPU_IOCTL(SUBMIT, submit),
+	TAPU_IOCTL(WAIT_JOB, wait_job),
+};
+
+static const struct file_operations tapu_accel_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
+
+static const struct drm_driver tapu_drm_driver = {
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM |
+			   DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE,
+	.open = tapu_open,
+	.postclose = tapu_postclose,
+	.show_fdinfo = tapu_show_fdinfo,
+	.gem_create_object = tapu_gem_create_object,
+	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
+	.ioctls = tapu_ioctls,
+	.num_ioctls = ARRAY_SIZE(tapu_ioctls),
+	.fops = &tapu_accel_fops,
+	.name = "tapu",
+	.desc = "Tiny APU inference accelerator",
+	.date = "20261121",
+	.major = 1,
+	.minor = 0,
+};
+
+/**
+ * tapu_device_create() - allocate a TAPU device for a backend
+ * @parent: the backend's device; the TAPU device's lifetime follows it
+ * @desc: backend description, copied
+ *
+ * Sets up one scheduler per core. Call tapu_device_register() once the
+ * backend is ready to run jobs.
+ *
+ * Return: the device or an ERR_PTR().
+ */
+struct tapu_device *tapu_device_create(struct device *parent,
+				       const struct tapu_device_desc *desc)
+{
+	struct tapu_device *tdev;
+	u32 i;
+	int ret;
+
+	if (!desc->num_cores || desc->num_cores > TAPU_MAX_CORES ||
+	    !desc->ops->run_job || !desc->ops->reset || !desc->ops->progress)
+		return ERR_PTR(-EINVAL);
+
+	tdev = devm_drm_dev_alloc(parent, &tapu_drm_driver, struct tapu_device,
+				  drm);
+	if (IS_ERR(tdev))
+		return tdev;
+
+	tdev->desc = *desc;
+	spin_lock_init(&tdev->lists_lock);
+	INIT_LIST_HEAD(&tdev->pending);
+	INIT_LIST_HEAD(&tdev->scheduled);
+	tdev->cores = drmm_kcalloc(&tdev->drm, desc->num_cores,
+				   sizeof(*tdev->cores), GFP_KERNEL);
+	tdev->scheds = drmm_kcalloc(&tdev->drm, desc->num_cores,
+				    sizeof(*tdev->scheds), GFP_KERNEL);
+	if (!tdev->cores || !tdev->scheds)
+		return ERR_PTR(-ENOMEM);
+
+	for (i = 0; i < desc->num_cores; i++) {
+		struct tapu_core *core = &tdev->cores[i];
+
+		core->tdev = tdev;
+		core->index = i;
+		spin_lock_init(&core->lock);
+		core->fence_context = dma_fence_context_alloc(1);
+		tdev->scheds[i] = &core->sched;
+	}
+
+	ret = tapu_sched_init(tdev);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = devm_add_action_or_reset(parent, tapu_sched_fini, tdev);
+	if (ret)
+		return ERR_PTR(ret);
+
+	return tdev;
+}
+EXPORT_SYMBOL_GPL(tapu_device_create);
+
+/**
+ * tapu_device_register() - expose the device to userspace
+ * @tdev: device from tapu_device_create()
+ *
+ * Return: 0 or a negative errno.
+ */
+int tapu_device_register(struct tapu_device *tdev)
+{
+	int ret = drm_dev_register(&tdev->drm, 0);
+
+	if (!ret)
+		tapu_debugfs_init(tdev);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(tapu_device_register);
+
+/**
+ * tapu_device_unregister() - remove the device from userspace
+ * @tdev: registered device
+ *
+ * New ioctls fail with -ENODEV from here on. Waits for the jobs already
+ * submitted, so the backend must keep its cores working until this returns;
+ * the schedulers stop when the parent device is unbound.
+ */
+void tapu_device_unregister(struct tapu_device *tdev)
+{
+	drm_dev_unplug(&tdev->drm);
+	wait_var_event(&tdev->jobs_active, !atomic_read(&tdev->jobs_active));
+}
+EXPORT_SYMBOL_GPL(tapu_device_unregister);
+
+/**
+ * tapu_device_core() - a core of a device
+ * @tdev: device
+ * @index: core number, below the device's number of cores
+ *
+ * Return: the core.
+ */
+struct tapu_core *tapu_device_core(struct tapu_device *tdev, u32 index)
+{
+	return &tdev->cores[index];
+}
+EXPORT_SYMBOL_GPL(tapu_device_core);
+
+/**
+ * tapu_device_set_priv() - attach backend data to a device
+ * @tdev: device
+ * @priv: backend data
+ */
+void tapu_device_set_priv(struct tapu_device *tdev, void *priv)
+{
+	tdev->priv = priv;
+}
+EXPORT_SYMBOL_GPL(tapu_device_set_priv);
+
+/**
+ * tapu_device_priv() - backend data of a device
+ * @tdev: device
+ *
+ * Return: what tapu_device_set_priv() attached.
+ */
+void *tapu_device_priv(struct tapu_device *tdev)
+{
+	return tdev->priv;
+}
+EXPORT_SYMBOL_GPL(tapu_device_priv);
+
+/**
+ * tapu_device_dev() - the device a TAPU device was created for
+ * @tdev: device
+ *
+ * Return: the parent device given to tapu_device_create().
+ */
+struct device *tapu_device_dev(struct tapu_device *tdev)
+{
+	return tdev->drm.dev;
+}
+EXPORT_SYMBOL_GPL(tapu_device_dev);
+
+/**
+ * tapu_device_timeout_ms() - job timeout of a device
+ * @tdev: device
+ *
+ * Return: how long a job may run without progress before it counts as hung.
+ */
+unsigned int tapu_device_timeout_ms(struct tapu_device *tdev)
+{
+	return tapu_job_timeout_ms;
+}
+EXPORT_SYMBOL_GPL(tapu_device_timeout_ms);
+
+/**
+ * tapu_core_index() - number of a core
+ * @core: core
+ *
+ * Return: the core's index in its device.
+ */
+u32 tapu_core_index(struct tapu_core *core)
+{
+	return core->index;
+}
+EXPORT_SYMBOL_GPL(tapu_core_index);
+
+/**
+ * tapu_core_device() - device of a core
+ * @core: core
+ *
+ * Return: the device the core belongs to.
+ */
+struct tapu_device *tapu_core_device(struct tapu_core *core)
+{
+	return core->tdev;
+}
+EXPORT_SYMBOL_GPL(tapu_core_device);
+
+MODULE_DESCRIPTION("TAPU inference accelerator core");
+MODULE_AUTHOR("The TAPU authors");
+MODULE_LICENSE("GPL");

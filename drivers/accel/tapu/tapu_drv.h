@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright 2026 The TAPU authors */
+
+#ifndef __TAPU_DRV_H__
+#define __TAPU_DRV_H__
+
+#include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+#include <drm/gpu_scheduler.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+
+#include "tapu_backend.h"
+#include "tapu_isa.h"
+
+#define TAPU_MAX_IN_SYNCS		64
+#define TAPU_MAX_JOBS_IN_FLIGHT		256
+#define TAPU_RESULTS_KEPT		256
+#define TAPU_MAX_BO_SIZE		SZ_1G
+/* Timeouts a job may survive by showing progress before it counts as hung. */
+#define TAPU_MAX_TIMEOUT_EXTENSIONS	32
+
+extern unsigned int tapu_job_timeout_ms;
+
+/**
+ * struct tapu_core - one core of a device, with its own scheduler
+ * @tdev: owning device
+ * @index: core number
+ * @sched: scheduler feeding this core, one job at a time
+ * @lock: protects @running (taken in the completion interrupt)
+ * @running: job handed to the core and not yet completed
+ * @fence_context: context of the hardware fences of this core
+ * @fence_seqno: last hardware fence sequence number
+ * @jobs_done: jobs completed (debugfs)
+ * @resets: resets after a hang (debugfs)
+ * @priv: backend data
+ */
+struct tapu_core {
+	struct tapu_device *tdev;
+	u32 index;
+	struct drm_gpu_scheduler sched;
+	spinlock_t lock; /* protects running, fences */
+	struct tapu_job *running;
+	u64 fence_context;
+	u64 fence_seqno;
+	u64 jobs_done;
+	u32 resets;
+	void *priv;
+};
+
+/**
+ * struct tapu_device - a TAPU accel device
+ * @drm: DRM device
+ * @desc: backend description
+ * @cores: the cores
+ * @scheds: schedulers of @cores, for entity load balancing
+ * @lists_lock: protects @pending and @scheduled
+ * @pending: jobs submitted, waiting for dependencies or a free core
+ * @scheduled: jobs handed to a core, waiting for completion
+ * @jobs_active: jobs not yet freed, waited for at unregister
+ * @priv: backend data
+ */
+struct tapu_device {
+	struct drm_device drm;
+	struct tapu_device_desc desc;
+	struct tapu_core *cores;
+	struct drm_gpu_scheduler **scheds;
+	spinlock_t lists_lock; /* protects pending, scheduled */
+	struct list_head pending;
+	struct list_head scheduled;
+	atomic_t jobs_active;
+	void *priv;
+};
+
+static inline struct tapu_device *to_tapu_device(struct drm_device *drm)
+{
+	return container_of(drm, struct tapu_device, drm);
+}
+
+/**
+ * struct tapu_job_result - what WAIT_JOB reports of a retired job
+ * @id: job id, 0 for an empty entry
+ * @error: 0 or negative errno
+ * @cycles: device cycles
+ * @duration_ns: time on the core
+ */
+struct tapu_job_result {
+	u64 id;
+	s32 error;
+	u64 cycles;
+	u64 duration_ns;
+};
+
+/**
+ * struct tapu_file - per-open-file state
+ * @refcount: held by the file and by each of its jobs
+ * @tdev: device
+ * @client_id: DRM client id (debugfs, scheduler)
+ * @entities: one scheduler entity per &enum drm_tapu_priority
+ * @lock: protects @jobs, @next_id and @results
+ * @jobs: jobs not yet retired
+ * @next_id: id of the next job
+ * @in_flight: number of entries in @jobs
+ * @busy_ns: engine time of retired jobs (fdinfo)
+ * @cycles: device cycles of retired jobs (fdinfo)
+ * @results: ring of the results of the last retired jobs
+ */
+struct tapu_file {
+	struct kref refcount;
+	struct tapu_device *tdev;
+	u64 client_id;
+	struct drm_sched_entity entities[DRM_TAPU_PRIO_HIGH + 1];
+	spinlock_t lock; /* protects jobs, ids, results, stats */
+	struct list_head jobs;
+	u64 next_id;
+	u32 in_flight;
+	u64 busy_ns;
+	u64 cycles;
+	struct tapu_job_result results[TAPU_RESULTS_KEPT];
+};
+
+void tapu_file_put(struct tapu_file *tfile);
+
+/**
+ * struct tapu_cmdstream - a validated, immutable command stream
+ * @base: GEM object (no backing pages, never mapped or exported)
+ * @sum: what validation learnt
+ * @size: stream size in bytes
+ * @data: the stream
+ */
+struct tapu_cmdstream {
+	struct drm_gem_object base;
+	struct tapu_isa_summary sum;
+	u32 size;
+	void *data;
+};
+
+struct tapu_cmdstream *tapu_cmdstream_lookup(struct drm_file *file,
+					     u32 handle, int *err);
+struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
+				      int *err);
+
+/**
+ * struct tapu_job - a submitted command stream and its BOs
+ * @base: scheduler job
+ * @refcount: held by the scheduler and by waiters
+ * @tfile: submitting file
+ * @id: id within @tfile
+ * @link: entry in &tapu_file.jobs
+ * @list: entry in &tapu_device.pending or &tapu_device.scheduled
+ * @core: core running the job, set by run_job
+ * @stream: validated command stream
+ * @hw_fence: signalled by the core's completion
+ * @done_fence: the scheduler's finished fence
+ * @start_ns: when the job started on its core
+ * @end_ns: when the job completed
+ * @cycles: device cycles reported at completion
+ * @progress: backend progress seen at the last timeout
+ * @extensions: timeouts survived by making progress
+ * @priv: backend data
+ * @num_bos: entries in @bos
+ * @bos: BOs by slot
+ */
+struct tapu_job {
+	struct drm_sched_job base;
+	struct kref refcount;
+	struct tapu_file *tfile;
+	u64 id;
+	struct list_head link;
+	struct list_head list;
+	struct tapu_core *core;
+	struct tapu_cmdstream *stream;
+	struct dma_fence *hw_fence;
+	struct dma_fence *done_fence;
+	u64 start_ns;
+	u64 end_ns;
+	u64 cycles;
+	u64 progress;
+	u32 extensions;
+	void *priv;
+	u32 num_bos;
+	struct drm_gem_object *bos[] __counted_by(num_bos);
+};
+
+int tapu_ioctl_bo_create(struct drm_device *drm, void *data,
+			 struct drm_file *file);
+int tapu_ioctl_bo_info(struct drm_device *drm, void *data,
+		       struct drm_file *file);
+int tapu_ioctl_bo_wait(struct drm_device *drm, void *data,
+		       struct drm_file *file);
+int tapu_ioctl_cmdstream_create(struct drm_device *drm, void *data,
+				struct drm_file *file);
+int tapu_ioctl_submit(struct drm_device *drm, void *data,
+		      struct drm_file *file);
+int tapu_ioctl_wait_job(struct drm_device *drm, void *data,
+			struct drm_file *file);
+
+struct drm_gem_object *tapu_gem_create_object(struct drm_device *drm,
+					      size_t size);
+
+int tapu_sched_init(struct tapu_device *tdev);
+void tapu_sched_fini(void *tdev);
+int tapu_file_sched_init(struct tapu_file *tfile);
+void tapu_file_sched_fini(struct tapu_file *tfile);
+
+void tapu_debugfs_init(struct tapu_device *tdev);
+
+#endif /* __TAPU_DRV_H__ */

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright 2026 The TAPU authors */
+
+#include <drm/drm_file.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_utils.h>
+#include <drm/drm_vma_manager.h>
+#include <linux/dma-resv.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "tapu_drv.h"
+
+static void tapu_cmdstream_free(struct drm_gem_object *obj)
+{
+	struct tapu_cmdstream *cs = container_of(obj, struct tapu_cmdstream,
+						 base);
+
+	drm_gem_object_release(obj);
+	kvfree(cs->data);
+	kfree(cs);
+}
+
+/* A validated stream is kernel-owned: it never leaves the device. */
+static struct dma_buf *tapu_cmdstream_export(struct drm_gem_object *obj,
+					     int flags)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static const struct drm_gem_object_funcs tapu_cmdstream_funcs = {
+	.free = tapu_cmdstream_free,
+	.export = tapu_cmdstream_export,
+};
+
+static enum drm_gem_object_status tapu_bo_status(struct drm_gem_object *obj)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+
+	/* Unlocked: a snapshot for fdinfo. */
+	return obj->import_attach || READ_ONCE(shmem->pages) ?
+	       DRM_GEM_OBJECT_RESIDENT : 0;
+}
+
+/* The shmem helper's object functions, plus residency for fdinfo. */
+static const struct drm_gem_object_funcs tapu_bo_funcs = {
+	.free = drm_gem_shmem_object_free,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.status = tapu_bo_status,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+struct drm_gem_object *tapu_gem_create_object(struct drm_device *drm,
+					      size_t size)
+{
+	struct drm_gem_shmem_object *shmem;
+
+	shmem = kzalloc(sizeof(*shmem), GFP_KERNEL);
+	if (!shmem)
+		return ERR_PTR(-ENOMEM);
+	shmem->base.funcs = &tapu_bo_funcs;
+	return &shmem->base;
+}
+
+static bool tapu_is_cmdstream(struct drm_gem_object *obj)
+{
+	return obj->funcs == &tapu_cmdstream_funcs;
+}
+
+/**
+ * tapu_bo_lookup() - look up a data BO
+ * @file: DRM file
+ * @handle: GEM handle
+ * @err: set to -ENOENT for an unknown handle, -EINVAL for a command stream
+ *
+ * Return: a referenced object or NULL.
+ */
+struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
+				      int *err)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+
+	*err = -ENOENT;
+	if (obj && tapu_is_cmdstream(obj)) {
+		drm_gem_object_put(obj);
+		obj = NULL;
+		*err = -EINVAL;
+	}
+	return obj;
+}
+
+/**
+ * tapu_cmdstream_lookup() - look up a validated command stream
+ * @file: DRM file
+ * @handle: GEM handle
+ * @err: set to -ENOENT for an unknown handle, -EINVAL for a data BO
+ *
+ * Return: a referenced stream or NULL.
+ */
+struct tapu_cmdstream *tapu_cmdstream_lookup(struct drm_file *file,
+					     u32 handle, int *err)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+
+	*err = -ENOENT;
+	if (!obj)
+		return NULL;
+	if (!tapu_is_cmdstream(obj)) {
+		drm_gem_object_put(obj);
+		*err = -EINVAL;
+		return NULL;
+	}
+	return container_of(obj, struct tapu_cmdstream, base);
+}
+
+/* Gives @obj a handle in @file, dropping the creation reference. */
+static int tapu_handle_create(struct drm_file *file,
+			      struct drm_gem_object *obj, u32 *handle)
+{
+	int ret = drm_gem_handle_create(file, obj, handle);
+
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+int tapu_ioctl_bo_create(struct drm_device *drm, void *data,
+			 struct drm_file *file)
+{
+	struct drm_tapu_bo_create *args = data;
+	struct drm_gem_shmem_object *shmem;
+	int ret;
+
+	if (args->flags & ~DRM_TAPU_BO_WC)
+		return -EINVAL;
+	if (!args->size || args->size > U64_MAX - PAGE_SIZE + 1)
+		return -EINVAL;
+	if (PAGE_ALIGN(args->size) > TAPU_MAX_BO_SIZE)
+		return -E2BIG;
+
+	shmem = drm_gem_shmem_create(drm, PAGE_ALIGN(args->size));
+	if (IS_ERR(shmem))
+		return PTR_ERR(shmem);
+	shmem->map_wc = !!(args->flags & DRM_TAPU_BO_WC);
+
+	ret = drm_gem_create_mmap_offset(&shmem->base);
+	if (ret) {
+		drm_gem_object_put(&shmem->base);
+		return ret;
+	}
+	args->size = shmem->base.size;
+	args->offset = drm_vma_node_offset_addr(&shmem->base.vma_node);
+	return tapu_handle_create(file, &shmem->base, &args->handle);
+}
+
+int tapu_ioctl_bo_info(struct drm_device *drm, void *data,
+		       struct drm_file *file)
+{
+	struct drm_tapu_bo_info *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (args->pad)
+		return -EINVAL;
+	obj = tapu_bo_lookup(file, args->handle, &ret);
+	if (!obj)
+		return ret;
+
+	/* Imported BOs get their mmap offset here. */
+	ret = drm_gem_create_mmap_offset(obj);
+	if (!ret) {
+		args->size = obj->size;
+		args->offset = drm_vma_node_offset_addr(&obj->vma_node);
+	}
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+int tapu_ioctl_bo_wait(struct drm_device *drm, void *data,
+		       struct drm_file *file)
+{
+	struct drm_tapu_bo_wait *args = data;
+	struct drm_gem_object *obj;
+	long ret;
+	int err;
+
+	if (args->pad)
+		return -EINVAL;
+	obj = tapu_bo_lookup(file, args->handle, &err);
+	if (!obj)
+		return err;
+
+	ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ, true,
+				    drm_timeout_abs_to_jiffies(args->timeout_ns));
+	drm_gem_object_put(obj);
+	if (!ret)
+		return -ETIME;
+	return ret < 0 ? ret : 0;
+}
+
+int tapu_ioctl_cmdstream_create(struct drm_device *drm, void *data,
+				struct drm_file *file)
+{
+	struct drm_tapu_cmdstream_create *args = data;
+	struct tapu_cmdstream *cs;
+	int ret;
+
+	if (args->flags || !args->size || args->size % sizeof(u32))
+		return -EINVAL;
+	if (args->size > TAPU_MAX_CMDSTREAM_SIZE)
+		return -E2BIG;
+
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	if (!cs)
+		return -ENOMEM;
+	cs->size = args->size;
+	cs->data = vmemdup_user(u64_to_user_ptr(args->data), args->size);
+	if (IS_ERR(cs->data)) {
+		ret = PTR_ERR(cs->data);
+		kfree(cs);
+		return ret;
+	}
+	ret = tapu_isa_validate(cs->data, cs->size, &cs->sum);
+	if (ret) {
+		kvfree(cs->data);
+		kfree(cs);
+		return ret;
+	}
+
+	cs->base.funcs = &tapu_cmdstream_funcs;
+	drm_gem_private_object_init(drm, &cs->base, PAGE_ALIGN(cs->size));
+	args->num_slots = cs->sum.num_slots;
+	return tapu_handle_create(file, &cs->base, &args->handle);
+}

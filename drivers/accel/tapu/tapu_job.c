@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright 2026 The TAPU authors */
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
+#include <drm/drm_utils.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/dma-resv.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+#include <linux/ww_mutex.h>
+
+#include "tapu_drv.h"
+
+static const enum drm_sched_priority tapu_sched_prio[] = {
+	[DRM_TAPU_PRIO_LOW] = DRM_SCHED_PRIORITY_LOW,
+	[DRM_TAPU_PRIO_NORMAL] = DRM_SCHED_PRIORITY_NORMAL,
+	[DRM_TAPU_PRIO_HIGH] = DRM_SCHED_PRIORITY_HIGH,
+};
+
+/* drm_sched_job_init() gained a client id within 6.12.y (Kbuild probes it). */
+static int tapu_sched_job_init(struct tapu_job *job,
+			       struct drm_sched_entity *entity)
+{
+#ifdef TAPU_SCHED_JOB_CLIENT_ID
+	return drm_sched_job_init(&job->base, entity, 1, job->tfile,
+				  job->tfile->client_id);
+#else
+	return drm_sched_job_init(&job->base, entity, 1, job->tfile);
+#endif
+}
+
+static struct tapu_job *to_tapu_job(struct drm_sched_job *sched_job)
+{
+	return container_of(sched_job, struct tapu_job, base);
+}
+
+static struct tapu_core *to_tapu_core(struct drm_gpu_scheduler *sched)
+{
+	return container_of(sched, struct tapu_core, sched);
+}
+
+static const char *tapu_fence_driver_name(struct dma_fence *fence)
+{
+	return "tapu";
+}
+
+static const char *tapu_fence_timeline_name(struct dma_fence *fence)
+{
+	return "tapu-core";
+}
+
+static const struct dma_fence_ops tapu_hw_fence_ops = {
+	.get_driver_name = tapu_fence_driver_name,
+	.get_timeline_name = tapu_fence_timeline_name,
+};
+
+static void tapu_job_release(struct kref *kref)
+{
+	struct tapu_job *job = container_of(kref, struct tapu_job, refcount);
+	struct tapu_device *tdev = job->tfile->tdev;
+	u32 i;
+
+	if (job->priv)
+		tdev->desc.ops->cleanup_job(tdev, job);
+	for (i = 0; i < job->num_bos; i++)
+		if (job->bos[i])
+			drm_gem_object_put(job->bos[i]);
+	if (job->stream)
+		drm_gem_object_put(&job->stream->base);
+	/* The hardware fence is initialised only if the job ever ran. */
+	if (job->hw_fence && job->hw_fence->ops)
+		dma_fence_put(job->hw_fence);
+	else
+		kfree(job->hw_fence);
+	dma_fence_put(job->done_fence);
+	tapu_file_put(job->tfile);
+	kfree(job);
+
+	if (atomic_dec_and_test(&tdev->jobs_active))
+		wake_up_var(&tdev->jobs_active);
+}
+
+static void tapu_job_put(struct tapu_job *job)
+{
+	kref_put(&job->refcount, tapu_job_release);
+}
+
+static void tapu_job_result(struct tapu_job *job, struct tapu_job_result *res)
+{
+	res->id = job->id;
+	res->error = job->done_fence->error;
+	res->cycles = job->cycles;
+	res->duration_ns = job->end_ns - job->start_ns;
+}
+
+/* Called with the core's lock held, from the interrupt or timeout path. */
+static void tapu_core_finish_locked(struct tapu_core *core, int error,
+				    u64 cycles)
+{
+	struct tapu_job *job = core->running;
+
+	core->running = NULL;
+	job->end_ns = ktime_get_ns();
+	job->cycles = cycles;
+	core->jobs_done++;
+	scoped_guard(spinlock, &core->tdev->lists_lock)
+		list_del_init(&job->list);
+	if (error)
+		dma_fence_set_error(job->hw_fence, error);
+	dma_fence_signal_locked(job->hw_fence);
+}
+
+/**
+ * tapu_core_job_done() - report the completion of a core's job
+ * @core: core
+ * @error: 0 or a negative errno (-EIO for a device error)
+ * @cycles: device cycles the job took
+ *
+ * Called from the backend's interrupt handler (any context). A completion
+ * without a running job is ignored.
+ */
+void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles)
+{
+	bool cookie = dma_fence_begin_signalling();
+
+	scoped_guard(spinlock_irqsave, &core->lock)
+		if (core->running)
+			tapu_core_finish_locked(core, error, cycles);
+	dma_fence_end_signalling(cookie);
+}
+EXPORT_SYMBOL_GPL(tapu_core_job_done);
+
+static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
+{
+	struct tapu_job *job = to_tapu_job(sched_job);
+	struct tapu_core *core = to_tapu_core(sched_job->sched);
+	struct tapu_device *tdev = core->tdev;
+	bool cookie;
+
+	/* Cancelled or a dependency failed: never reaches the core. */
+	if (unlikely(job->done_fence->error))
+		return NULL;
+
+	cookie = dma_fence_begin_signalling();
+	dma_fence_init(job->hw_fence, &tapu_hw_fence_ops, &core->lock,
+		       core->fence_context, ++core->fence_seqno);
+	job->core = core;
+	job->start_ns = ktime_get_ns();
+	job->progress = tdev->desc.ops->progress(core);
+	scoped_guard(spinlock_irqsave, &tdev->lists_lock)
+		list_move_tail(&job->list, &tdev->scheduled);
+	scoped_guard(spinlock_irqsave, &core->lock)
+		core->running = job;
+	tdev->desc.ops->run_job(core, job);
+	dma_fence_end_signalling(cookie);
+
+	return dma_fence_get(job->hw_fence);
+}
+
+static enum drm_gpu_sched_stat
+tapu_job_timedout(struct drm_sched_job *sched_job)
+{
+	struct tapu_job *job = to_tapu_job(sched_job);
+	struct tapu_core *core = to_tapu_core(sched_job->sched);
+	struct tapu_device *tdev = core->tdev;
+	const struct tapu_backend_ops *ops = tdev->desc.ops;
+	u64 progress;
+
+	/*
+	 * The job completes below one way or another: put it back on the
+	 * scheduler's list, which the timeout handler took it off, so that it
+	 * is freed like any other.
+	 */
+	scoped_guard(spinlock, &sched_job->sched->job_list_lock)
+		list_add(&sched_job->list, &sched_job->sched->pending_list);
+
+	if (dma_fence_is_signaled(job->hw_fence))
+		return DRM_GPU_SCHED_STAT_NOMINAL;
+
+	if (ops->poll) {
+		ops->poll(core);
+		if (dma_fence_is_signaled(job->hw_fence)) {
+			drm_warn(&tdev->drm, "core %u: completion interrupt lost\n",
+				 core->index);
+			return DRM_GPU_SCHED_STAT_NOMINAL;
+		}
+	}
+
+	progress = ops->progress(core);
+	if (progress != job->progress &&
+	    job->extensions < TAPU_MAX_TIMEOUT_EXTENSIONS) {
+		job->progress = progress;
+		job->extensions++;
+		return DRM_GPU_SCHED_STAT_NOMINAL;
+	}
+
+	drm_warn(&tdev->drm, "core %u: job hung, resetting the core\n",
+		 core->index);
+	ops->reset(core);
+	scoped_guard(spinlock_irqsave, &core->lock) {
+		if (core->running == job) {
+			core->resets++;
+			tapu_core_finish_locked(core, -ETIMEDOUT, 0);
+		}
+	}
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static void tapu_job_free(struct drm_sched_job *sched_job)
+{
+	struct tapu_job *job = to_tapu_job(sched_job);
+	struct tapu_file *tfile = job->tfile;
+	struct tapu_device *tdev = tfile->tdev;
+
+	scoped_guard(spinlock_irqsave, &tdev->lists_lock)
+		list_del_init(&job->list);
+
+	/* Retire: later waits find the result in the file's ring. */
+	scoped_guard(spinlock, &tfile->lock) {
+		tapu_job_result(job, &tfile->results[job->id % TAPU_RESULTS_KEPT]);
+		list_del(&job->link);
+		tfile->in_flight--;
+		tfile->busy_ns += job->end_ns - job->start_ns;
+		tfile->cycles += job->cycles;
+	}
+
+	drm_sched_job_cleanup(sched_job);
+	tapu_job_put(job);
+}
+
+static const struct drm_sched_backend_ops tapu_sched_ops = {
+	.run_job = tapu_job_run,
+	.timedout_job = tapu_job_timedout,
+	.free_job = tapu_job_free,
+};
+
+int tapu_sched_init(struct tapu_device *tdev)
+{
+	struct device *dev = tdev->drm.dev;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < tdev->desc.num_cores; i++) {
+		const char *name = devm_kasprintf(dev, GFP_KERNEL, "tapu-core%u",
+						  i);
+		/* drm_sched_init() takes an argument struct from 6.12.115. */
+#ifdef TAPU_SCHED_INIT_ARGS
+		const struct drm_sched_init_args args = {
+			.ops = &tapu_sched_ops,
+			.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+			.credit_limit = 1,
+			.timeout = msecs_to_jiffies(tapu_job_timeout_ms),
+			.name = name,
+			.dev = dev,
+		};
+
+		ret = name ? drm_sched_init(&tdev->cores[i].sched, &args) :
+			     -ENOMEM;
+#else
+		ret = name ? drm_sched_init(&tdev->cores[i].sched,
+					    &tapu_sched_ops, NULL,
+					    DRM_SCHED_PRIORITY_COUNT, 1, 0,
+					    msecs_to_jiffies(tapu_job_timeout_ms),
+					    NULL, NULL, name, dev) : -ENOMEM;
+#endif
+		if (ret) {
+			while (i--)
+				drm_sched_fini(&tdev->cores[i].sched);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void tapu_sched_fini(void *data)
+{
+	struct tapu_device *tdev = data;
+	u32 i;
+
+	for (i = 0; i < tdev->desc.num_cores; i++)
+		drm_sched_fini(&tdev->cores[i].sched);
+}
+
+int tapu_file_sched_init(struct tapu_file *tfile)
+{
+	struct tapu_device *tdev = tfile->tdev;
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(tfile->entities); i++) {
+		ret = drm_sched_entity_init(&tfile->entities[i],
+					    tapu_sched_prio[i], tdev->scheds,
+					    tdev->desc.num_cores, NULL);
+		if (ret) {
+			while (i--)
+				drm_sched_entity_destroy(&tfile->entities[i]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void tapu_file_sched_fini(struct tapu_file *tfile)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tfile->entities); i++)
+		drm_sched_entity_destroy(&tfile->entities[i]);
+}
+
+/* Looks up the BO list, checking each BO against the validated stream. */
+static int tapu_job_lookup_bos(struct drm_file *file, struct tapu_job *job,
+			       const struct drm_tapu_submit *args, u64 *written)
+{
+	struct drm_tapu_submit_bo __user *ubos = u64_to_user_ptr(args->bos);
+	const struct tapu_isa_summary *sum = &job->stream->sum;
+	struct drm_tapu_submit_bo bo;
+	u32 i, j;
+	int ret;
+
+	*written = 0;
+	for (i = 0; i < job->num_bos; i++) {
+		if (copy_from_user(&bo, &ubos[i], sizeof(bo)))
+			return -EFAULT;
+		if (!bo.flags || bo.flags & ~(DRM_TAPU_BO_READ | DRM_TAPU_BO_WRITE))
+			return -EINVAL;
+		job->bos[i] = tapu_bo_lookup(file, bo.handle, &ret);
+		if (!job->bos[i])
+			return ret;
+		for (j = 0; j < i; j++)
+			if (job->bos[j] == job->bos[i])
+				return -EINVAL;
+		if (job->bos[i]->size < sum->extent[i])
+			return -EINVAL;
+		if (sum->written & BIT_ULL(i) && !(bo.flags & DRM_TAPU_BO_WRITE))
+			return -EACCES;
+		if (bo.flags & DRM_TAPU_BO_WRITE)
+			*written |= BIT_ULL(i);
+	}
+	return 0;
+}
+
+static int tapu_job_add_in_syncs(struct drm_file *file, struct tapu_job *job,
+				 const struct drm_tapu_submit *args)
+{
+	struct drm_tapu_sync __user *usyncs = u64_to_user_ptr(args->in_syncs);
+	struct drm_tapu_sync sync;
+	struct dma_fence *fence;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < args->in_sync_count; i++) {
+		if (copy_from_user(&sync, &usyncs[i], sizeof(sync)))
+			return -EFAULT;
+		if (sync.pad)
+			return -EINVAL;
+		/* Not the sched helper: it truncates points to 32 bits. */
+		ret = drm_syncobj_find_fence(file, sync.handle, sync.point, 0,
+					     &fence);
+		if (ret)
+			return ret;
+		ret = drm_sched_job_add_dependency(&job->base, fence);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Waits for earlier users of the BOs and makes later ones wait for us. */
+static int tapu_job_lock_bos(struct tapu_job *job, u64 written,
+			     struct ww_acquire_ctx *ctx)
+{
+	u32 i;
+	int ret;
+
+	ret = drm_gem_lock_reservations(job->bos, job->num_bos, ctx);
+	if (ret)
+		return ret;
+	for (i = 0; i < job->num_bos; i++) {
+		ret = dma_resv_reserve_fences(job->bos[i]->resv, 1);
+		if (!ret)
+			ret = drm_sched_job_add_implicit_dependencies(&job->base,
+								      job->bos[i],
+								      written & BIT_ULL(i));
+		if (ret) {
+			drm_gem_unlock_reservations(job->bos, job->num_bos, ctx);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void tapu_job_publish(struct tapu_job *job, u64 written,
+			     struct ww_acquire_ctx *ctx)
+{
+	u32 i;
+
+	for (i = 0; i < job->num_bos; i++)
+		dma_resv_add_fence(job->bos[i]->resv, job->done_fence,
+				   written & BIT_ULL(i) ? DMA_RESV_USAGE_WRITE :
+							  DMA_RESV_USAGE_READ);
+	drm_gem_unlock_reservations(job->bos, job->num_bos, ctx);
+}
+
+static int tapu_submit_check(const struct drm_tapu_submit *args)
+{
+	if (args->flags || args->priority > DRM_TAPU_PRIO_HIGH)
+		return -EINVAL;
+	if (args->bo_count > TAPU_MAX_SLOTS ||
+	    args->in_sync_count > TAPU_MAX_IN_SYNCS)
+		return -EINVAL;
+	if (!args->out_sync && args->out_sync_point)
+		return -EINVAL;
+	if (args->priority == DRM_TAPU_PRIO_HIGH && !capable(CAP_SYS_NICE))
+		return -EACCES;
+	return 0;
+}
+
+/* Reserves a place among the file's unfinished jobs. */
+static bool tapu_file_reserve_job(struct tapu_file *tfile)
+{
+	bool ok;
+
+	spin_lock(&tfile->lock);
+	ok = tfile->in_flight < TAPU_MAX_JOBS_IN_FLIGHT;
+	if (ok)
+		tfile->in_flight++;
+	spin_unlock(&tfile->lock);
+	return ok;
+}
+
+static struct tapu_job *tapu_job_alloc(struct tapu_file *tfile,
+				       u32 num_bos)
+{
+	struct tapu_job *job;
+
+	job = kzalloc(struct_size(job, bos, num_bos), GFP_KERNEL);
+	if (!job)
+		return NULL;
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	if (!job->hw_fence) {
+		kfree(job);
+		return NULL;
+	}
+	kref_init(&job->refcount);
+	INIT_LIST_HEAD(&job->list);
+	job->num_bos = num_bos;
+	kref_get(&tfile->refcount);
+	job->tfile = tfile;
+	atomic_inc(&tfile->tdev->jobs_active);
+	return job;
+}
+
+static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
+{
+	struct tapu_file *tfile = file->driver_priv;
+	struct tapu_device *tdev = tfile->tdev;
+	struct dma_fence_chain *chain = NULL;
+	struct drm_syncobj *out_sync = NULL;
+	struct ww_acquire_ctx ctx;
+	struct tapu_job *job;
+	u64 written;
+	int ret;
+
+	job = tapu_job_alloc(tfile, args->bo_count);
+	ret = -ENOMEM;
+	if (!job)
+		goto err_unreserve;
+
+	job->stream = tapu_cmdstream_lookup(file, args->cmdstream, &ret);
+	if (!job->stream)
+		goto err_put;
+	ret = -EINVAL;
+	if (args->bo_count < job->stream->sum.num_slots)
+		goto err_put;
+	ret = tapu_job_lookup_bos(file, job, args, &written);
+	if (ret)
+		goto err_put;
+
+	ret = tapu_sched_job_init(job, &tfile->entities[args->priority]);
+	if (ret)
+		goto err_put;
+	ret = tapu_job_add_in_syncs(file, job, args);
+	if (ret)
+		goto err_cleanup;
+
+	if (args->out_sync) {
+		ret = -ENOENT;
+		out_sync = drm_syncobj_find(file, args->out_sync);
+		if (!out_sync)
+			goto err_cleanup;
+		ret = -ENOMEM;
+		chain = args->out_sync_point ? dma_fence_chain_alloc() : NULL;
+		if (args->out_sync_point && !chain)
+			goto err_cleanup;
+	}
+
+	ret = tdev->desc.ops->prepare_job ?
+	      tdev->desc.ops->prepare_job(tdev, job) : 0;
+	if (ret)
+		goto err_cleanup;
+
+	ret = tapu_job_lock_bos(job, written, &ctx);
+	if (ret)
+		goto err_cleanup;
+
+	/* Nothing fails from here on. */
+	drm_sched_job_arm(&job->base);
+	job->done_fence = dma_fence_get(&job->base.s_fence->finished);
+	tapu_job_publish(job, written, &ctx);
+
+	if (chain)
+		drm_syncobj_add_point(out_sync, chain, job->done_fence,
+				      args->out_sync_point);
+	else if (out_sync)
+		drm_syncobj_replace_fence(out_sync, job->done_fence);
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+
+	scoped_guard(spinlock, &tfile->lock) {
+		job->id = tfile->next_id++;
+		list_add_tail(&job->link, &tfile->jobs);
+	}
+	args->job_id = job->id;
+	scoped_guard(spinlock_irqsave, &tdev->lists_lock)
+		list_add_tail(&job->list, &tdev->pending);
+	drm_sched_entity_push_job(&job->base);
+	return 0;
+
+err_cleanup:
+	dma_fence_chain_free(chain);
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+	drm_sched_job_cleanup(&job->base);
+err_put:
+	tapu_job_put(job);
+err_unreserve:
+	scoped_guard(spinlock, &tfile->lock)
+		tfile->in_flight--;
+	return ret;
+}
+
+int tapu_ioctl_submit(struct drm_device *drm, void *data,
+		      struct drm_file *file)
+{
+	struct tapu_file *tfile = file->driver_priv;
+	struct drm_tapu_submit *args = data;
+	int ret, idx;
+
+	ret = tapu_submit_check(args);
+	if (ret)
+		return ret;
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	ret = tapu_file_reserve_job(tfile) ? tapu_submit(file, args) : -EBUSY;
+	drm_dev_exit(idx);
+	return ret;
+}
+
+int tapu_ioctl_wait_job(struct drm_device *drm, void *data,
+			struct drm_file *file)
+{
+	struct tapu_file *tfile = file->driver_priv;
+	struct drm_tapu_wait_job *args = data;
+	struct tapu_job_result res = {};
+	struct tapu_job *job = NULL, *pos;
+	long ret;
+
+	scoped_guard(spinlock, &tfile->lock) {
+		if (!args->job_id || args->job_id >= tfile->next_id)
+			return -EINVAL;
+		list_for_each_entry(pos, &tfile->jobs, link) {
+			if (pos->id == args->job_id) {
+				job = pos;
+				kref_get(&job->refcount);
+				break;
+			}
+		}
+		if (!job)
+			res = tfile->results[args->job_id % TAPU_RESULTS_KEPT];
+	}
+
+	if (job) {
+		ret = dma_fence_wait_timeout(job->done_fence, true,
+					     drm_timeout_abs_to_jiffies(args->timeout_ns));
+		if (ret > 0)
+			tapu_job_result(job, &res);
+		tapu_job_put(job);
+		if (!ret)
+			return -ETIME;
+		if (ret < 0)
+			return ret;
+	} else if (res.id != args->job_id) {
+		return -ENOENT;
+	}
+
+	args->status = res.error ? DRM_TAPU_JOB_FAILED : DRM_TAPU_JOB_DONE;
+	args->error = res.error;
+	args->cycles = res.cycles;
+	args->duration_ns = res.duration_ns;
+	return 0;
+}
+
+/**
+ * tapu_job_stream() - the command stream of a job
+ * @job: job
+ * @size: set to the stream size in bytes
+ *
+ * Return: the validated stream; it does not change while the job lives.
+ */
+const void *tapu_job_stream(struct tapu_job *job, u32 *size)
+{
+	*size = job->stream->size;
+	return job->stream->data;
+}
+EXPORT_SYMBOL_GPL(tapu_job_stream);
+
+/**
+ * tapu_job_num_bos() - number of BOs (slots) of a job
+ * @job: job
+ *
+ * Return: the number of BOs.
+ */
+u32 tapu_job_num_bos(struct tapu_job *job)
+{
+	return job->num_bos;
+}
+EXPORT_SYMBOL_GPL(tapu_job_num_bos);
+
+/**
+ * tapu_job_bo() - the BO of a slot
+ * @job: job
+ * @slot: slot, below tapu_job_num_bos()
+ *
+ * Return: the GEM object; it is at least as large as the stream's extent
+ * for the slot and stays referenced while the job lives.
+ */
+struct drm_gem_object *tapu_job_bo(struct tapu_job *job, u32 slot)
+{
+	return job->bos[slot];
+}
+EXPORT_SYMBOL_GPL(tapu_job_bo);
+
+/**
+ * tapu_job_set_priv() - attach backend data to a job
+ * @job: job
+ * @priv: data; non-NULL makes the core call &tapu_backend_ops.cleanup_job
+ */
+void tapu_job_set_priv(struct tapu_job *job, void *priv)
+{
+	job->priv = priv;
+}
+EXPORT_SYMBOL_GPL(tapu_job_set_priv);
+
+/**
+ * tapu_job_priv() - backend data of a job
+ * @job: job
+ *
+ * Return: what tapu_job_set_priv() attached.
+ */
+void *tapu_job_priv(struct tapu_job *job)
+{
+	return job->priv;
+}
+EXPORT_SYMBOL_GPL(tapu_job_priv);
