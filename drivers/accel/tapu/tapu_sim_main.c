@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright 2026 The TAPU authors */
+
+/*
+ * Simulated NPU: each core is a worker that executes validated command
+ * streams on the BOs' pages and raises its completion through a hard-IRQ
+ * irq_work, acknowledged and reported like a hardware interrupt.
+ */
+
+#include <drm/drm_gem.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/iosys-map.h>
+#include <linux/irq_work.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+#include "tapu_backend.h"
+#include "tapu_isa.h"
+
+static unsigned int num_cores = 2;
+module_param(num_cores, uint, 0444);
+MODULE_PARM_DESC(num_cores, "Number of simulated cores (1-16)");
+
+#define TAPU_SIM_CLOCK_HZ	1000000000ULL
+/* A "slow" job sleeps this long between progress steps. */
+#define TAPU_SIM_SLOW_STEP_MS	20
+
+/* Faults debugfs can inject into the next job a core starts. */
+enum tapu_sim_fault {
+	TAPU_SIM_FAULT_NONE,
+	TAPU_SIM_FAULT_HANG,
+	TAPU_SIM_FAULT_ERROR,
+	TAPU_SIM_FAULT_DROP_IRQ,
+	TAPU_SIM_FAULT_SLOW,
+};
+
+static const char *const tapu_sim_fault_names[] = {
+	[TAPU_SIM_FAULT_NONE] = "none",
+	[TAPU_SIM_FAULT_HANG] = "hang",
+	[TAPU_SIM_FAULT_ERROR] = "error",
+	[TAPU_SIM_FAULT_DROP_IRQ] = "drop_irq",
+	[TAPU_SIM_FAULT_SLOW] = "slow",
+};
+
+/**
+ * struct tapu_sim_core - one simulated core
+ * @core: the TAPU core it backs
+ * @work: the execution unit, runs the job
+ * @irq: the completion interrupt
+ * @job: job being executed
+ * @fault: fault injected into @job
+ * @ctx: executor state: progress and cycle counters, stop request
+ * @status: status register: result of the last job
+ * @done: status register: a job finished and its interrupt is pending
+ */
+struct tapu_sim_core {
+	struct tapu_core *core;
+	struct work_struct work;
+	struct irq_work irq;
+	struct tapu_job *job;
+	enum tapu_sim_fault fault;
+	struct tapu_exec_ctx ctx;
+	int status;
+	bool done;
+};
+
+/**
+ * struct tapu_sim - the simulated NPU
+ * @tdev: TAPU device
+ * @wq: runs the cores' executions
+ * @fault_lock: protects @next_fault
+ * @next_fault: fault for the next job started
+ * @num_cores: entries in @cores
+ * @cores: the cores
+ */
+struct tapu_sim {
+	struct tapu_device *tdev;
+	struct workqueue_struct *wq;
+	spinlock_t fault_lock; /* protects next_fault */
+	enum tapu_sim_fault next_fault;
+	u32 num_cores;
+	struct tapu_sim_core cores[] __counted_by(num_cores);
+};
+
+static struct tapu_sim_core *tapu_sim_core(struct tapu_core *core)
+{
+	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(core));
+
+	return &sim->cores[tapu_core_index(core)];
+}
+
+/* The interrupt handler: acknowledge, then report the completion. */
+static void tapu_sim_irq(struct irq_work *irq)
+{
+	struct tapu_sim_core *sc = container_of(irq, struct tapu_sim_core, irq);
+
+	if (xchg(&sc->done, false))
+		tapu_core_job_done(sc->core, sc->status,
+				   READ_ONCE(sc->ctx.cycles));
+}
+
+/* Runs for TAPU_SIM_FAULT_SLOW: long, but visibly progressing. */
+static int tapu_sim_crawl(struct tapu_sim_core *sc, unsigned int ms)
+{
+	unsigned int t;
+
+	for (t = 0; t < ms; t += TAPU_SIM_SLOW_STEP_MS) {
+		if (READ_ONCE(sc->ctx.stop))
+			return -ECANCELED;
+		msleep(TAPU_SIM_SLOW_STEP_MS);
+		WRITE_ONCE(sc->ctx.progress, sc->ctx.progress + 1);
+	}
+	return 0;
+}
+
+static void tapu_sim_execute(struct work_struct *work)
+{
+	struct tapu_sim_core *sc = container_of(work, struct tapu_sim_core,
+						work);
+	const struct tapu_exec_slot *slots = tapu_job_priv(sc->job);
+	struct tapu_device *tdev = tapu_core_device(sc->core);
+	const void *stream;
+	u32 size;
+	int ret = 0;
+
+	if (sc->fault == TAPU_SIM_FAULT_HANG)
+		return;
+	if (sc->fault == TAPU_SIM_FAULT_SLOW)
+		ret = tapu_sim_crawl(sc, 3 * tapu_device_timeout_ms(tdev));
+
+	stream = tapu_job_stream(sc->job, &size);
+	if (!ret)
+		ret = tapu_isa_execute(stream, size, slots,
+				       tapu_job_num_bos(sc->job), &sc->ctx);
+	if (ret == -ECANCELED)
+		return;
+	if (sc->fault == TAPU_SIM_FAULT_ERROR)
+		ret = -EIO;
+
+	sc->status = ret;
+	/* Pairs with the xchg() of the interrupt: status before done. */
+	smp_store_release(&sc->done, true);
+	if (sc->fault != TAPU_SIM_FAULT_DROP_IRQ)
+		irq_work_queue(&sc->irq);
+}
+
+static void tapu_sim_run_job(struct tapu_core *core, struct tapu_job *job)
+{
+	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(core));
+	struct tapu_sim_core *sc = tapu_sim_core(core);
+
+	scoped_guard(spinlock, &sim->fault_lock) {
+		sc->fault = sim->next_fault;
+		sim->next_fault = TAPU_SIM_FAULT_NONE;
+	}
+	sc->job = job;
+	sc->status = 0;
+	sc->done = false;
+	WRITE_ONCE(sc->ctx.cycles, 0);
+	WRITE_ONCE(sc->ctx.stop, false);
+	queue_work(sim->wq, &sc->work);
+}
+
+static u64 tapu_sim_progress(struct tapu_core *core)
+{
+	return READ_ONCE(tapu_sim_core(core)->ctx.progress);
+}
+
+/* A completion whose interrupt was lost is still in the status register. */
+static void tapu_sim_poll(struct tapu_core *core)
+{
+	tapu_sim_irq(&tapu_sim_core(core)->irq);
+}
+
+static void tapu_sim_reset(struct tapu_core *core)
+{
+	struct tapu_sim_core *sc = tapu_sim_core(core);
+
+	WRITE_ONCE(sc->ctx.stop, true);
+	flush_work(&sc->work);
+	irq_work_sync(&sc->irq);
+	sc->done = false;
+}
+
+static void tapu_sim_cleanup_job(struct tapu_device *tdev,
+				 struct tapu_job *job)
+{
+	struct tapu_exec_slot *slots = tapu_job_priv(job);
+	u32 i;
+
+	for (i = 0; i < tapu_job_num_bos(job); i++) {
+		struct iosys_map map = IOSYS_MAP_INIT_VADDR(slots[i].vaddr);
+
+		if (slots[i].vaddr)
+			drm_gem_vunmap_unlocked(tapu_job_bo(job, i), &map);
+	}
+	kfree(slots);
+}
+
+/* The simulated cores work on kernel mappings of the BOs. */
+static int tapu_sim_prepare_job(struct tapu_device *tdev,
+				struct tapu_job *job)
+{
+	u32 i, num_bos = tapu_job_num_bos(job);
+	struct tapu_exec_slot *slots;
+	struct iosys_map map;
+	int ret;
+
+	slots = kcalloc(num_bos, sizeof(*slots), GFP_KERNEL);
+	if (!slots)
+		return -ENOMEM;
+	tapu_job_set_priv(job, slots);
+
+	for (i = 0; i < num_bos; i++) {
+		struct drm_gem_object *obj = tapu_job_bo(job, i);
+
+		ret = drm_gem_vmap_unlocked(obj, &map);
+		if (ret)
+			return ret;
+		if (map.is_iomem) {
+			drm_gem_vunmap_unlocked(obj, &map);
+			return -EINVAL;
+		}
+		slots[i].vaddr = map.vaddr;
+		slots[i].size = obj->size;
+	}
+	return 0;
+}
+
+static int fault_inject_show(struct seq_file *m, void *unused)
+{
+	struct tapu_sim *sim = m->private;
+
+	enum tapu_sim_fault fault;
+
+	scoped_guard(spinlock, &sim->fault_lock)
+		fault = sim->next_fault;
+	seq_printf(m, "%s\n", tapu_sim_fault_names[fault]);
+	return 0;
+}
+
+static int fault_inject_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, fault_inject_show, inode->i_private);
+}
+
+static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *off)
+{
+	struct tapu_sim *sim = file_inode(file)->i_private;
+	char buf[16];
+	int fault;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+
+	fault = sysfs_match_string(tapu_sim_fault_names, buf);
+	if (fault < 0)
+		return fault;
+	scoped_guard(spinlock, &sim->fault_lock)
+		sim->next_fault = fault;
+	return len;
+}
+
+static const struct file_operations fault_inject_fops = {
+	.owner = THIS_MODULE,
+	.open = fault_inject_open,
+	.read = seq_read,
+	.write = fault_inject_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static void tapu_sim_debugfs_init(struct tapu_device *tdev,
+				  struct dentry *root)
+{
+	debugfs_create_file("fault_inject", 0600, root, tapu_device_priv(tdev),
+			    &fault_inject_fops);
+}
+
+static const struct tapu_backend_ops tapu_sim_ops = {
+	.prepare_job = tapu_sim_prepare_job,
+	.cleanup_job = tapu_sim_cleanup_job,
+	.run_job = tapu_sim_run_job,
+	.progress = tapu_sim_progress,
+	.poll = tapu_sim_poll,
+	.reset = tapu_sim_reset,
+	.debugfs_init = tapu_sim_debugfs_init,
+};
+
+static void tapu_sim_destroy_wq(void *wq)
+{
+	destroy_workqueue(wq);
+}
+
+static int tapu_sim_probe(struct platform_device *pdev)
+{
+	const struct tapu_device_desc desc = {
+		.name = "sim",
+		.owner = THIS_MODULE,
+		.ops = &tapu_sim_ops,
+		.num_cores = num_cores,
+		.cycle_clock_hz = TAPU_SIM_CLOCK_HZ,
+	};
+	struct tapu_sim *sim;
+	u32 i;
+	int ret;
+
+	if (!num_cores || num_cores > TAPU_MAX_CORES)
+		return dev_err_probe(&pdev->dev, -EINVAL,
+				     "num_cores must be 1 to %u\n",
+				     TAPU_MAX_CORES);
+
+	sim = devm_kzalloc(&pdev->dev, struct_size(sim, cores, num_cores),
+			   GFP_KERNEL);
+	if (!sim)
+		return -ENOMEM;
+	sim->num_cores = num_cores;
+	spin_lock_init(&sim->fault_lock);
+
+	/* Executions complete fences: they must progress under reclaim. */
+	sim->wq = alloc_workqueue("tapu-sim", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!sim->wq)
+		return -ENOMEM;
+	ret = devm_add_action_or_reset(&pdev->dev, tapu_sim_destroy_wq,
+				       sim->wq);
+	if (ret)
+		return ret;
+
+	sim->tdev = tapu_device_create(&pdev->dev, &desc);
+	if (IS_ERR(sim->tdev))
+		return PTR_ERR(sim->tdev);
+	tapu_device_set_priv(sim->tdev, sim);
+
+	for (i = 0; i < num_cores; i++) {
+		struct tapu_sim_core *sc = &sim->cores[i];
+
+		sc->core = tapu_device_core(sim->tdev, i);
+		INIT_WORK(&sc->work, tapu_sim_execute);
+		sc->irq = IRQ_WORK_INIT_HARD(tapu_sim_irq);
+	}
+
+	platform_set_drvdata(pdev, sim);
+	return tapu_device_register(sim->tdev);
+}
+
+static void tapu_sim_remove(struct platform_device *pdev)
+{
+	struct tapu_sim *sim = platform_get_drvdata(pdev);
+
+	tapu_device_unregister(sim->tdev);
+}
+
+static struct platform_driver tapu_sim_driver = {
+	.probe = tapu_sim_probe,
+	.remove = tapu_sim_remove,
+	.driver = {
+		.name = "tapu-sim",
+	},
+};
+
+static struct platform_device *tapu_sim_pdev;
+
+static int __init tapu_sim_init(void)
+{
+	int ret = platform_driver_register(&tapu_sim_driver);
+
+	if (ret)
+		return ret;
+
+	/* No firmware describes a simulator: instantiate it here. */
+	tapu_sim_pdev = platform_device_register_simple("tapu-sim",
+							PLATFORM_DEVID_NONE,
+							NULL, 0);
+	if (IS_ERR(tapu_sim_pdev)) {
+		platform_driver_unregister(&tapu_sim_driver);
+		return PTR_ERR(tapu_sim_pdev);
+	}
+	return 0;
+}
+
+static void __exit tapu_sim_exit(void)
+{
+	platform_device_unregister(tapu_sim_pdev);
+	platform_driver_unregister(&tapu_sim_driver);
+}
+
+module_init(tapu_sim_init);
+module_exit(tapu_sim_exit);
+
+MODULE_DESCRIPTION("TAPU simulated NPU backend");
+MODULE_AUTHOR("The TAPU authors");
+MODULE_LICENSE("GPL");
