@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TAPU job selftests: ordering (explicit and implicit sync, many jobs over
+ * the cores), lifetime (close, unmap, fork, kill mid-job), simulated faults,
+ * concurrency, fdinfo and debugfs.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "tapu_job_util.h"
+
+/* The harness's own setjmp() in each test wrapper trips this at -O2. */
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#define MAX_CORES	8
+
+/* ---- fdinfo and debugfs parsing ---- */
+
+static int fdinfo_read(int fd, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	if (f < 0)
+		return -errno;
+	n = read(f, buf, len - 1);
+	close(f);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Value of "@key:" in the fdinfo of @fd (memory in bytes); -1 if absent. */
+static long long fdinfo_val(int fd, const char *key)
+{
+	size_t kl = strlen(key);
+	char buf[4096], *p, *end;
+	long long v;
+
+	if (fdinfo_read(fd, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, kl) || p[kl] != ':')
+			continue;
+		v = strtoll(p + kl + 1, &end, 10);
+		if (!strncmp(end, " KiB", 4))
+			v <<= 10;
+		else if (!strncmp(end, " MiB", 4))
+			v <<= 20;
+		else if (!strncmp(end, " GiB", 4))
+			v <<= 30;
+		return v;
+	}
+	return -1;
+}
+
+static unsigned long long client_id(int fd)
+{
+	long long v = fdinfo_val(fd, "drm-client-id");
+
+	return v < 0 ? 0 : v;
+}
+
+/* Whether debugfs @file lists job @job (any job for ~0) of @client. */
+static bool list_has(const char *file, unsigned long long client,
+		     uint64_t job)
+{
+	static char buf[65536];
+	char *line, *save, *p;
+
+	if (tapu_debugfs_read(file, buf, sizeof(buf)) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long c, j;
+
+		p = strstr(line, "client=");
+		if (p && sscanf(p, "client=%llu job=%llu", &c, &j) == 2 &&
+		    c == client && (job == ~0ULL || j == job))
+			return true;
+	}
+	return false;
+}
+
+/* Polls up to 10 s until no job of @client is pending or scheduled. */
+static bool client_gone(unsigned long long client)
+{
+	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
+
+	do {
+		if (!list_has("pending", client, ~0ULL) &&
+		    !list_has("scheduled", client, ~0ULL))
+			return true;
+		usleep(10000);
+	} while (tapu_now_ns() < end);
+	return false;
+}
+
+struct core {
+	unsigned int idx;
+	char state[16];
+	unsigned long long jobs, resets;
+};
+
+/* Parses debugfs "cores"; returns the number of cores or -1. */
+static int cores_read(struct core *c)
+{
+	char buf[4096], *line, *save;
+	int n = 0;
+
+	if (tapu_debugfs_read("cores", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line && n < MAX_CORES;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "core%u: state=%15[a-z] jobs=%llu resets=%llu",
+			   &c[n].idx, c[n].state, &c[n].jobs,
+			   &c[n].resets) == 4)
+			n++;
+	return n;
+}
+
+static unsigned long long cores_sum(bool resets)
+{
+	struct core c[MAX_CORES];
+	unsigned long long sum = 0;
+	int n = cores_read(c);
+
+	for (int i = 0; i < n; i++)
+		sum += resets ? c[i].resets : c[i].jobs;
+	return sum;
+}
+
+static bool any_core_busy(void)
+{
+	struct core c[MAX_CORES];
+	int n = cores_read(c);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(c[i].state, "busy"))
+			return true;
+	return false;
+}
+
+/* ---- fixture ---- */
+
+FIXTURE(job) {
+	int fd;
+	struct drm_tapu_limits lim;
+	unsigned long long client;
+	struct tj_slow slow;
+};
+
+FIXTURE_SETUP(job)
+{
+	self->fd = tapu_open();
+	if (self->fd < 0)
+		SKIP(return, "%s: %s", TAPU_DEV, strerror(errno));
+	ASSERT_EQ(0, tj_query(self->fd, DRM_TAPU_QUERY_LIMITS, &self->lim,
+			      sizeof(self->lim)));
+	self->client = client_id(self->fd);
+}
+
+FIXTURE_TEARDOWN(job)
+{
+	char buf[32];
+
+	if (self->fd < 0)
+		return;
+	/* Never leave an injected fault to the next test. */
+	if (tapu_debugfs_read("fault_inject", buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "none", 4))
+		tj_run_one(self->fd);
+	close(self->fd);
+}
+
+/* ---- Ordering ---- */
+
+/*
+ * An in-syncobj must carry a fence at SUBMIT (the kernel does not wait for
+ * one to be attached); one signalled from userspace does.
+ */
+static void user_gate(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(job) *self, uint64_t point)
+{
+	struct drm_tapu_sync in = { .point = point };
+	int h = tj_syncobj_new(self->fd);
+	struct tj_job b;
+
+	ASSERT_LT(0, h);
+	in.handle = h;
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 30, NULL));
+	ASSERT_EQ(-EINVAL, tj_job_submit_sync(&b, &in, 1, 0, 0));
+	if (point) {
+		ASSERT_EQ(0, tj_syncobj_signal(self->fd, h, point - 1));
+		ASSERT_EQ(-EINVAL, tj_job_submit_sync(&b, &in, 1, 0, 0));
+	}
+	ASSERT_EQ(0, tj_syncobj_signal(self->fd, h, point));
+	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
+	ASSERT_EQ(0, tj_job_finish(&b, NULL));
+	EXPECT_FALSE(list_has("pending", self->client, b.id));
+	tj_job_fini(&b);
+	tj_syncobj_free(self->fd, h);
+}
+
+TEST_F(job, in_sync_binary_userspace)
+{
+	user_gate(_metadata, self, 0);
+}
+
+TEST_F(job, in_sync_timeline_userspace)
+{
+	user_gate(_metadata, self, 5);
+}
+
+/* A fast job B waits for the out-syncobj of a slow job A (no shared BO). */
+static void job_gate(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(job) *self, uint64_t point)
+{
+	struct drm_tapu_sync in = { .point = point };
+	int h = tj_syncobj_new(self->fd);
+	struct tj_job a, b;
+	bool pending;
+
+	ASSERT_LT(0, h);
+	in.handle = h;
+	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 31, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 32, NULL));
+	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, point));
+	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
+	pending = list_has("pending", self->client, b.id);
+	if (tj_poll(self->fd, a.id, NULL) == -ETIME)
+		EXPECT_TRUE(pending);
+	ASSERT_EQ(0, tj_job_finish(&b, NULL));
+	/* B ran after A completed: A's output is already there. */
+	EXPECT_EQ(0, tj_check(a.out.map, a.n, a.seed));
+	ASSERT_EQ(0, tj_job_finish(&a, NULL));
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+	tj_syncobj_free(self->fd, h);
+}
+
+TEST_F(job, in_sync_binary_job)
+{
+	job_gate(_metadata, self, 0);
+}
+
+TEST_F(job, in_sync_timeline_job)
+{
+	job_gate(_metadata, self, 2);
+}
+
+static void out_sync(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(job) *self, uint64_t point)
+{
+	int h = tj_syncobj_new(self->fd), early;
+	struct tj_job a;
+
+	ASSERT_LT(0, h);
+	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 33, &self->slow));
+	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, point));
+	early = tj_syncobj_wait(self->fd, h, point, 0);
+	if (tj_poll(self->fd, a.id, NULL) == -ETIME)
+		EXPECT_EQ(-ETIME, early);
+	ASSERT_EQ(0, tj_syncobj_wait(self->fd, h, point,
+				     tapu_deadline_ms(TJ_WAIT_MS)));
+	/* Signalled on completion: the results are there. */
+	EXPECT_EQ(0, tj_check(a.out.map, a.n, a.seed));
+	if (point) {
+		uint32_t handle = h;
+		uint64_t v = 0;
+		struct drm_syncobj_timeline_array q = {
+			.handles = (uintptr_t)&handle,
+			.points = (uintptr_t)&v, .count_handles = 1,
+		};
+
+		ASSERT_EQ(0, tapu_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_QUERY, &q));
+		EXPECT_EQ(point, v);
+	}
+	ASSERT_EQ(0, tj_job_finish(&a, NULL));
+	tj_job_fini(&a);
+	tj_syncobj_free(self->fd, h);
+}
+
+TEST_F(job, out_sync_binary)
+{
+	out_sync(_metadata, self, 0);
+}
+
+TEST_F(job, out_sync_timeline)
+{
+	out_sync(_metadata, self, 7);
+}
+
+/*
+ * Implicit sync on a shared BO, no syncobj: a slow writer then a fast
+ * reader (@war false), or a slow reader then a fast writer (@war true).
+ * Without sync the fast job would run first on the other core.
+ */
+static void implicit(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(job) *self, bool war)
+{
+	struct tj_job s, f;
+
+	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &s, 4096, 40, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &f, 4096, 41, NULL));
+	if (war) {
+		/* s copies f.out (pattern 42) at its end; f overwrites it. */
+		tj_fill(f.out.map, f.n, 42);
+		s.in_h = f.out.handle;
+		s.seed = 42;
+	} else {
+		/* f copies what s writes. */
+		f.in_h = s.out.handle;
+		f.seed = s.seed;
+	}
+	ASSERT_EQ(0, tj_job_submit(&s));
+	ASSERT_EQ(0, tj_job_submit(&f));
+	ASSERT_EQ(0, tj_job_finish(&f, NULL));
+	ASSERT_EQ(0, tj_job_finish(&s, NULL));
+	tj_job_fini(&s);
+	tj_job_fini(&f);
+}
+
+TEST_F(job, implicit_sync_read_after_write)
+{
+	implicit(_metadata, self, false);
+}
+
+TEST_F(job, implicit_sync_write_after_read)
+{
+	implicit(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(job, many_jobs_both_cores, 300)
+{
+	enum { FDS = 4, PER = 50 };
+	uint32_t depth = self->lim.max_jobs_in_flight;
+	struct core c0[MAX_CORES], c1[MAX_CORES];
+	struct tj_job *jobs = calloc(FDS * PER, sizeof(*jobs));
+	int fds[FDS], n;
+
+	ASSERT_NE(NULL, jobs);
+	n = cores_read(c0);
+	ASSERT_EQ(2, n);
+	for (int f = 0; f < FDS; f++) {
+		fds[f] = tapu_open();
+		ASSERT_LE(0, fds[f]);
+	}
+	/* Four files, so four scheduler entities spread over the cores. */
+	for (uint32_t i = 0; i < PER; i++) {
+		for (int f = 0; f < FDS; f++) {
+			struct tj_job *j = &jobs[i * FDS + f];
+
+			if (i >= depth)
+				ASSERT_EQ(0, tj_job_finish(j - depth * FDS,
+							   NULL));
+			ASSERT_EQ(0, tj_job_init(fds[f], j, 1024, i * FDS + f,
+						 NULL));
+			ASSERT_EQ(0, tj_job_submit(j));
+		}
+	}
+	for (int k = 0; k < FDS * PER; k++) {
+		EXPECT_EQ(0, tj_job_finish(&jobs[k], NULL)) TH_LOG("job %d", k);
+		tj_job_fini(&jobs[k]);
+	}
+	for (int f = 0; f < FDS; f++)
+		close(fds[f]);
+	free(jobs);
+	ASSERT_EQ(n, cores_read(c1));
+	for (int k = 0; k < n; k++) {
+		EXPECT_LT(c0[k].jobs, c1[k].jobs) TH_LOG("core %d", k);
+	}
+	EXPECT_LE(c0[0].jobs + c0[1].jobs + FDS * PER,
+		  c1[0].jobs + c1[1].jobs);
+}
+
+/* ---- Lifetime ---- */
+
+TEST_F_TIMEOUT(job, close_with_jobs_pending_running, 120)
+{
+	int fd2 = tapu_open(), h, fd3;
+	unsigned long long c2;
+	struct drm_tapu_sync in = { 0 };
+	struct tj_job j[8];
+
+	ASSERT_LE(0, fd2);
+	c2 = client_id(fd2);
+	h = tj_syncobj_new(fd2);
+	ASSERT_LT(0, h);
+	in.handle = h;
+	ASSERT_EQ(0, tj_calibrate(self->fd, 500, &self->slow));
+	/* Slow jobs on both cores, fast ones waiting for the first. */
+	for (int k = 0; k < 8; k++) {
+		ASSERT_EQ(0, tj_job_init(fd2, &j[k], 4096, 70 + k,
+					 k < 4 ? &self->slow : NULL));
+		ASSERT_EQ(0, k ? tj_job_submit_sync(&j[k], &in, k < 4 ? 0 : 1,
+						    0, 0) :
+				 tj_job_submit_sync(&j[k], NULL, 0, h, 0));
+	}
+	close(fd2);
+	/* The mappings outlive the file. */
+	memset(j[0].out.map, 0xff, 64);
+	EXPECT_TRUE(client_gone(c2));
+	for (int k = 0; k < 8; k++) {
+		j[k].fd = -1;
+		tj_job_fini(&j[k]);
+	}
+	ASSERT_EQ(0, tj_run_one(self->fd));
+	fd3 = tapu_open();
+	ASSERT_LE(0, fd3);
+	ASSERT_EQ(0, tj_run_one(fd3));
+	close(fd3);
+}
+
+TEST_F(job, unmap_close_bos_mid_job)
+{
+	struct drm_tapu_wait_job w;
+	int dmabuf, h;
+	struct tj_job j;
+	uint64_t size;
+	uint8_t *map;
+
+	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 80, &self->slow));
+	dmabuf = tj_prime_export(self->fd, j.out.handle);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, tj_job_submit(&j));
+	/* Unmap and close every BO and the stream while the job runs. */
+	tj_job_fini(&j);
+	ASSERT_EQ(0, tapu_wait(self->fd, j.id, TJ_WAIT_MS, &w));
+	EXPECT_EQ((uint32_t)DRM_TAPU_JOB_DONE, w.status);
+	EXPECT_EQ(0, w.error);
+	/* The output BO, kept alive by its dma-buf, holds the result. */
+	h = tj_prime_import(self->fd, dmabuf);
+	ASSERT_LT(0, h);
+	close(dmabuf);
+	map = tj_map_handle(self->fd, h, &size);
+	ASSERT_NE(NULL, map);
+	EXPECT_EQ(0, tj_check(map, j.n, j.seed));
+	munmap(map, size);
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+static void wait_child(struct __test_metadata *_metadata, pid_t pid,
+		       int sig)
+{
+	int status;
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (sig) {
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig);
+	} else {
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+}
+
+TEST_F(job, fork_job_in_flight)
+{
+	struct tj_job j;
+	pid_t pid;
+
+	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 81, &self->slow));
+	ASSERT_EQ(0, tj_job_submit(&j));
+	/* A child that exits at once, then one that waits on the same file. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(0);
+	wait_child(_metadata, pid, 0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(tj_job_finish(&j, NULL) ? 1 : 0);
+	ASSERT_EQ(0, tj_job_finish(&j, NULL));
+	wait_child(_metadata, pid, 0);
+	tj_job_fini(&j);
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+TEST_F(job, kill_child_mid_job)
+{
+	unsigned long long c = 0;
+	int p[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, tj_calibrate(self->fd, 500, &self->slow));
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = tapu_open();
+		struct tj_job j[4];
+
+		c = client_id(fd);
+		for (int k = 0; k < 4; k++)
+			if (tj_job_init(fd, &j[k], 4096, 90 + k, &self->slow) ||
+			    tj_job_submit(&j[k]))
+				_exit(1);
+		if (write(p[1], &c, sizeof(c)) != sizeof(c))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_EQ((ssize_t)sizeof(c), read(p[0], &c, sizeof(c)));
+	close(p[0]);
+	usleep(50000);
+	kill(pid, SIGKILL);
+	wait_child(_metadata, pid, SIGKILL);
+	EXPECT_TRUE(client_gone(c));
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+/* ---- Faults (simulated NPU) ---- */
+
+#define NEED_FAULT_INJECT() do { \
+	char _b[32]; \
+	if (tapu_debugfs_read("fault_inject", _b, sizeof(_b)) < 0) \
+		SKIP(return, "no fault_inject in debugfs"); \
+} while (0)
+
+/* Injects @what, runs a job that must end with @err, then a good one. */
+static void fault(struct __test_metadata *_metadata, FIXTURE_DATA(job) *self,
+		  const char *what, int err, struct drm_tapu_wait_job *w)
+{
+	char buf[32];
+	struct tj_job j;
+
+	ASSERT_LT(0, tapu_debugfs_read("fault_inject", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "none", 4));
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", what));
+	ASSERT_LT(0, tapu_debugfs_read("fault_inject", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, what, strlen(what)));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 60, NULL));
+	ASSERT_EQ(0, tj_job_submit(&j));
+	ASSERT_EQ(0, tapu_wait(self->fd, j.id, 30000, w));
+	EXPECT_EQ((uint32_t)(err ? DRM_TAPU_JOB_FAILED : DRM_TAPU_JOB_DONE),
+		  w->status);
+	EXPECT_EQ(err, w->error);
+	if (!err)
+		EXPECT_EQ(0, tj_check(j.out.map, j.n, j.seed));
+	ASSERT_LT(0, tapu_debugfs_read("fault_inject", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "none", 4));
+	tj_job_fini(&j);
+	/* Later jobs run normally, on either core. */
+	for (int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+TEST_F_TIMEOUT(job, fault_hang, 90)
+{
+	unsigned long long resets = cores_sum(true);
+	struct drm_tapu_wait_job w;
+
+	NEED_FAULT_INJECT();
+	fault(_metadata, self, "hang", -ETIMEDOUT, &w);
+	EXPECT_LT(resets, cores_sum(true));
+}
+
+TEST_F_TIMEOUT(job, fault_error, 90)
+{
+	struct drm_tapu_wait_job w;
+
+	NEED_FAULT_INJECT();
+	fault(_metadata, self, "error", -EIO, &w);
+}
+
+TEST_F_TIMEOUT(job, fault_drop_irq, 90)
+{
+	struct drm_tapu_wait_job w;
+
+	NEED_FAULT_INJECT();
+	fault(_metadata, self, "drop_irq", 0, &w);
+}
+
+TEST_F_TIMEOUT(job, fault_slow, 90)
+{
+	unsigned long long resets = cores_sum(true);
+	struct drm_tapu_wait_job w;
+
+	NEED_FAULT_INJECT();
+	fault(_metadata, self, "slow", 0, &w);
+	/* Ran well past the timeout, yet neither failed nor reset. */
+	EXPECT_LE(2ULL * self->lim.job_timeout_ms * 1000000, w.duration_ns);
+	EXPECT_EQ(resets, cores_sum(true));
+}
+
+/* ---- Concurrency ---- */
+
+/* Runs @n jobs on @fd, @depth at once, checking each; returns failures. */
+static int worker(int fd, int n, int depth, uint32_t seed)
+{
+	struct tj_job j[4];
+	int fails = 0, k;
+
+	for (k = 0; k < depth; k++)
+		if (tj_job_init(fd, &j[k], 4096, seed, NULL))
+			return n;
+	for (int i = 0; i < n + depth; i++) {
+		struct tj_job *x = &j[i % depth];
+
+		if (i >= depth)
+			fails += tj_job_finish(x, NULL) != 0;
+		if (i < n) {
+			tj_job_reset(x, seed + i);
+			fails += tj_job_submit(x) != 0;
+		}
+	}
+	for (k = 0; k < depth; k++)
+		tj_job_fini(&j[k]);
+	return fails;
+}
+
+struct worker_args {
+	int fd, depth;
+	uint32_t seed;
+	int fails;
+};
+
+static void *worker_thread(void *p)
+{
+	struct worker_args *a = p;
+
+	a->fails = worker(a->fd, 50, a->depth, a->seed);
+	return NULL;
+}
+
+static int depth_for(const struct drm_tapu_limits *lim, uint32_t users)
+{
+	uint32_t d = lim->max_jobs_in_flight / users;
+
+	return d < 1 ? 1 : d > 4 ? 4 : d;
+}
+
+TEST_F_TIMEOUT(job, threads_4x50, 300)
+{
+	struct worker_args a[4];
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++) {
+		a[i] = (struct worker_args){
+			.fd = self->fd, .depth = depth_for(&self->lim, 4),
+			.seed = 1000 * (i + 1),
+		};
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, worker_thread, &a[i]));
+	}
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0, a[i].fails) TH_LOG("thread %d", i);
+	}
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+TEST_F_TIMEOUT(job, processes_3x50, 300)
+{
+	int depth = depth_for(&self->lim, 1);
+	pid_t pid[3];
+
+	for (int i = 0; i < 3; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i]) {
+			int fd = tapu_open();
+
+			_exit(fd < 0 || worker(fd, 50, depth, 5000 * (i + 1)));
+		}
+	}
+	/* The parent submits at the same time. */
+	EXPECT_EQ(0, worker(self->fd, 50, depth, 9000));
+	for (int i = 0; i < 3; i++)
+		wait_child(_metadata, pid[i], 0);
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+/* ---- fdinfo and debugfs ---- */
+
+TEST_F(job, fdinfo_keys)
+{
+	static const char * const keys[] = {
+		"drm-driver:\ttapu\n", "drm-client-id:\t", "drm-engine-npu:\t",
+		"drm-cycles-npu:\t", "drm-total-memory:\t",
+		"drm-resident-memory:\t",
+	};
+	int fd2 = tapu_open();
+	char buf[4096], *p;
+	struct tj_bo b;
+
+	ASSERT_LE(0, fd2);
+	/* Residency is reported once the file has a BO. */
+	ASSERT_EQ(0, tj_bo_new(self->fd, 4096, &b));
+	ASSERT_LT(0, fdinfo_read(self->fd, buf, sizeof(buf)));
+	tj_bo_free(self->fd, &b);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		EXPECT_NE(NULL, strstr(buf, keys[i])) TH_LOG("%s", keys[i]);
+	}
+	p = strstr(buf, "drm-engine-npu:\t");
+	ASSERT_NE(NULL, p);
+	p = strchr(p, '\n');
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(0, strncmp(p - 3, " ns", 3));
+	/* Each file is its own client. */
+	EXPECT_NE(self->client, client_id(fd2));
+	close(fd2);
+}
+
+TEST_F(job, fdinfo_engine_cycles)
+{
+	long long e0, c0;
+	struct tj_job j;
+
+	ASSERT_EQ(0, tj_calibrate(self->fd, 100, &self->slow));
+	e0 = fdinfo_val(self->fd, "drm-engine-npu");
+	c0 = fdinfo_val(self->fd, "drm-cycles-npu");
+	ASSERT_LE(0, e0);
+	ASSERT_LE(0, c0);
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 100, &self->slow));
+	ASSERT_EQ(0, tj_job_submit(&j));
+	ASSERT_EQ(0, tj_job_finish(&j, NULL));
+	tj_job_fini(&j);
+	EXPECT_LT(e0, fdinfo_val(self->fd, "drm-engine-npu"));
+	EXPECT_LT(c0, fdinfo_val(self->fd, "drm-cycles-npu"));
+}
+
+TEST_F(job, fdinfo_memory)
+{
+	const long long sz = 4 << 20;
+	long long t0, r0;
+	struct tj_bo b, small;
+
+	/* Residency is reported once the file has a BO. */
+	ASSERT_EQ(0, tj_bo_new(self->fd, 4096, &small));
+	t0 = fdinfo_val(self->fd, "drm-total-memory");
+	r0 = fdinfo_val(self->fd, "drm-resident-memory");
+	ASSERT_LE(0, t0);
+	ASSERT_LE(0, r0);
+	ASSERT_EQ(0, tj_bo_new(self->fd, sz, &b));
+	memset(b.map, 1, sz);
+	EXPECT_LE(t0 + sz, fdinfo_val(self->fd, "drm-total-memory"));
+	EXPECT_LT(r0, fdinfo_val(self->fd, "drm-resident-memory"));
+	tj_bo_free(self->fd, &b);
+	EXPECT_EQ(t0, fdinfo_val(self->fd, "drm-total-memory"));
+	tj_bo_free(self->fd, &small);
+}
+
+TEST_F(job, debugfs_cores)
+{
+	struct core c[MAX_CORES];
+	unsigned long long jobs, resets;
+	int n = cores_read(c);
+
+	ASSERT_EQ(2, n);
+	for (int k = 0; k < n; k++) {
+		EXPECT_EQ((unsigned int)k, c[k].idx);
+		EXPECT_TRUE(!strcmp(c[k].state, "idle") ||
+			    !strcmp(c[k].state, "busy"));
+	}
+	jobs = cores_sum(false);
+	resets = cores_sum(true);
+	for (int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
+	EXPECT_LE(jobs + 4, cores_sum(false));
+	EXPECT_EQ(resets, cores_sum(true));
+}
+
+TEST_F(job, debugfs_lists)
+{
+	bool scheduled = false, busy = false, pending = false;
+	struct drm_tapu_sync in = { 0 };
+	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
+	struct tj_job a, b;
+	int h = tj_syncobj_new(self->fd);
+
+	ASSERT_LT(0, h);
+	in.handle = h;
+	ASSERT_EQ(0, tj_calibrate(self->fd, 500, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 101, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 102, NULL));
+	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, 0));
+	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
+	/* While A runs it is scheduled on a busy core and B is pending. */
+	while (!scheduled && tapu_now_ns() < end) {
+		bool s = list_has("scheduled", self->client, a.id);
+		bool p = list_has("pending", self->client, b.id);
+		bool c = any_core_busy();
+
+		if (tj_poll(self->fd, a.id, NULL) != -ETIME)
+			break;
+		scheduled = s;
+		busy = c;
+		pending = p;
+	}
+	EXPECT_TRUE(scheduled);
+	EXPECT_TRUE(busy);
+	EXPECT_TRUE(pending);
+	ASSERT_EQ(0, tj_job_finish(&a, NULL));
+	ASSERT_EQ(0, tj_job_finish(&b, NULL));
+	EXPECT_FALSE(list_has("scheduled", self->client, a.id));
+	EXPECT_FALSE(list_has("pending", self->client, b.id));
+	EXPECT_TRUE(client_gone(self->client));
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+}
+
+TEST_HARNESS_MAIN

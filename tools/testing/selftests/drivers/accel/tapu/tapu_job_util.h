@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Job helpers shared by tapu_ioctl_test and tapu_job_test: BOs with their
+ * mapping, COPY jobs (optionally made slow by a prefix of convolutions on a
+ * scratch BO) whose output is checked byte for byte, and syncobjs.
+ */
+#ifndef __TAPU_JOB_UTIL_H__
+#define __TAPU_JOB_UTIL_H__
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tapu_test.h"
+
+/* Generous: QEMU TCG is slow. */
+#define TJ_WAIT_MS	10000
+
+struct tj_bo {
+	uint32_t handle;
+	uint8_t *map;
+	uint64_t size;
+};
+
+static inline int tj_bo_new(int fd, uint64_t size, struct tj_bo *b)
+{
+	int ret;
+
+	b->size = (size + 4095) & ~4095ULL;
+	b->map = NULL;
+	ret = tapu_bo_new(fd, size, (void **)&b->map);
+	if (ret < 0) {
+		b->map = NULL;
+		return ret;
+	}
+	b->handle = ret;
+	return 0;
+}
+
+static inline void tj_bo_free(int fd, struct tj_bo *b)
+{
+	if (b->map)
+		munmap(b->map, b->size);
+	if (b->handle)
+		tapu_gem_close(fd, b->handle);
+	memset(b, 0, sizeof(*b));
+}
+
+static inline int tj_query(int fd, uint32_t type, void *data, uint32_t size)
+{
+	struct drm_tapu_query q = {
+		.type = type, .size = size, .data = (uintptr_t)data,
+	};
+
+	return tapu_ioctl(fd, DRM_IOCTL_TAPU_QUERY, &q);
+}
+
+/* A packed int8 tensor [n, h, w, c] at @off of @slot. */
+static inline struct drm_tapu_tensor tj_tensor(uint32_t slot, uint32_t off,
+					       uint32_t n, uint32_t h,
+					       uint32_t w, uint32_t c)
+{
+	return (struct drm_tapu_tensor){
+		.slot = slot, .offset = off, .dim = { n, h, w, c },
+		.stride = { h * w * c, w * c, c, 1 },
+	};
+}
+
+/* Byte @i of the pattern @seed; never 0 so that a zeroed output differs. */
+static inline uint8_t tj_pat(uint32_t seed, uint32_t i)
+{
+	return (uint8_t)((i * 31 + seed * 101) % 255 + 1);
+}
+
+static inline void tj_fill(uint8_t *p, uint32_t n, uint32_t seed)
+{
+	for (uint32_t i = 0; i < n; i++)
+		p[i] = tj_pat(seed, i);
+}
+
+/* 0 when @p holds the pattern @seed, else 1 + index of the first mismatch. */
+static inline int tj_check(const uint8_t *p, uint32_t n, uint32_t seed)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (p[i] != tj_pat(seed, i))
+			return (int)i + 1;
+	return 0;
+}
+
+static inline bool tj_zero(const uint8_t *p, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Convolution [1, hw, hw, 16] * [16, 3, 3, 16] in place on slot 2. */
+static inline void tj_conv_op(struct drm_tapu_op_conv *op, uint32_t hw)
+{
+	uint32_t plane = hw * hw * 16;
+
+	memset(op, 0, sizeof(*op));
+	op->hdr.opcode = DRM_TAPU_OP_CONV2D;
+	op->hdr.size = sizeof(*op);
+	op->input = tj_tensor(2, 0, 1, hw, hw, 16);
+	op->output = tj_tensor(2, plane, 1, hw, hw, 16);
+	op->weights = tj_tensor(2, 2 * plane, 16, 3, 3, 16);
+	op->stride[0] = op->stride[1] = 1;
+	op->dilation[0] = op->dilation[1] = 1;
+	op->pad[0] = op->pad[1] = op->pad[2] = op->pad[3] = 1;
+	op->multiplier = 1;
+	op->act_min = -128;
+	op->act_max = 127;
+}
+
+static inline uint32_t tj_scratch_size(uint32_t hw)
+{
+	return 2 * hw * hw * 16 + 16 * 9 * 16;
+}
+
+/* COPY of @n bytes from slot 0 to slot 1. */
+static inline void tj_copy_op(struct drm_tapu_op_rs *op, uint32_t n)
+{
+	memset(op, 0, sizeof(*op));
+	op->hdr.opcode = DRM_TAPU_OP_COPY;
+	op->hdr.size = sizeof(*op);
+	op->input = tj_tensor(0, 0, 1, 1, 1, n);
+	op->output = tj_tensor(1, 0, 1, 1, 1, n);
+}
+
+static inline int tj_nop_stream(int fd)
+{
+	struct drm_tapu_op_hdr nop = { DRM_TAPU_OP_NOP, sizeof(nop), 0 };
+
+	return tapu_stream_new(fd, &nop, sizeof(nop));
+}
+
+/*
+ * A job: @nconv convolutions on a scratch BO (slot 2) then a COPY of @n
+ * bytes from slot 0 (@in_h, the pattern @seed) to slot 1 (@out_h).
+ * @in_h and @out_h default to the job's own BOs; a test may point them at
+ * other BOs (e.g. imported ones).
+ */
+struct tj_job {
+	int fd;
+	struct tj_bo in, out, scratch;
+	uint32_t in_h, out_h;
+	uint32_t stream, n, nconv, seed;
+	uint64_t id;
+};
+
+/* Speed of a slow job: convolution size and count, see tj_calibrate(). */
+struct tj_slow {
+	uint32_t hw, nconv;
+};
+
+static inline int tj_job_init_hw(int fd, struct tj_job *j, uint32_t n,
+				 uint32_t seed, uint32_t hw, uint32_t nconv)
+{
+	size_t sz = nconv * sizeof(struct drm_tapu_op_conv) +
+		    sizeof(struct drm_tapu_op_rs);
+	uint8_t *buf = malloc(sz);
+	int ret;
+
+	memset(j, 0, sizeof(*j));
+	j->fd = fd;
+	j->n = n;
+	j->nconv = nconv;
+	if (!buf)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nconv; i++)
+		tj_conv_op((void *)(buf + i * sizeof(struct drm_tapu_op_conv)),
+			   hw);
+	tj_copy_op((void *)(buf + sz - sizeof(struct drm_tapu_op_rs)), n);
+	ret = tj_bo_new(fd, n, &j->in);
+	if (!ret)
+		ret = tj_bo_new(fd, n, &j->out);
+	if (!ret && nconv)
+		ret = tj_bo_new(fd, tj_scratch_size(hw), &j->scratch);
+	if (!ret) {
+		ret = tapu_stream_new(fd, buf, sz);
+		j->stream = ret > 0 ? ret : 0;
+		ret = ret > 0 ? 0 : ret;
+	}
+	free(buf);
+	if (ret)
+		return ret;
+	j->in_h = j->in.handle;
+	j->out_h = j->out.handle;
+	j->seed = seed;
+	tj_fill(j->in.map, n, seed);
+	return 0;
+}
+
+/* A fast job (@slow NULL) or a slow one. */
+static inline int tj_job_init(int fd, struct tj_job *j, uint32_t n,
+			      uint32_t seed, const struct tj_slow *slow)
+{
+	return tj_job_init_hw(fd, j, n, seed, slow ? slow->hw : 0,
+			      slow ? slow->nconv : 0);
+}
+
+/* New input pattern, zeroed output: the job can be submitted again. */
+static inline void tj_job_reset(struct tj_job *j, uint32_t seed)
+{
+	j->seed = seed;
+	tj_fill(j->in.map, j->n, seed);
+	memset(j->out.map, 0, j->n);
+}
+
+static inline void tj_job_fini(struct tj_job *j)
+{
+	tj_bo_free(j->fd, &j->in);
+	tj_bo_free(j->fd, &j->out);
+	tj_bo_free(j->fd, &j->scratch);
+	if (j->stream)
+		tapu_gem_close(j->fd, j->stream);
+	j->stream = 0;
+}
+
+static inline int tj_submit_raw(int fd, uint32_t stream,
+				const struct drm_tapu_submit_bo *bos,
+				uint32_t nbos, const struct drm_tapu_sync *in,
+				uint32_t nin, uint32_t out, uint64_t point,
+				uint64_t *id)
+{
+	struct drm_tapu_submit s = {
+		.cmdstream = stream, .bo_count = nbos, .bos = (uintptr_t)bos,
+		.in_syncs = (uintptr_t)in, .in_sync_count = nin,
+		.out_sync = out, .out_sync_point = point,
+		.priority = DRM_TAPU_PRIO_NORMAL,
+	};
+	int ret = tapu_ioctl(fd, DRM_IOCTL_TAPU_SUBMIT, &s);
+
+	if (!ret && id)
+		*id = s.job_id;
+	return ret;
+}
+
+static inline uint32_t tj_job_bos(const struct tj_job *j,
+				  struct drm_tapu_submit_bo *bos)
+{
+	bos[0] = (struct drm_tapu_submit_bo){ j->in_h, DRM_TAPU_BO_READ };
+	bos[1] = (struct drm_tapu_submit_bo){ j->out_h, DRM_TAPU_BO_WRITE };
+	bos[2] = (struct drm_tapu_submit_bo){
+		j->scratch.handle, DRM_TAPU_BO_READ | DRM_TAPU_BO_WRITE,
+	};
+	return j->nconv ? 3 : 2;
+}
+
+static inline int tj_job_submit_sync(struct tj_job *j,
+				     const struct drm_tapu_sync *in,
+				     uint32_t nin, uint32_t out, uint64_t point)
+{
+	struct drm_tapu_submit_bo bos[3];
+	uint32_t n = tj_job_bos(j, bos);
+
+	return tj_submit_raw(j->fd, j->stream, bos, n, in, nin, out, point,
+			     &j->id);
+}
+
+static inline int tj_job_submit(struct tj_job *j)
+{
+	return tj_job_submit_sync(j, NULL, 0, 0, 0);
+}
+
+/* WAIT_JOB with an absolute timeout of 0: never blocks. */
+static inline int tj_poll(int fd, uint64_t id, struct drm_tapu_wait_job *w)
+{
+	struct drm_tapu_wait_job tmp;
+
+	if (!w)
+		w = &tmp;
+	memset(w, 0, sizeof(*w));
+	w->job_id = id;
+	return tapu_ioctl(fd, DRM_IOCTL_TAPU_WAIT_JOB, w);
+}
+
+/*
+ * Waits for @j up to @ms. Returns 0 when it succeeded and @map (the output
+ * mapping, or the job's own when NULL) holds its input pattern; else -errno
+ * of the wait, 1 for a failed job, 2 for wrong data.
+ */
+static inline int tj_job_finish_map(struct tj_job *j, const uint8_t *map,
+				    int64_t ms, struct drm_tapu_wait_job *w)
+{
+	struct drm_tapu_wait_job tmp;
+	int ret;
+
+	if (!w)
+		w = &tmp;
+	ret = tapu_wait(j->fd, j->id, ms, w);
+	if (ret)
+		return ret;
+	if (w->status != DRM_TAPU_JOB_DONE || w->error)
+		return 1;
+	return tj_check(map ? map : j->out.map, j->n, j->seed) ? 2 : 0;
+}
+
+static inline int tj_job_finish(struct tj_job *j, struct drm_tapu_wait_job *w)
+{
+	return tj_job_finish_map(j, NULL, TJ_WAIT_MS, w);
+}
+
+/* Runs one fast COPY job on @fd: 0 when it gave the right result. */
+static inline int tj_run_one(int fd)
+{
+	struct tj_job j;
+	int ret = tj_job_init(fd, &j, 4096, 77, NULL);
+
+	if (!ret)
+		ret = tj_job_submit(&j);
+	if (!ret)
+		ret = tj_job_finish(&j, NULL);
+	tj_job_fini(&j);
+	return ret;
+}
+
+/* Runs a job of @nconv convolutions of size @hw; *@ns its duration. */
+static inline int tj_time_job(int fd, uint32_t hw, uint32_t nconv,
+			      uint64_t *ns)
+{
+	struct drm_tapu_wait_job w = { 0 };
+	struct tj_job j;
+	int ret = tj_job_init_hw(fd, &j, 64, 1, hw, nconv);
+
+	if (!ret)
+		ret = tj_job_submit(&j);
+	if (!ret)
+		ret = tj_job_finish(&j, &w);
+	tj_job_fini(&j);
+	*ns = w.duration_ns ? w.duration_ns : 1;
+	return ret > 0 ? -EIO : ret;
+}
+
+/*
+ * Picks a convolution size and count so that a job runs for about @ms on a
+ * core (each convolution staying short, so that the job makes progress).
+ */
+static inline int tj_calibrate(int fd, uint32_t ms, struct tj_slow *s)
+{
+	struct drm_tapu_limits lim;
+	uint64_t ns, cap, want = ms * 1000000ULL;
+	uint32_t k = 4;
+	int ret;
+
+	ret = tj_query(fd, DRM_TAPU_QUERY_LIMITS, &lim, sizeof(lim));
+	if (ret)
+		return ret;
+	cap = (lim.max_cmdstream_size - sizeof(struct drm_tapu_op_rs)) /
+	      sizeof(struct drm_tapu_op_conv);
+	if (cap > 4096)
+		cap = 4096;
+	for (s->hw = 8;;) {
+		ret = tj_time_job(fd, s->hw, k, &ns);
+		if (ret)
+			return ret;
+		/* Measure at least 50 ms so the fixed job cost is small. */
+		if (ns >= 50000000ULL || ns >= want)
+			break;
+		if (k * 8 <= cap)
+			k *= 8;
+		else if (s->hw < 64)
+			s->hw *= 2;
+		else
+			break;
+	}
+	cap = cap ? cap : 1;
+	s->nconv = want * k / ns + 1;
+	while (s->nconv > cap && s->hw < 64) {
+		s->hw *= 2;
+		s->nconv = s->nconv / 4 + 1;
+	}
+	if (s->nconv > cap)
+		s->nconv = cap;
+	return 0;
+}
+
+static inline int tj_syncobj_new(int fd)
+{
+	struct drm_syncobj_create c = { 0 };
+	int ret = tapu_ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c);
+
+	return ret ? ret : (int)c.handle;
+}
+
+static inline void tj_syncobj_free(int fd, uint32_t h)
+{
+	struct drm_syncobj_destroy d = { .handle = h };
+
+	tapu_ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
+}
+
+/* Signals a binary syncobj (@point 0) or a timeline point. */
+static inline int tj_syncobj_signal(int fd, uint32_t h, uint64_t point)
+{
+	struct drm_syncobj_timeline_array t = {
+		.handles = (uintptr_t)&h, .points = (uintptr_t)&point,
+		.count_handles = 1,
+	};
+	struct drm_syncobj_array b = {
+		.handles = (uintptr_t)&h, .count_handles = 1,
+	};
+
+	if (point)
+		return tapu_ioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &t);
+	return tapu_ioctl(fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &b);
+}
+
+/* Waits for a binary syncobj (@point 0) or a timeline point. */
+static inline int tj_syncobj_wait(int fd, uint32_t h, uint64_t point,
+				  int64_t abs_ns)
+{
+	struct drm_syncobj_timeline_wait t = {
+		.handles = (uintptr_t)&h, .points = (uintptr_t)&point,
+		.timeout_nsec = abs_ns, .count_handles = 1,
+	};
+	struct drm_syncobj_wait b = {
+		.handles = (uintptr_t)&h, .timeout_nsec = abs_ns,
+		.count_handles = 1,
+	};
+
+	if (point)
+		return tapu_ioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &t);
+	return tapu_ioctl(fd, DRM_IOCTL_SYNCOBJ_WAIT, &b);
+}
+
+static inline int tj_prime_export(int fd, uint32_t handle)
+{
+	struct drm_prime_handle p = {
+		.handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR,
+	};
+	int ret = tapu_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p);
+
+	return ret ? ret : p.fd;
+}
+
+static inline int tj_prime_import(int fd, int dmabuf)
+{
+	struct drm_prime_handle p = { .fd = dmabuf };
+	int ret = tapu_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p);
+
+	return ret ? ret : (int)p.handle;
+}
+
+/* Maps @handle through BO_INFO; NULL on failure. */
+static inline uint8_t *tj_map_handle(int fd, uint32_t handle, uint64_t *size)
+{
+	struct drm_tapu_bo_info i = { .handle = handle };
+	void *p;
+
+	if (tapu_ioctl(fd, DRM_IOCTL_TAPU_BO_INFO, &i))
+		return NULL;
+	p = mmap(NULL, i.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 i.offset);
+	*size = i.size;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+#endif /* __TAPU_JOB_UTIL_H__ */
