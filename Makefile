@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Out-of-tree entry points for TAPU against Debian's 6.12 kernel.
+#
+#   make test      set up the machine, build everything, boot QEMU, run all
+#                  tests (the README's test command; .ci/run calls it)
+#   make modules   tapu.ko and tapu_sim.ko (kbuild M=drivers/accel/tapu)
+#   make selftests the kselftests, into build/selftests
+#   make tools     userspace under tools/ (each tools/*/Makefile)
+#   make check     W=1 C=1 build, checkpatch --strict and kernel-doc, failing
+#                  on any warning
+#   make run       set up, build, boot QEMU and run the demo commands
+#                  (RUN_CMDS, one guest shell command a line)
+#   make clean
+#
+# ABI (e.g. 6.12.117+deb12-amd64) defaults to the newest installed
+# linux-headers-6.12.*-amd64; KDIR, W=, C=, V= pass through to kbuild.
+
+SHELL := /bin/bash
+
+ABI ?= $(shell find /usr/src -maxdepth 1 -name 'linux-headers-6.12.*-amd64' \
+	-printf '%f\n' 2>/dev/null | sed 's/^linux-headers-//' | sort -V | tail -n 1)
+KDIR ?= /lib/modules/$(ABI)/build
+KSRC ?= /usr/src/linux-source-6.12
+KSFT_DIR ?= $(KSRC)/tools/testing/selftests
+
+MODDIR := $(CURDIR)/drivers/accel/tapu
+KSFT_SRC := tools/testing/selftests/drivers/accel/tapu
+BUILD := $(CURDIR)/build
+SETUP := tools/testing/tapu/setup.sh
+HARNESS := tools/testing/tapu/run-qemu.sh
+RUN_CMDS ?= tools/testing/tapu/demo.cmds
+
+# Userspace with its own Makefile: libraries first, then the rest.
+TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/lib/*/Makefile) \
+	$(filter-out tools/testing/% tools/lib/%,$(wildcard tools/*/Makefile)))
+
+CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))) \
+	include/uapi/drm/tapu_accel.h
+
+KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C))
+
+.PHONY: all modules selftests tools check run test clean
+
+all: modules selftests tools
+
+modules:
+	$(MAKE) $(KBUILD_ARGS) modules
+
+selftests:
+	@mkdir -p $(BUILD)/selftests
+	$(MAKE) -C $(KSFT_SRC) KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/selftests
+
+tools:
+	@set -e; for d in $(TOOL_DIRS); do \
+		mkdir -p $(BUILD)/$$d; \
+		$(MAKE) -C $$d OUTPUT=$(BUILD)/$$d/; \
+	done
+
+# A fresh build so that every file is compiled (W=1) and checked (C=1).
+# kbuild does not fail on warnings, hence the grep of its output.
+check:
+	@mkdir -p $(BUILD)
+	$(MAKE) -C $(KDIR) M=$(MODDIR) clean
+	set -o pipefail; $(MAKE) -C $(KDIR) M=$(MODDIR) W=1 C=1 modules 2>&1 | \
+		tee $(BUILD)/check-build.log
+	@if grep -nE 'warning:|error:|WARNING:' $(BUILD)/check-build.log; then \
+		echo "check: the W=1 C=1 build has warnings" >&2; exit 1; fi
+	set -o pipefail; $(KSRC)/scripts/checkpatch.pl --strict --no-tree \
+		--show-types -f $(CHECK_FILES) 2>&1 | tee $(BUILD)/checkpatch.log
+	@if grep -qE '^(ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log; then \
+		echo "check: checkpatch --strict is not clean" >&2; exit 1; fi
+	$(KSRC)/scripts/kernel-doc -none -Wall $(CHECK_FILES) 2>&1 | \
+		tee $(BUILD)/kernel-doc.log
+	@if [ -s $(BUILD)/kernel-doc.log ]; then \
+		echo "check: kernel-doc warnings" >&2; exit 1; fi
+	@echo "check: clean"
+
+# run and test start with setup.sh so that they work on a fresh machine; it
+# resolves (and installs) the kernel ABI: build and boot against that one.
+run:
+	@set -eo pipefail; mkdir -p $(BUILD); \
+	$(SETUP) | tee $(BUILD)/setup.log; \
+	abi=$$(tail -n 1 $(BUILD)/setup.log); \
+	echo "run: kernel ABI $$abi"; \
+	$(MAKE) ABI=$$abi modules tools; \
+	$(HARNESS) --abi $$abi --run-file $(RUN_CMDS)
+
+test:
+	@set -eo pipefail; mkdir -p $(BUILD); \
+	$(SETUP) | tee $(BUILD)/setup.log; \
+	abi=$$(tail -n 1 $(BUILD)/setup.log); \
+	echo "test: kernel ABI $$abi"; \
+	$(MAKE) ABI=$$abi modules selftests tools; \
+	$(HARNESS) --abi $$abi
+
+clean:
+	-[ -d $(KDIR) ] && $(MAKE) -C $(KDIR) M=$(MODDIR) clean
+	-for d in $(TOOL_DIRS); do $(MAKE) -C $$d OUTPUT=$(BUILD)/$$d/ clean; done
+	rm -rf $(BUILD)

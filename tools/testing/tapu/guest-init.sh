@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the TAPU test initramfs (busybox ash, PID 1): load the modules,
+# run the kselftests (or the commands of run mode), dump the kernel log and
+# power off. run-qemu.sh writes /etc/tapu.conf and parses the "TAPU-" lines
+# this prints on the serial console.
+#
+# No "set -e": PID 1 must always reach the report and poweroff.
+
+export PATH=/usr/bin:/bin HOME=/root LD_LIBRARY_PATH=/usr/lib
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/shm /root
+mount -t tmpfs tmpfs /dev/shm
+
+# Written by run-qemu.sh: mode, test list, timeouts, module parameters.
+# shellcheck source=/dev/null
+. /etc/tapu.conf
+
+loglevel=$(cut -f1 /proc/sys/kernel/printk)
+
+# Kernel messages printed in the middle of a block would split the lines the
+# host parses: mute the console while printing one. Nothing is lost, the
+# whole kernel log is dumped at the end.
+quiet() { echo 1 > /proc/sys/kernel/printk; }
+loud() { echo "$loglevel" > /proc/sys/kernel/printk; }
+mark() { quiet; echo "TAPU-$*"; loud; }
+
+finish() {
+	# A debug kernel with kmemleak: scan now so leaks land in the log.
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan > /sys/kernel/debug/kmemleak
+	fi
+	quiet
+	echo "TAPU-TAINT: $(cat /proc/sys/kernel/tainted)"
+	echo "TAPU-DMESG-BEGIN"
+	dmesg
+	[ -r /sys/kernel/debug/kmemleak ] && cat /sys/kernel/debug/kmemleak
+	echo "TAPU-DMESG-END"
+	echo "TAPU-RESULT: $1"
+	poweroff -f
+	sleep 60
+}
+
+# Load a module with parameters; a built-in one (debug kernel) is fine.
+load() {
+	name=$1
+	shift
+	if [ -d "/sys/module/$name" ] && [ ! -e "/sys/module/$name/initstate" ]; then
+		mark "MODPROBE: $name rc=0 built-in"
+		return 0
+	fi
+	modprobe "$name" "$@"
+	rc=$?
+	[ "$rc" -eq 0 ] && [ ! -d "/sys/module/$name" ] && rc=1
+	mark "MODPROBE: $name rc=$rc"
+	return "$rc"
+}
+
+# Run one test or command. Its output goes to the console live (progress,
+# and something to read if the guest hangs) and is then printed again as
+# one uninterrupted block between TAPU-BEGIN and TAPU-END.
+run_one() {
+	name=$1
+	shift
+	mark "RUN: $name"
+	rm -f /tmp/rc
+	( "$@" < /dev/null; echo $? > /tmp/rc ) 2>&1 | tee /tmp/out
+	rc=$(cat /tmp/rc 2>/dev/null || echo 255)
+	quiet
+	echo "TAPU-BEGIN: $name"
+	cat /tmp/out
+	[ -n "$(tail -c 1 /tmp/out)" ] && echo
+	echo "TAPU-END: $name rc=$rc"
+	loud
+}
+
+run_test() {
+	cd /tests && timeout -s KILL "$TAPU_TEST_TIMEOUT" "./$1"
+}
+
+mark "BOOT: $(uname -r) cpus=$(nproc)"
+
+ok=1
+load tapu "job_timeout_ms=$TAPU_JOB_TIMEOUT_MS" || ok=0
+[ "$ok" -eq 1 ] && { load tapu_sim "num_cores=$TAPU_NUM_CORES" || ok=0; }
+
+# devtmpfs creates the node when the backend registers the device; allow
+# for a deferred probe.
+i=0
+while [ ! -c /dev/accel/accel0 ] && [ "$i" -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -c /dev/accel/accel0 ]; then
+	mark "DEVICE: /dev/accel/accel0 present"
+else
+	mark "DEVICE: /dev/accel/accel0 missing"
+	ok=0
+fi
+[ "$ok" -eq 1 ] || finish setup-failed
+
+if [ "$TAPU_MODE" = run ]; then
+	n=0
+	while IFS= read -r cmd <&3; do
+		n=$((n + 1))
+		run_one "cmd$n" sh -c "$cmd"
+	done 3< /etc/tapu-cmds
+else
+	for t in $TAPU_TESTS; do
+		run_one "$t" run_test "$t"
+	done
+fi
+
+# Unloading must work once every file is closed (TESTING.md, lifetime).
+rmmod tapu_sim && rmmod tapu
+mark "UNLOAD: rc=$?"
+
+finish "done"

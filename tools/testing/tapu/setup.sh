@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install every Debian package needed to build TAPU against Debian's 6.12
+# kernel, boot it in QEMU and run its tests. Safe to run again.
+#
+# The newest 6.12 ABI available in the archive is resolved at install time:
+# older ABIs disappear from the security suite over time.
+set -euo pipefail
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+PKGS="gcc make bc flex bison libelf-dev libssl-dev dwarves sparse kmod cpio
+      xz-utils zstd qemu-system-x86 busybox-static libdrm-dev pkg-config
+      gcc-multilib perl python3 linux-source-6.12"
+
+abi_of() {
+	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		sed -n 's/^linux-headers-\(6\.12\.[0-9]*+deb12\)-amd64 .*/\1/p' |
+		sort -t. -k3,3n | tail -n 1
+}
+
+stamp=/var/lib/tapu-setup.done
+abi=$(abi_of 2>/dev/null || true)
+if [ -z "$abi" ] || [ ! -f "$stamp" ]; then
+	$SUDO apt-get update -qq
+	abi=$(abi_of)
+fi
+[ -n "$abi" ] || { echo "setup: no linux-headers-6.12.*+deb12-amd64 in apt" >&2; exit 1; }
+
+want="$PKGS linux-headers-$abi-amd64 linux-image-$abi-amd64-unsigned"
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup: installing$missing"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing >/dev/null
+fi
+$SUDO touch "$stamp"
+
+# linux-source ships a tarball; unpack it once for checkpatch and in-tree builds.
+src=/usr/src/linux-source-6.12
+if [ ! -d "$src" ]; then
+	tarball=$(ls /usr/src/linux-source-6.12.tar.* | head -n 1)
+	$SUDO tar -C /usr/src -xf "$tarball"
+fi
+echo "$abi-amd64"
