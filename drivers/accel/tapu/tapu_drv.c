@@ -86,6 +86,9 @@ static void tapu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 		cycles = tfile->cycles;
 	}
 	drm_printf(p, "drm-engine-npu:\t%llu ns\n", busy_ns);
+	if (tfile->tdev->desc.num_cores > 1)
+		drm_printf(p, "drm-engine-capacity-npu:\t%u\n",
+			   tfile->tdev->desc.num_cores);
 	drm_printf(p, "drm-cycles-npu:\t%llu\n", cycles);
 	drm_show_memory_stats(p, file);
 }

@@ -692,6 +692,7 @@ TEST_F(job, fdinfo_keys)
 		"drm-cycles-npu:\t", "drm-total-memory:\t",
 		"drm-resident-memory:\t",
 	};
+	struct drm_tapu_device_info dev;
 	int fd2 = tapu_open();
 	char buf[4096], *p;
 	struct tj_bo b;
@@ -709,6 +710,12 @@ TEST_F(job, fdinfo_keys)
 	p = strchr(p, '\n');
 	ASSERT_NE(NULL, p);
 	EXPECT_EQ(0, strncmp(p - 3, " ns", 3));
+	/* Several cores make the engine's capacity their number. */
+	ASSERT_EQ(0, tj_query(self->fd, DRM_TAPU_QUERY_DEVICE, &dev,
+			      sizeof(dev)));
+	EXPECT_EQ(dev.num_cores > 1, fdinfo_val(self->fd,
+					       "drm-engine-capacity-npu") ==
+				     dev.num_cores);
 	/* Each file is its own client. */
 	EXPECT_NE(self->client, client_id(fd2));
 	close(fd2);
