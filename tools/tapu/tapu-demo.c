@@ -3,77 +3,43 @@
  * tapu-demo - print what a TAPU device reports, then run one CONV2D + RELU
  * job on it and check every output byte against a CPU reference.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <drm/tapu_accel.h>
+#include "libtapu.h"
 
 /* Input [1, H, W, CI], weights [CO, K, K, CI], output [1, H, W, CO]. */
 enum { H = 16, W = 16, CI = 8, CO = 16, K = 3 };
 
 static const char *prog = "tapu-demo";
 
-static int xioctl(int fd, unsigned long req, void *arg, const char *what)
+static int fail(const char *what, int err)
 {
-	int ret;
+	fprintf(stderr, "%s: %s: %s\n", prog, what, tapu_strerror(err));
+	return -1;
+}
 
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret == -1 && errno == EINTR);
+static int print_info(struct tapu_device *dev)
+{
+	struct tapu_info info;
+	const struct drm_tapu_limits *lim = &info.limits;
+	int ret = tapu_device_query(dev, &info);
+
 	if (ret)
-		fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
-	return ret;
-}
-
-static int query(int fd, uint32_t type, void *info, uint32_t size)
-{
-	struct drm_tapu_query q = {
-		.type = type, .size = size, .data = (uintptr_t)info,
-	};
-
-	return xioctl(fd, DRM_IOCTL_TAPU_QUERY, &q, "QUERY");
-}
-
-static int print_info(int fd)
-{
-	struct drm_tapu_device_info dev;
-	struct drm_tapu_isa_info isa;
-	struct drm_tapu_limits lim;
-
-	if (query(fd, DRM_TAPU_QUERY_DEVICE, &dev, sizeof(dev)) ||
-	    query(fd, DRM_TAPU_QUERY_ISA, &isa, sizeof(isa)) ||
-	    query(fd, DRM_TAPU_QUERY_LIMITS, &lim, sizeof(lim)))
-		return -1;
-	printf("backend:            %s\n", dev.backend);
-	printf("cores:              %u\n", dev.num_cores);
-	printf("cycle clock:        %llu Hz\n", dev.cycle_clock_hz);
+		return fail("QUERY", ret);
+	printf("backend:            %s\n", info.device.backend);
+	printf("cores:              %u\n", info.device.num_cores);
+	printf("cycle clock:        %llu Hz\n", info.device.cycle_clock_hz);
 	printf("ISA version:        %u (ops mask 0x%llx, max dim %u)\n",
-	       isa.version, isa.ops, isa.max_dim);
-	printf("max BO size:        %llu bytes\n", lim.max_bo_size);
-	printf("max stream size:    %u bytes\n", lim.max_cmdstream_size);
-	printf("max BOs per job:    %u\n", lim.max_bos);
-	printf("max jobs in flight: %u\n", lim.max_jobs_in_flight);
-	printf("job timeout:        %u ms\n", lim.job_timeout_ms);
+	       info.isa.version, info.isa.ops, info.isa.max_dim);
+	printf("max BO size:        %llu bytes\n", lim->max_bo_size);
+	printf("max stream size:    %u bytes\n", lim->max_cmdstream_size);
+	printf("max BOs per job:    %u\n", lim->max_bos);
+	printf("max jobs in flight: %u\n", lim->max_jobs_in_flight);
+	printf("job timeout:        %u ms\n", lim->job_timeout_ms);
 	return 0;
-}
-
-static void tensor(struct drm_tapu_tensor *t, uint32_t slot, uint32_t n,
-		   uint32_t h, uint32_t w, uint32_t c, uint32_t elem)
-{
-	*t = (struct drm_tapu_tensor){
-		.slot = slot,
-		.dim = { n, h, w, c },
-		.stride = { h * w * c * elem, w * c * elem, c * elem, elem },
-	};
 }
 
 static int8_t clamp8(int64_t v, int64_t lo, int64_t hi)
@@ -87,7 +53,7 @@ static int64_t rshift(int64_t v, unsigned int s)
 }
 
 /* The CPU reference of the op built in run_job(). */
-static void reference(const struct drm_tapu_op_conv *op, const int8_t *in,
+static void reference(const struct tapu_conv_params *op, const int8_t *in,
 		      const int8_t *wt, const int32_t *bias, int8_t *out)
 {
 	for (int y = 0; y < H; y++)
@@ -114,94 +80,73 @@ static void reference(const struct drm_tapu_op_conv *op, const int8_t *in,
 			}
 }
 
-struct bo {
-	uint32_t handle;
-	void *map;
-	uint64_t size;
-};
-
-static int bo_new(int fd, uint64_t size, struct bo *bo)
+static int run_job(struct tapu_device *dev)
 {
-	struct drm_tapu_bo_create c = { .size = size };
-
-	if (xioctl(fd, DRM_IOCTL_TAPU_BO_CREATE, &c, "BO_CREATE"))
-		return -1;
-	bo->handle = c.handle;
-	bo->size = c.size;
-	bo->map = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		       c.offset);
-	if (bo->map == MAP_FAILED) {
-		fprintf(stderr, "%s: mmap: %s\n", prog, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int run_job(int fd)
-{
-	struct drm_tapu_op_conv op = {
-		.hdr = { DRM_TAPU_OP_CONV2D, sizeof(op), DRM_TAPU_OP_F_BIAS },
+	static const uint32_t access[4] = {
+		DRM_TAPU_BO_READ, DRM_TAPU_BO_READ, DRM_TAPU_BO_READ,
+		DRM_TAPU_BO_WRITE,
+	};
+	const uint64_t size[4] = { H * W * CI, CO * K * K * CI, CO * 4, H * W * CO };
+	const struct tapu_conv_params op = {
+		.input = tapu_tensor_nhwc(0, 0, 1, H, W, CI, 1),
+		.weights = tapu_tensor_nhwc(1, 0, CO, K, K, CI, 1),
+		.bias = tapu_tensor_nhwc(2, 0, 1, 1, 1, CO, 4),
+		.output = tapu_tensor_nhwc(3, 0, 1, H, W, CO, 1),
 		.stride = { 1, 1 }, .dilation = { 1, 1 }, .pad = { 1, 1, 1, 1 },
 		.input_zp = -3, .weight_zp = 2, .output_zp = -5,
 		.multiplier = 1518500250, .shift = 40,
 		.act_min = -5, .act_max = 127,	/* fused RELU */
 	};
-	struct drm_tapu_cmdstream_create cs = {
-		.data = (uintptr_t)&op, .size = sizeof(op),
-	};
-	struct drm_tapu_submit_bo list[4];
-	struct drm_tapu_submit submit = {
-		.bo_count = 4, .bos = (uintptr_t)list,
-		.priority = DRM_TAPU_PRIO_NORMAL,
-	};
-	struct drm_tapu_wait_job wait = { 0 };
-	struct bo in, wt, bias, out;
-	int8_t ref[H * W * CO];
+	struct tapu_stream_builder *sb = NULL;
+	struct tapu_stream *stream = NULL;
+	struct tapu_job_result res = { 0 };
+	struct tapu_bo *bo[4];
+	void *map[4];
+	int8_t *in, *wt, *out, ref[H * W * CO];
 	unsigned int seed = 1, bad = 0;
-	struct timespec ts;
+	uint64_t id;
+	int ret;
 
-	if (bo_new(fd, H * W * CI, &in) || bo_new(fd, CO * K * K * CI, &wt) ||
-	    bo_new(fd, CO * 4, &bias) || bo_new(fd, sizeof(ref), &out))
-		return -1;
+	for (int i = 0; i < 4; i++) {
+		ret = tapu_bo_create(dev, size[i], 0, &bo[i]) ?:
+		      tapu_bo_map(bo[i], &map[i]);
+		if (ret)
+			return fail("BO_CREATE", ret);
+	}
+	in = map[0], wt = map[1], out = map[3];
 	for (int i = 0; i < H * W * CI; i++)
-		((int8_t *)in.map)[i] = rand_r(&seed);
+		in[i] = rand_r(&seed);
 	for (int i = 0; i < CO * K * K * CI; i++)
-		((int8_t *)wt.map)[i] = rand_r(&seed);
+		wt[i] = rand_r(&seed);
 	for (int i = 0; i < CO; i++)
-		((int32_t *)bias.map)[i] = rand_r(&seed) % 20000 - 10000;
+		((int32_t *)map[2])[i] = rand_r(&seed) % 20000 - 10000;
 
-	tensor(&op.input, 0, 1, H, W, CI, 1);
-	tensor(&op.weights, 1, CO, K, K, CI, 1);
-	tensor(&op.bias, 2, 1, 1, 1, CO, 4);
-	tensor(&op.output, 3, 1, H, W, CO, 1);
-	if (xioctl(fd, DRM_IOCTL_TAPU_CMDSTREAM_CREATE, &cs, "CMDSTREAM_CREATE"))
-		return -1;
-
-	list[0] = (struct drm_tapu_submit_bo){ in.handle, DRM_TAPU_BO_READ };
-	list[1] = (struct drm_tapu_submit_bo){ wt.handle, DRM_TAPU_BO_READ };
-	list[2] = (struct drm_tapu_submit_bo){ bias.handle, DRM_TAPU_BO_READ };
-	list[3] = (struct drm_tapu_submit_bo){ out.handle, DRM_TAPU_BO_WRITE };
-	submit.cmdstream = cs.handle;
-	if (xioctl(fd, DRM_IOCTL_TAPU_SUBMIT, &submit, "SUBMIT"))
-		return -1;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	wait.job_id = submit.job_id;
-	wait.timeout_ns = (ts.tv_sec + 10) * 1000000000LL + ts.tv_nsec;
-	if (xioctl(fd, DRM_IOCTL_TAPU_WAIT_JOB, &wait, "WAIT_JOB"))
-		return -1;
-	if (wait.status != DRM_TAPU_JOB_DONE) {
+	ret = tapu_sb_new(&sb) ?: tapu_sb_conv2d(sb, &op) ?:
+	      tapu_stream_create(dev, sb, &stream);
+	tapu_sb_free(sb);
+	if (ret)
+		return fail("CMDSTREAM_CREATE", ret);
+	ret = tapu_submit(dev, stream, bo, access, 4, NULL, 0, NULL,
+			  DRM_TAPU_PRIO_NORMAL, &id);
+	tapu_stream_destroy(stream);
+	if (ret)
+		return fail("SUBMIT", ret);
+	ret = tapu_wait(dev, id, 10000000000LL, &res);
+	if (ret && res.status != DRM_TAPU_JOB_FAILED)
+		return fail("WAIT_JOB", ret);
+	if (ret) {
 		fprintf(stderr, "%s: job %llu failed: %s\n", prog,
-			wait.job_id, strerror(-wait.error));
+			(unsigned long long)id, tapu_strerror(ret));
 		return -1;
 	}
 
-	reference(&op, in.map, wt.map, bias.map, ref);
+	reference(&op, in, wt, map[2], ref);
 	for (unsigned int i = 0; i < sizeof(ref); i++)
-		bad += ref[i] != ((int8_t *)out.map)[i];
+		bad += ref[i] != out[i];
 	printf("job %llu: CONV2D 3x3 %ux%ux%u -> %ux%ux%u + RELU, %llu"
-	       " cycles, %llu ns on the core\n", wait.job_id, H, W, CI,
-	       H, W, CO, wait.cycles, wait.duration_ns);
+	       " cycles, %llu ns on the core\n", (unsigned long long)id, H, W,
+	       CI, H, W, CO, (unsigned long long)res.cycles,
+	       (unsigned long long)res.duration_ns);
 	if (bad) {
 		fprintf(stderr, "%s: %u of %zu outputs differ from the CPU reference\n",
 			prog, bad, sizeof(ref));
@@ -222,7 +167,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *path = "/dev/accel/accel0";
-	int opt, fd, ret;
+	struct tapu_device *dev;
+	int opt, ret;
 
 	while ((opt = getopt(argc, argv, "d:h")) != -1) {
 		switch (opt) {
@@ -238,13 +184,13 @@ int main(int argc, char **argv)
 		}
 	}
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+	ret = tapu_device_open(path, &dev);
+	if (ret) {
+		fail(path, ret);
 		return 1;
 	}
 	printf("%s\n", path);
-	ret = print_info(fd) || run_job(fd);
-	close(fd);
+	ret = print_info(dev) || run_job(dev);
+	tapu_device_close(dev);	/* frees the BOs */
 	return ret ? 1 : 0;
 }

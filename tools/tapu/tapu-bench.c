@@ -1,0 +1,836 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tapu-bench - TAPU latency and throughput, measured in one run beside the
+ * floor of the same machine: the bare DRM_IOCTL_VERSION round trip and the
+ * cross-thread wake of a pipe (poll) and of a syncobj (SYNCOBJ_WAIT). The
+ * table gives each result as a ratio to the floor, since absolute times of
+ * an emulated machine (QEMU TCG) only compare within one run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm/tapu_accel.h>
+
+#define MAX_CLIENTS	64
+#define MAX_DEPTH	256
+#define WAIT_NS		10000000000LL	/* job and wake timeout: TCG is slow */
+
+static const char *prog = "tapu-bench";
+static const char *path = "/dev/accel/accel0";
+static double secs = 1.0;
+static long iters;		/* per latency measurement; 0: -t decides */
+static int max_clients = 4, depth = 8;
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t deadline(void)
+{
+	return now_ns() + (int64_t)(secs * 1e9);
+}
+
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputs(" ...\n", stderr);
+	va_end(ap);
+}
+
+static int xioctl(int fd, unsigned long req, void *arg, const char *what)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	if (ret)
+		fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
+	return ret;
+}
+
+static int dev_open(void)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+	return fd;
+}
+
+/* ---- samples and the result table ---- */
+
+struct samples {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int sample(struct samples *s, int64_t ns)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 4096;
+		uint64_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			return -1;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = ns;
+	return 0;
+}
+
+/* Whether a latency loop with @s samples so far goes on. */
+static bool more(const struct samples *s, int64_t end)
+{
+	return iters ? (long)s->n < iters : now_ns() < end;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_MAX = 64 };
+
+static struct row {
+	char name[48], notes[64];
+	double p50, p99, rate;	/* ns, ns, per second; 0: not measured */
+} rows[R_MAX];
+static int nrows;
+
+static struct row *row_add(const char *fmt, ...)
+{
+	struct row *r = &rows[nrows < R_MAX - 1 ? nrows++ : nrows];
+	va_list ap;
+
+	memset(r, 0, sizeof(*r));
+	va_start(ap, fmt);
+	vsnprintf(r->name, sizeof(r->name), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* A row with the median and 99th percentile of @s (freed). */
+static struct row *row_samples(struct samples *s, const char *name)
+{
+	struct row *r = row_add("%s", name);
+
+	if (s->n) {
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+		r->p50 = s->v[s->n / 2];
+		r->p99 = s->v[s->n * 99 / 100];
+		snprintf(r->notes, sizeof(r->notes), "%zu samples", s->n);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+	return r;
+}
+
+static const char *fmt_ns(double ns, char *buf)
+{
+	if (!ns)
+		return "-";
+	if (ns < 1e3)
+		sprintf(buf, "%.0f ns", ns);
+	else if (ns < 1e6)
+		sprintf(buf, "%.1f us", ns / 1e3);
+	else
+		sprintf(buf, "%.2f ms", ns / 1e6);
+	return buf;
+}
+
+/* @ns (or the time per operation of @rate) over the floor row @f's p50. */
+static const char *fmt_ratio(double ns, double rate, int f, char *buf)
+{
+	if (!ns && rate)
+		ns = 1e9 / rate;
+	if (!ns || !rows[f].p50)
+		return "-";
+	ns /= rows[f].p50;
+	sprintf(buf, ns >= 100 ? "%.0fx" : ns >= 0.1 ? "%.1fx" : "%.3fx", ns);
+	return buf;
+}
+
+static void print_table(void)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+
+	printf("\n%-44s %10s %10s %10s %9s %9s  %s\n", "measurement", "p50",
+	       "p99", "ops/s", "/VERSION", "/syncobj", "notes");
+	for (int i = 0; i < nrows; i++) {
+		struct row *r = &rows[i];
+
+		if (r->rate)
+			sprintf(c, "%.0f", r->rate);
+		printf("%-44s %10s %10s %10s %9s %9s  %s\n", r->name,
+		       fmt_ns(r->p50, a), fmt_ns(r->p99, b), r->rate ? c : "-",
+		       fmt_ratio(r->p50, r->rate, R_VERSION, d),
+		       fmt_ratio(r->p50, r->rate, R_SYNCOBJ, e), r->notes);
+	}
+	printf("\n/VERSION, /syncobj: p50 (or 1/ops/s for a rate) over the p50 of"
+	       " the DRM_IOCTL_VERSION\nround trip and of the cross-thread"
+	       " syncobj wake measured in this run.\n");
+}
+
+/* ---- the floor ---- */
+
+static int floor_version(int fd)
+{
+	struct samples s = { 0 };
+	int64_t end = deadline(), t0;
+
+	progress("floor: DRM_IOCTL_VERSION round trip");
+	while (more(&s, end)) {
+		struct drm_version v = { 0 };
+
+		t0 = now_ns();
+		if (xioctl(fd, DRM_IOCTL_VERSION, &v, "VERSION") ||
+		    sample(&s, now_ns() - t0))
+			return -1;
+	}
+	row_samples(&s, "floor: DRM_IOCTL_VERSION round trip");
+	return 0;
+}
+
+/*
+ * Cross-thread wake: the main thread stamps the time and signals channel 0
+ * (a pipe write or SYNCOBJ_SIGNAL); the waker thread, blocked in poll() or
+ * SYNCOBJ_WAIT on it, takes the sample and answers on channel 1.
+ */
+struct wake {
+	bool syncobj;
+	int fd, pipes[2][2], err;
+	uint32_t sobj[2];
+	int64_t t0;
+	bool stop;
+	struct samples s;
+};
+
+static int wake_signal(struct wake *w, int ch)
+{
+	struct drm_syncobj_array a = {
+		.handles = (uintptr_t)&w->sobj[ch], .count_handles = 1,
+	};
+
+	if (w->syncobj)
+		return xioctl(w->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &a, "SYNCOBJ_SIGNAL");
+	return write(w->pipes[ch][1], "x", 1) == 1 ? 0 : -1;
+}
+
+static int wake_wait(struct wake *w, int ch)
+{
+	struct drm_syncobj_wait sw = {
+		.handles = (uintptr_t)&w->sobj[ch], .count_handles = 1,
+		.timeout_nsec = now_ns() + WAIT_NS,
+		.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+	};
+	struct drm_syncobj_array a = {
+		.handles = (uintptr_t)&w->sobj[ch], .count_handles = 1,
+	};
+	struct pollfd p = { .fd = w->pipes[ch][0], .events = POLLIN };
+	char c;
+
+	if (w->syncobj)
+		return xioctl(w->fd, DRM_IOCTL_SYNCOBJ_WAIT, &sw, "SYNCOBJ_WAIT") ||
+		       xioctl(w->fd, DRM_IOCTL_SYNCOBJ_RESET, &a, "SYNCOBJ_RESET");
+	if (poll(&p, 1, WAIT_NS / 1000000) != 1 || read(p.fd, &c, 1) != 1) {
+		fprintf(stderr, "%s: pipe wake: %s\n", prog,
+			errno ? strerror(errno) : "timeout");
+		return -1;
+	}
+	return 0;
+}
+
+static void *waker(void *arg)
+{
+	struct wake *w = arg;
+
+	while (!w->err) {
+		w->err = wake_wait(w, 0);
+		if (w->err || __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+			break;
+		w->err = sample(&w->s, now_ns() -
+				__atomic_load_n(&w->t0, __ATOMIC_ACQUIRE)) ||
+			 wake_signal(w, 1);
+	}
+	return NULL;
+}
+
+static int floor_wake(int fd, bool syncobj)
+{
+	const char *name = syncobj ? "floor: cross-thread wake, syncobj" :
+				     "floor: cross-thread wake, pipe + poll";
+	struct wake w = { .syncobj = syncobj, .fd = fd };
+	int64_t end = deadline();
+	pthread_t thr;
+	int err = 0;
+
+	progress("%s", name);
+	for (int ch = 0; ch < 2 && !err; ch++) {
+		struct drm_syncobj_create c = { 0 };
+
+		err = syncobj ? xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c,
+				       "SYNCOBJ_CREATE") : pipe(w.pipes[ch]);
+		w.sobj[ch] = c.handle;
+	}
+	if (err || pthread_create(&thr, NULL, waker, &w)) {
+		fprintf(stderr, "%s: %s: set-up failed\n", prog, name);
+		return -1;
+	}
+	while (!err && !__atomic_load_n(&w.err, __ATOMIC_RELAXED) &&
+	       more(&w.s, end)) {
+		__atomic_store_n(&w.t0, now_ns(), __ATOMIC_RELEASE);
+		err = wake_signal(&w, 0) || wake_wait(&w, 1);
+	}
+	__atomic_store_n(&w.stop, true, __ATOMIC_RELEASE);
+	wake_signal(&w, 0);
+	pthread_join(thr, NULL);
+	for (int ch = 0; ch < 2; ch++) {
+		struct drm_syncobj_destroy d = { .handle = w.sobj[ch] };
+
+		if (syncobj)
+			ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
+		else
+			close(w.pipes[ch][0]), close(w.pipes[ch][1]);
+	}
+	row_samples(&w.s, name);
+	return err || w.err ? -1 : 0;
+}
+
+/* ---- BOs ---- */
+
+struct bo {
+	void *map;
+	uint64_t size;
+	uint32_t handle;
+};
+
+/* A BO of @size, mapped; on failure what exists is left in @bo to free. */
+static int bo_new(int fd, uint64_t size, struct bo *bo)
+{
+	struct drm_tapu_bo_create c = { .size = size };
+	void *map;
+
+	if (xioctl(fd, DRM_IOCTL_TAPU_BO_CREATE, &c, "BO_CREATE"))
+		return -1;
+	map = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.offset);
+	*bo = (struct bo){ map == MAP_FAILED ? NULL : map, c.size, c.handle };
+	if (!bo->map)
+		fprintf(stderr, "%s: mmap: %s\n", prog, strerror(errno));
+	return bo->map ? 0 : -1;
+}
+
+static void gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close c = { .handle = handle };
+
+	if (handle)
+		xioctl(fd, DRM_IOCTL_GEM_CLOSE, &c, "GEM_CLOSE");
+}
+
+static void bo_free(int fd, struct bo *bo)
+{
+	if (bo->map)
+		munmap(bo->map, bo->size);
+	gem_close(fd, bo->handle);
+	memset(bo, 0, sizeof(*bo));
+}
+
+static int bench_bo(int fd)
+{
+	struct samples s = { 0 };
+	int64_t end = deadline(), t0, total = 0;
+	struct bo bo;
+	struct row *r;
+	size_t v;
+
+	progress("BO create+mmap+close");
+	while (more(&s, end)) {
+		t0 = now_ns();
+		if (bo_new(fd, 4096, &bo))
+			return -1;
+		*(volatile char *)bo.map = 1;
+		bo_free(fd, &bo);
+		t0 = now_ns() - t0;
+		total += t0;
+		if (sample(&s, t0))
+			return -1;
+	}
+	v = s.n;
+	r = row_samples(&s, "BO create+mmap+write+close, 4 KiB");
+	r->rate = 1e9 * (double)v / total;
+	return 0;
+}
+
+/* ---- work: an empty job, or a small network ---- */
+
+enum kind { NOP, NET };
+
+/* The network: 28x28x1 -> CONV2D 3x3x8 + bias -> RELU -> MAXPOOL 2x2 -> FC 10. */
+enum {
+	HW = 28, CO = 8, K = 3, PHW = HW / 2, FCI = PHW * PHW * CO, FCO = 10,
+	S_IN = 0, S_PARAM, S_BIAS, S_ACT, S_OUT, NSLOTS,
+	P_FCW = 128,				/* in S_PARAM after conv weights */
+	B_FC = CO * 4,				/* in S_BIAS after conv bias */
+	A_RELU = HW * HW * CO, A_POOL = 2 * HW * HW * CO,	/* in S_ACT */
+};
+
+struct net_stream {
+	struct drm_tapu_op_conv conv;
+	struct drm_tapu_op_act relu;
+	struct drm_tapu_op_pool pool;
+	struct drm_tapu_op_conv fc;
+};
+
+_Static_assert(sizeof(struct net_stream) == 2 * sizeof(struct drm_tapu_op_conv) +
+	       sizeof(struct drm_tapu_op_act) + sizeof(struct drm_tapu_op_pool),
+	       "the stream has no padding");
+
+struct work {
+	int fd;
+	bool own_fd;
+	uint32_t stream, nbos;
+	struct bo bo[NSLOTS];
+	struct drm_tapu_submit_bo list[NSLOTS];
+};
+
+static struct drm_tapu_tensor tensor(uint32_t slot, uint32_t off, uint32_t n,
+				     uint32_t h, uint32_t w, uint32_t c,
+				     uint32_t elem)
+{
+	return (struct drm_tapu_tensor){
+		.slot = slot, .offset = off, .dim = { n, h, w, c },
+		.stride = { h * w * c * elem, w * c * elem, c * elem, elem },
+	};
+}
+
+static void net_build(struct net_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->conv = (struct drm_tapu_op_conv){
+		.hdr = { DRM_TAPU_OP_CONV2D, sizeof(s->conv), DRM_TAPU_OP_F_BIAS },
+		.input = tensor(S_IN, 0, 1, HW, HW, 1, 1),
+		.weights = tensor(S_PARAM, 0, CO, K, K, 1, 1),
+		.bias = tensor(S_BIAS, 0, 1, 1, 1, CO, 4),
+		.output = tensor(S_ACT, 0, 1, HW, HW, CO, 1),
+		.stride = { 1, 1 }, .dilation = { 1, 1 }, .pad = { 1, 1, 1, 1 },
+		.multiplier = 1518500250, .shift = 38,
+		.act_min = -128, .act_max = 127,
+	};
+	s->relu = (struct drm_tapu_op_act){
+		.hdr = { DRM_TAPU_OP_RELU, sizeof(s->relu), 0 },
+		.input = tensor(S_ACT, 0, 1, HW, HW, CO, 1),
+		.output = tensor(S_ACT, A_RELU, 1, HW, HW, CO, 1),
+	};
+	s->pool = (struct drm_tapu_op_pool){
+		.hdr = { DRM_TAPU_OP_MAXPOOL, sizeof(s->pool), 0 },
+		.input = tensor(S_ACT, A_RELU, 1, HW, HW, CO, 1),
+		.output = tensor(S_ACT, A_POOL, 1, PHW, PHW, CO, 1),
+		.kernel = { 2, 2 }, .stride = { 2, 2 },
+		.act_min = -128, .act_max = 127,
+	};
+	s->fc = (struct drm_tapu_op_conv){
+		.hdr = { DRM_TAPU_OP_FULLY_CONNECTED, sizeof(s->fc),
+			 DRM_TAPU_OP_F_BIAS },
+		.input = tensor(S_ACT, A_POOL, 1, 1, 1, FCI, 1),
+		.weights = tensor(S_PARAM, P_FCW, FCO, 1, 1, FCI, 1),
+		.bias = tensor(S_BIAS, B_FC, 1, 1, 1, FCO, 4),
+		.output = tensor(S_OUT, 0, 1, 1, 1, FCO, 1),
+		.multiplier = 1518500250, .shift = 42,
+		.act_min = -128, .act_max = 127,
+	};
+}
+
+static int8_t requant(uint32_t acc, const struct drm_tapu_op_conv *op)
+{
+	int64_t v = (int64_t)(int32_t)acc * op->multiplier;
+
+	v = op->output_zp + (op->shift ? (v + (1LL << (op->shift - 1))) >> op->shift : v);
+	return v < op->act_min ? op->act_min : v > op->act_max ? op->act_max : v;
+}
+
+/* The CPU reference of the network (all zero points 0). */
+static void net_ref(const struct net_stream *s, const int8_t *in,
+		    const int8_t *param, const int32_t *bias, int8_t *out)
+{
+	static int8_t act[HW][HW][CO], pool[FCI];
+
+	for (int y = 0; y < HW; y++)
+		for (int x = 0; x < HW; x++)
+			for (int co = 0; co < CO; co++) {
+				uint32_t acc = bias[co];
+
+				for (int ky = 0; ky < K; ky++)
+					for (int kx = 0; kx < K; kx++) {
+						int iy = y + ky - 1, ix = x + kx - 1;
+
+						if (iy >= 0 && iy < HW && ix >= 0 && ix < HW)
+							acc += (uint32_t)(in[iy * HW + ix] *
+								param[(co * K + ky) * K + kx]);
+					}
+				act[y][x][co] = requant(acc, &s->conv);
+				if (act[y][x][co] < 0)
+					act[y][x][co] = 0;
+			}
+	for (int i = 0; i < FCI; i++) {
+		int y = i / (PHW * CO) * 2, x = i / CO % PHW * 2, c = i % CO;
+		int8_t m = act[y][x][c];
+
+		m = act[y][x + 1][c] > m ? act[y][x + 1][c] : m;
+		m = act[y + 1][x][c] > m ? act[y + 1][x][c] : m;
+		pool[i] = act[y + 1][x + 1][c] > m ? act[y + 1][x + 1][c] : m;
+	}
+	for (int o = 0; o < FCO; o++) {
+		uint32_t acc = bias[B_FC / 4 + o];
+
+		for (int i = 0; i < FCI; i++)
+			acc += (uint32_t)(pool[i] * param[P_FCW + o * FCI + i]);
+		out[o] = requant(acc, &s->fc);
+	}
+}
+
+static int job_submit(struct work *w, uint64_t *id)
+{
+	struct drm_tapu_submit s = {
+		.cmdstream = w->stream, .bo_count = w->nbos,
+		.bos = (uintptr_t)w->list, .priority = DRM_TAPU_PRIO_NORMAL,
+	};
+
+	if (xioctl(w->fd, DRM_IOCTL_TAPU_SUBMIT, &s, "SUBMIT"))
+		return -1;
+	*id = s.job_id;
+	return 0;
+}
+
+static int job_wait(struct work *w, uint64_t id, struct drm_tapu_wait_job *r)
+{
+	*r = (struct drm_tapu_wait_job){
+		.job_id = id, .timeout_ns = now_ns() + WAIT_NS,
+	};
+	if (xioctl(w->fd, DRM_IOCTL_TAPU_WAIT_JOB, r, "WAIT_JOB"))
+		return -1;
+	if (r->status == DRM_TAPU_JOB_DONE && !r->error)
+		return 0;
+	fprintf(stderr, "%s: job %llu failed: %s\n", prog,
+		(unsigned long long)id, strerror(-r->error));
+	return -1;
+}
+
+static void work_fini(struct work *w)
+{
+	for (int i = 0; i < NSLOTS; i++)
+		bo_free(w->fd, &w->bo[i]);
+	gem_close(w->fd, w->stream);
+	if (w->own_fd && w->fd >= 0)
+		close(w->fd);
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+}
+
+/*
+ * Sets up @kind on @fd (a new file when negative). A network also runs once
+ * and its output is checked against the CPU reference.
+ */
+static int work_init(struct work *w, enum kind kind, int fd)
+{
+	static const uint32_t size[NSLOTS] = {
+		HW * HW, P_FCW + FCO * FCI, B_FC + FCO * 4, A_POOL + FCI, FCO,
+	};
+	struct drm_tapu_op_hdr nop = { DRM_TAPU_OP_NOP, sizeof(nop), 0 };
+	struct net_stream net;
+	struct drm_tapu_cmdstream_create cs = { .data = (uintptr_t)&nop,
+						.size = sizeof(nop) };
+	struct drm_tapu_wait_job r;
+	unsigned int seed = 1;
+	int8_t ref[FCO];
+	uint64_t id;
+
+	memset(w, 0, sizeof(*w));
+	w->own_fd = fd < 0;
+	w->fd = fd < 0 ? dev_open() : fd;
+	if (w->fd < 0)
+		return -1;
+	if (kind == NET) {
+		net_build(&net);
+		cs = (struct drm_tapu_cmdstream_create){
+			.data = (uintptr_t)&net, .size = sizeof(net),
+		};
+		w->nbos = NSLOTS;
+		for (int i = 0; i < NSLOTS; i++) {
+			if (bo_new(w->fd, size[i], &w->bo[i]))
+				return -1;
+			for (uint32_t j = 0; j < size[i]; j++)
+				((int8_t *)w->bo[i].map)[j] = rand_r(&seed);
+			w->list[i] = (struct drm_tapu_submit_bo){
+				w->bo[i].handle, i == S_ACT ?
+				DRM_TAPU_BO_READ | DRM_TAPU_BO_WRITE :
+				i == S_OUT ? DRM_TAPU_BO_WRITE : DRM_TAPU_BO_READ,
+			};
+		}
+		for (int i = 0; i < CO + FCO; i++)	/* moderate biases */
+			((int32_t *)w->bo[S_BIAS].map)[i] %= 4096;
+	}
+	if (xioctl(w->fd, DRM_IOCTL_TAPU_CMDSTREAM_CREATE, &cs, "CMDSTREAM_CREATE"))
+		return -1;
+	w->stream = cs.handle;
+	if (kind == NOP)
+		return 0;
+	if (job_submit(w, &id) || job_wait(w, id, &r))
+		return -1;
+	net_ref(&net, w->bo[S_IN].map, w->bo[S_PARAM].map, w->bo[S_BIAS].map, ref);
+	if (!memcmp(ref, w->bo[S_OUT].map, FCO))
+		return 0;
+	fprintf(stderr, "%s: the network's output differs from the CPU reference\n",
+		prog);
+	return -1;
+}
+
+static const char *const kind_name[] = { "NOP job", "net job" };
+
+/* Submit+wait round trips of one job at a time. */
+static int bench_rt(int fd, enum kind kind)
+{
+	struct samples rt = { 0 }, sub = { 0 }, core = { 0 };
+	struct drm_tapu_wait_job wj;
+	uint64_t cycles = 0, id;
+	int64_t end, t0, t1;
+	struct work w;
+	struct row *r;
+	char name[48];
+	int err;
+
+	progress("submit+wait round trip, %s", kind_name[kind]);
+	err = work_init(&w, kind, fd);
+	for (end = deadline(); !err && more(&rt, end);) {
+		t0 = now_ns();
+		err = job_submit(&w, &id);
+		t1 = now_ns();
+		err = err || job_wait(&w, id, &wj) || sample(&rt, now_ns() - t0) ||
+		      sample(&sub, t1 - t0) || sample(&core, wj.duration_ns);
+		cycles += err ? 0 : wj.cycles;
+	}
+	cycles /= rt.n ? rt.n : 1;
+	work_fini(&w);
+	if (err)
+		return -1;
+	snprintf(name, sizeof(name), "submit ioctl alone, %s", kind_name[kind]);
+	row_samples(&sub, name);
+	snprintf(name, sizeof(name), "job time on the core, %s", kind_name[kind]);
+	row_samples(&core, name);
+	snprintf(name, sizeof(name), "submit+wait round trip, %s", kind_name[kind]);
+	r = row_samples(&rt, name);
+	snprintf(r->notes + strlen(r->notes), sizeof(r->notes) - strlen(r->notes),
+		 ", %llu device cycles/job", (unsigned long long)cycles);
+	return 0;
+}
+
+/* Throughput: clients, each a thread with its own file, in a loop. */
+struct client {
+	pthread_t thr;
+	pthread_barrier_t *bar;
+	enum kind kind;
+	int depth, err;
+	int64_t start, end;
+	uint64_t done, cycles;
+};
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+	uint64_t ring[MAX_DEPTH], head = 0, tail = 0;
+	struct drm_tapu_wait_job r;
+	int64_t end;
+	struct work w;
+
+	c->err = work_init(&w, c->kind, -1);
+	pthread_barrier_wait(c->bar);
+	c->start = now_ns();
+	end = c->start + (int64_t)(secs * 1e9);
+	while (!c->err && (head > tail || now_ns() < end)) {
+		if (head - tail < (uint64_t)c->depth && now_ns() < end) {
+			c->err = job_submit(&w, &ring[head++ % c->depth]);
+			continue;
+		}
+		c->err = job_wait(&w, ring[tail++ % c->depth], &r);
+		c->done++;
+		c->cycles += r.cycles;
+	}
+	c->end = now_ns();
+	work_fini(&w);
+	return NULL;
+}
+
+static int bench_clients(enum kind kind, int n, int dep)
+{
+	struct client c[MAX_CLIENTS] = { 0 };
+	pthread_barrier_t bar;
+	int64_t start = INT64_MAX, end = 0;
+	uint64_t done = 0, cycles = 0;
+	int err = 0, i;
+	struct row *r;
+
+	progress("%ss/s, %d client%s, %d in flight each", kind_name[kind], n,
+		 n > 1 ? "s" : "", dep);
+	pthread_barrier_init(&bar, NULL, n);
+	for (i = 0; i < n; i++) {
+		c[i] = (struct client){ .bar = &bar, .kind = kind, .depth = dep };
+		if (pthread_create(&c[i].thr, NULL, client_main, &c[i]))
+			break;
+	}
+	if (i < n) {	/* the barrier waits for n: cannot recover */
+		fprintf(stderr, "%s: pthread_create failed\n", prog);
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(c[i].thr, NULL);
+		err |= c[i].err;
+		start = c[i].start < start ? c[i].start : start;
+		end = c[i].end > end ? c[i].end : end;
+		done += c[i].done;
+		cycles += c[i].cycles;
+	}
+	pthread_barrier_destroy(&bar);
+	if (err)
+		return -1;
+	r = row_add("%ss/s, %d client%s x %d in flight", kind_name[kind], n,
+		    n > 1 ? "s" : "", dep);
+	r->rate = end > start ? 1e9 * (double)done / (end - start) : 0;
+	snprintf(r->notes, sizeof(r->notes), "%llu jobs, %llu cycles/job",
+		 (unsigned long long)done,
+		 (unsigned long long)(cycles / (done ? done : 1)));
+	return 0;
+}
+
+/* ---- main ---- */
+
+static int usage(bool full)
+{
+	fprintf(full ? stdout : stderr, "usage: %s [-d DEVICE] [-t SECONDS]"
+		" [-c MAX_CLIENTS] [-q DEPTH] [-n ITERATIONS] [-h|--help]\n", prog);
+	if (!full)
+		return 2;
+	printf("Benchmark a TAPU device beside the bare-ioctl floor, in one run:\n"
+		"DRM_IOCTL_VERSION round trip and cross-thread wake (pipe + poll,\n"
+		"syncobj signal -> SYNCOBJ_WAIT); submit+wait round trip of an\n"
+		"empty (NOP) job and of a small network (28x28x1 int8 -> CONV2D\n"
+		"3x3x8 -> RELU -> MAXPOOL 2x2 -> FC 10, checked against a CPU\n"
+		"reference); jobs/s with 1..MAX_CLIENTS clients (threads, each with\n"
+		"its own file) one job at a time and DEPTH jobs in flight; BO\n"
+		"create+mmap+close rate. Results are also given as ratios to the\n"
+		"floor: absolute times of an emulator only compare within a run.\n"
+		"  -d DEVICE       accel device node (default %s)\n"
+		"  -t SECONDS      time per measurement (default %g)\n"
+		"  -c MAX_CLIENTS  largest number of clients (default %d, max %d)\n"
+		"  -q DEPTH        jobs in flight per pipelined client (default %d)\n"
+		"  -n ITERATIONS   samples per latency measurement instead of -t\n"
+		"  -h              this help\n"
+		"Progress goes to stderr, the table to stdout. Exit status: 0 done,\n"
+		"1 a device, ioctl, job or result error, 2 bad usage.\n",
+		path, secs, max_clients, MAX_CLIENTS, depth);
+	return 0;
+}
+
+static bool arg_num(const char *s, double min, double max, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return !errno && end != s && !*end && *v >= min && *v <= max;
+}
+
+int main(int argc, char **argv)
+{
+	struct drm_tapu_device_info dev = { 0 };
+	struct drm_tapu_limits lim = { 0 };
+	struct drm_tapu_query q = { DRM_TAPU_QUERY_DEVICE, sizeof(dev),
+				    (uintptr_t)&dev, 0, 0 };
+	int opt, fd, err;
+	double v;
+
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' }, { 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "d:t:c:q:n:h", lopts, NULL)) != -1) {
+		if (opt == 'h')
+			return usage(true);
+		if (opt == 'd')
+			path = optarg;
+		else if (opt == 't' && arg_num(optarg, 0.01, 3600, &v))
+			secs = v;
+		else if (opt == 'c' && arg_num(optarg, 1, MAX_CLIENTS, &v) && v == (int)v)
+			max_clients = v;
+		else if (opt == 'q' && arg_num(optarg, 1, MAX_DEPTH, &v) && v == (int)v)
+			depth = v;
+		else if (opt == 'n' && arg_num(optarg, 1, 1e8, &v) && v == (long)v)
+			iters = v;
+		else {
+			if (opt != '?')
+				fprintf(stderr, "%s: bad -%c value '%s'\n", prog, opt, optarg);
+			return usage(false);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		return usage(false);
+	}
+
+	fd = dev_open();
+	if (fd < 0)
+		return 1;
+	err = xioctl(fd, DRM_IOCTL_TAPU_QUERY, &q, "QUERY");
+	q = (struct drm_tapu_query){ DRM_TAPU_QUERY_LIMITS, sizeof(lim),
+				     (uintptr_t)&lim, 0, 0 };
+	err = err || xioctl(fd, DRM_IOCTL_TAPU_QUERY, &q, "QUERY");
+	if (!err && (uint32_t)depth > lim.max_jobs_in_flight) {
+		fprintf(stderr, "%s: -q %d above the device's %u jobs in flight\n",
+			prog, depth, lim.max_jobs_in_flight);
+		depth = lim.max_jobs_in_flight;
+	}
+	if (!err)
+		printf("%s: %s, backend %s, %u cores, cycle clock %llu Hz; %g s per"
+		       " measurement%s\n", prog, path, dev.backend, dev.num_cores,
+		       (unsigned long long)dev.cycle_clock_hz, secs,
+		       iters ? " (rates), fixed sample counts (latencies)" : "");
+	err = err || floor_version(fd) || floor_wake(fd, false) ||
+	      floor_wake(fd, true) || bench_rt(fd, NOP) || bench_rt(fd, NET) ||
+	      bench_bo(fd);
+	for (int kind = NOP; kind <= NET; kind++)
+		for (int dep = 1; dep <= depth; dep = dep < depth ? depth : dep + 1)
+			for (int n = 1; n <= max_clients && !err; n++)
+				err = bench_clients(kind, n, dep);
+	close(fd);
+	if (nrows)
+		print_table();
+	if (err)
+		fprintf(stderr, "%s: failed; the table holds what was measured\n",
+			prog);
+	return err ? 1 : 0;
+}
