@@ -7,6 +7,7 @@
  * path only has to compare BO sizes with the extents recorded here.
  */
 
+#include <kunit/visibility.h>
 #include <linux/array_size.h>
 #include <linux/bits.h>
 #include <linux/errno.h>
@@ -417,3 +418,4 @@ int tapu_isa_validate(const void *stream, u32 size,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(tapu_isa_validate);
