@@ -303,12 +303,18 @@ int tapu_file_sched_init(struct tapu_file *tfile)
 	return 0;
 }
 
+/*
+ * Closing a file cancels its jobs not yet on a core (they fail with -ESRCH
+ * once their dependencies are done) without waiting for them to be
+ * scheduled, as drm_sched_entity_destroy() would. Jobs on a core finish and
+ * keep their BOs until then.
+ */
 void tapu_file_sched_fini(struct tapu_file *tfile)
 {
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(tfile->entities); i++)
-		drm_sched_entity_destroy(&tfile->entities[i]);
+		drm_sched_entity_fini(&tfile->entities[i]);
 }
 
 /* Looks up the BO list, checking each BO against the validated stream. */

@@ -249,8 +249,9 @@ struct drm_tapu_submit {
  * enum drm_tapu_job_status - outcome of a job
  * @DRM_TAPU_JOB_DONE: completed successfully
  * @DRM_TAPU_JOB_FAILED: failed, &drm_tapu_wait_job.error says why:
- *	-ETIMEDOUT (hang, the core was reset), -EIO (device error),
- *	-ECANCELED (a dependency failed or the job was cancelled)
+ *	-ETIMEDOUT (hang, the core was reset), -EIO (device error); jobs
+ *	cancelled because their file was closed fail with -ESRCH, which their
+ *	out-syncobj and BO fences carry
  */
 enum drm_tapu_job_status {
 	DRM_TAPU_JOB_DONE = 1,
