@@ -2,9 +2,10 @@
 /* Copyright 2026 The TAPU authors */
 
 /*
- * Reference executor of the TAPU ISA for the simulated NPU. Every output
- * element is computed on its own, straight from the formulas in the uAPI
- * header: slow, but small and bit-exact, which is what a reference is for.
+ * Reference executor of the TAPU ISA, used by the simulated NPU and the
+ * MT8183 firmware stand-in. Every output element is computed on its own,
+ * straight from the formulas in the uAPI header: slow, but small and
+ * bit-exact, which is what a reference is for.
  */
 
 #include <linux/array_size.h>
