@@ -17,9 +17,6 @@
 #include "kselftest_harness.h"
 #include "tapu_job_util.h"
 
-/* The harness's own setjmp() in each test wrapper trips this at -O2. */
-#pragma GCC diagnostic ignored "-Wclobbered"
-
 #define FAILNTH_MAX	2000
 #define FI_DEBUGFS	"/sys/kernel/debug/"
 

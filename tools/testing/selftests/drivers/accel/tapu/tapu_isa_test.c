@@ -18,14 +18,6 @@
 #include "kselftest_harness.h"
 #include "tapu_test.h"
 
-/*
- * kselftest_harness.h (6.12) keeps its own `child` variable live across the
- * setjmp() in each TEST_F() wrapper; gcc -O2 -Wextra flags that in some
- * wrappers depending on register allocation. It is the harness's variable,
- * not this file's (an ASSERT still fails the test either way).
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
-
 #define MAX_BOS		8u
 #define CS_MAX		4096
 #define WAIT_MS		20000

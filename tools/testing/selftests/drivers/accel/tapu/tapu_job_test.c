@@ -12,9 +12,6 @@
 #include "kselftest_harness.h"
 #include "tapu_job_util.h"
 
-/* The harness's own setjmp() in each test wrapper trips this at -O2. */
-#pragma GCC diagnostic ignored "-Wclobbered"
-
 #define MAX_CORES	8
 
 /* ---- fdinfo and debugfs parsing ---- */
