@@ -1,0 +1,1027 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright 2026 The TAPU authors */
+
+/*
+ * MediaTek MT8183 APU backend: each Cadence Xtensa VP6 core of the APU runs
+ * firmware that announces an rpmsg channel "rpmsg-mt8183-apu<N>"; each
+ * channel is one TAPU core. The channels of one APU share a TAPU device,
+ * created with the first channel and registered once all cores are there.
+ * It outlives the channels: on a firmware crash or a recovery the channels
+ * go away (their cores go offline, jobs on them fail) and come back (the
+ * cores go online again). See Documentation/accel/tapu/mt8183.rst.
+ *
+ * Locking: tapu_mt8183_lock (mutex) serialises channel probe/remove and the
+ * list of APUs. A core's lock (IRQ-safe spinlock) protects its running job,
+ * sequence numbers and counters; it nests outside the TAPU core's own lock
+ * (tapu_core_job_done() is called under it). The channel a core sends on is
+ * published with RCU and sends run under tapu_mt8183_srcu, so that removing
+ * a channel waits for them without run_job taking a sleeping lock.
+ */
+
+#include <drm/drm_gem_shmem_helper.h>
+#include <linux/cleanup.h>
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/random.h>
+#include <linux/remoteproc.h>
+#include <linux/rpmsg.h>
+#include <linux/rpmsg/tapu_mt8183.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/string.h>
+
+#include "tapu_backend.h"
+#include "tapu_isa.h"
+
+#define TAPU_MT8183_NAME_PREFIX		"rpmsg-mt8183-apu"
+#define TAPU_MT8183_PING_TIMEOUT_MS	1000
+/* The command stream follows the buffer table in one coherent buffer. */
+#define TAPU_MT8183_CMD_ALIGN		64
+
+static_assert(TAPU_MT8183_IPC_MAX_SLOTS == TAPU_MAX_SLOTS);
+static_assert(TAPU_MT8183_IPC_MAX_CMD_SIZE >= TAPU_MAX_CMDSTREAM_SIZE);
+
+/* Why a message from the firmware was dropped (debugfs counters). */
+enum tapu_mt8183_drop {
+	TAPU_MT8183_DROP_SHORT,
+	TAPU_MT8183_DROP_VERSION,
+	TAPU_MT8183_DROP_TYPE,
+	TAPU_MT8183_DROP_LENGTH,
+	TAPU_MT8183_DROP_RESERVED,
+	TAPU_MT8183_DROP_SEQ,
+	TAPU_MT8183_DROP_JOB_ID,
+	TAPU_MT8183_DROP_STATUS,
+	TAPU_MT8183_DROP_COUNT,
+};
+
+static const char *const tapu_mt8183_drop_names[] = {
+	[TAPU_MT8183_DROP_SHORT] = "short",
+	[TAPU_MT8183_DROP_VERSION] = "version",
+	[TAPU_MT8183_DROP_TYPE] = "type",
+	[TAPU_MT8183_DROP_LENGTH] = "length",
+	[TAPU_MT8183_DROP_RESERVED] = "reserved",
+	[TAPU_MT8183_DROP_SEQ] = "seq",
+	[TAPU_MT8183_DROP_JOB_ID] = "job_id",
+	[TAPU_MT8183_DROP_STATUS] = "status",
+};
+
+static_assert(ARRAY_SIZE(tapu_mt8183_drop_names) == TAPU_MT8183_DROP_COUNT);
+
+struct tapu_mt8183;
+struct tapu_mt8183_core;
+
+/**
+ * struct tapu_mt8183_chan - a firmware channel, alive while it is bound
+ * @rpdev: rpmsg device
+ * @index: core index from the channel name
+ * @core: core the channel is attached to, NULL before probe attached it
+ * @lock: protects the ping state
+ * @ping_done: the pong arrived
+ * @ping_cookie: cookie of the outstanding ping
+ * @pong: the pong, valid once @ping_done completed
+ */
+struct tapu_mt8183_chan {
+	struct rpmsg_device *rpdev;
+	u32 index;
+	struct tapu_mt8183_core *core;
+	spinlock_t lock; /* protects ping_cookie, pong */
+	struct completion ping_done;
+	u64 ping_cookie;
+	struct tapu_mt8183_ipc_pong pong;
+};
+
+/**
+ * struct tapu_mt8183_core - one VP6 core
+ * @apu: APU
+ * @core: TAPU core
+ * @rpdev: channel to the core's firmware, NULL while offline (RCU)
+ * @chan: the channel's state, NULL while offline
+ * @lock: protects the fields below
+ * @job: job sent to the firmware and not yet completed
+ * @seq: sequence number of the last job message
+ * @job_id: id of the last job message
+ * @epoch: increments each time the channel goes away (firmware stopped)
+ * @quarantine: mappings of jobs abandoned while the firmware still ran;
+ *	released when the channel goes away
+ * @sent: jobs sent
+ * @completed: completions accepted
+ * @dropped: messages dropped, by reason
+ * @send_failed: jobs whose message could not be sent
+ * @offline_failed: jobs failed because the core was offline
+ * @lost: jobs failed because the channel went away
+ * @recoveries: firmware recoveries requested after a hang
+ * @attached: times a channel attached
+ */
+struct tapu_mt8183_core {
+	struct tapu_mt8183 *apu;
+	struct tapu_core *core;
+	struct rpmsg_device __rcu *rpdev;
+	struct tapu_mt8183_chan *chan;
+	spinlock_t lock; /* see above */
+	struct tapu_job *job;
+	u32 seq;
+	u64 job_id;
+	u64 epoch;
+	struct list_head quarantine;
+	u64 sent;
+	u64 completed;
+	u64 dropped[TAPU_MT8183_DROP_COUNT];
+	u64 send_failed;
+	u64 offline_failed;
+	u64 lost;
+	u32 recoveries;
+	u32 attached;
+};
+
+/**
+ * struct tapu_mt8183 - an APU: the VP6 cores behind one remote processor
+ * @node: entry in tapu_mt8183_apus
+ * @dma_dev: device mapping buffers for the DSPs (the remoteproc's device,
+ *	whose IOMMU ports serve the VP6 cores)
+ * @rproc: remote processor, NULL if the channels have none
+ * @pdev: platform device holding the TAPU device
+ * @tdev: TAPU device
+ * @registered: @tdev was registered (all cores attached once)
+ * @cycle_clock_hz: frequency of the DSP cycle counter
+ * @max_segments: buffer table entries the firmware accepts
+ * @num_cores: entries in @cores
+ * @cores: the cores
+ */
+struct tapu_mt8183 {
+	struct list_head node;
+	struct device *dma_dev;
+	struct rproc *rproc;
+	struct platform_device *pdev;
+	struct tapu_device *tdev;
+	bool registered;
+	u64 cycle_clock_hz;
+	u32 max_segments;
+	u32 num_cores;
+	struct tapu_mt8183_core cores[] __counted_by(num_cores);
+};
+
+/**
+ * struct tapu_mt8183_slot - a job's BO mapped for the DSP
+ * @obj: the BO, referenced (a quarantined mapping outlives the job)
+ * @pinned: @obj's pages are pinned
+ * @mapped: @sgt is mapped on the DMA device
+ * @sgt: the BO's pages
+ */
+struct tapu_mt8183_slot {
+	struct drm_gem_object *obj;
+	bool pinned;
+	bool mapped;
+	struct sg_table sgt;
+};
+
+/**
+ * struct tapu_mt8183_job - what a job needs on the DSP side
+ * @link: entry in &tapu_mt8183_core.quarantine
+ * @dma_dev: device the buffers are mapped on
+ * @epoch: &tapu_mt8183_core.epoch when the job was abandoned
+ * @abandoned: core that abandoned the job while its firmware ran, or NULL
+ * @buf: coherent buffer: the buffer table, then the command stream
+ * @buf_dma: device address of @buf
+ * @buf_size: size of @buf
+ * @msg: the job message, sent by run_job
+ * @num_slots: entries in @slots
+ * @slots: the job's BOs
+ */
+struct tapu_mt8183_job {
+	struct list_head link;
+	struct device *dma_dev;
+	u64 epoch;
+	struct tapu_mt8183_core *abandoned;
+	void *buf;
+	dma_addr_t buf_dma;
+	size_t buf_size;
+	struct tapu_mt8183_ipc_job msg;
+	u32 num_slots;
+	struct tapu_mt8183_slot slots[] __counted_by(num_slots);
+};
+
+static LIST_HEAD(tapu_mt8183_apus);
+static DEFINE_MUTEX(tapu_mt8183_lock);
+DEFINE_STATIC_SRCU(tapu_mt8183_srcu);
+
+static struct tapu_mt8183_core *tapu_mt8183_core(struct tapu_core *core)
+{
+	struct tapu_mt8183 *apu = tapu_device_priv(tapu_core_device(core));
+
+	return &apu->cores[tapu_core_index(core)];
+}
+
+static void tapu_mt8183_hdr(struct tapu_mt8183_ipc_hdr *hdr,
+			    enum tapu_mt8183_ipc_type type, u32 seq, u32 len)
+{
+	hdr->version = cpu_to_le16(TAPU_MT8183_IPC_VERSION);
+	hdr->type = cpu_to_le16(type);
+	hdr->seq = cpu_to_le32(seq);
+	hdr->length = cpu_to_le32(len);
+	hdr->reserved = 0;
+}
+
+/* Buffers */
+
+static void tapu_mt8183_job_free(struct tapu_mt8183_job *mj)
+{
+	u32 i;
+
+	for (i = 0; i < mj->num_slots; i++) {
+		struct tapu_mt8183_slot *s = &mj->slots[i];
+
+		if (s->mapped)
+			dma_unmap_sgtable(mj->dma_dev, &s->sgt, DMA_BIDIRECTIONAL,
+					  DMA_ATTR_SKIP_CPU_SYNC);
+		sg_free_table(&s->sgt);
+		if (s->pinned)
+			drm_gem_shmem_unpin(to_drm_gem_shmem_obj(s->obj));
+		if (s->obj)
+			drm_gem_object_put(s->obj);
+	}
+	if (mj->buf)
+		dma_free_coherent(mj->dma_dev, mj->buf_size, mj->buf,
+				  mj->buf_dma);
+	kfree(mj);
+}
+
+static void tapu_mt8183_free_list(struct list_head *list)
+{
+	struct tapu_mt8183_job *mj, *next;
+
+	list_for_each_entry_safe(mj, next, list, link) {
+		list_del(&mj->link);
+		tapu_mt8183_job_free(mj);
+	}
+}
+
+/* Pins a slot's BO and maps its pages for the DSP. */
+static int tapu_mt8183_map_slot(struct tapu_mt8183_job *mj, u32 i,
+				struct drm_gem_object *obj)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	struct tapu_mt8183_slot *s = &mj->slots[i];
+	int ret;
+
+	/* TODO: attach imported dma-bufs to the DMA device instead. */
+	if (obj->import_attach)
+		return -EOPNOTSUPP;
+
+	drm_gem_object_get(obj);
+	s->obj = obj;
+	ret = drm_gem_shmem_pin(shmem);
+	if (ret)
+		return ret;
+	s->pinned = true;
+
+	ret = sg_alloc_table_from_pages(&s->sgt, shmem->pages,
+					obj->size >> PAGE_SHIFT, 0, obj->size,
+					GFP_KERNEL);
+	if (ret)
+		return ret;
+	/* Synchronised for the device when the job starts, not now. */
+	ret = dma_map_sgtable(mj->dma_dev, &s->sgt, DMA_BIDIRECTIONAL,
+			      DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		return ret;
+	s->mapped = true;
+	return 0;
+}
+
+/* Fills the buffer table, slot by slot, one entry per DMA segment. */
+static void tapu_mt8183_fill_table(struct tapu_mt8183_job *mj)
+{
+	struct tapu_mt8183_ipc_segment *seg = mj->buf;
+	struct scatterlist *sg;
+	u32 i, j;
+
+	for (i = 0; i < mj->num_slots; i++) {
+		for_each_sgtable_dma_sg(&mj->slots[i].sgt, sg, j) {
+			seg->slot = cpu_to_le32(i);
+			seg->reserved = 0;
+			seg->addr = cpu_to_le64(sg_dma_address(sg));
+			seg->size = cpu_to_le64(sg_dma_len(sg));
+			seg++;
+		}
+	}
+}
+
+/*
+ * Maps the BOs for the DSP and builds, in coherent memory, the buffer table
+ * and a copy of the validated command stream: run_job only sends.
+ */
+static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
+				   struct tapu_job *job)
+{
+	struct tapu_mt8183 *apu = tapu_device_priv(tdev);
+	u32 i, size, entries = 0, num = tapu_job_num_bos(job);
+	struct tapu_mt8183_job *mj;
+	const void *stream;
+	size_t table;
+	int ret;
+
+	mj = kzalloc(struct_size(mj, slots, num), GFP_KERNEL);
+	if (!mj)
+		return -ENOMEM;
+	mj->num_slots = num;
+	mj->dma_dev = apu->dma_dev;
+	INIT_LIST_HEAD(&mj->link);
+	/* From here on the core calls cleanup_job, also if we fail. */
+	tapu_job_set_priv(job, mj);
+
+	for (i = 0; i < num; i++) {
+		ret = tapu_mt8183_map_slot(mj, i, tapu_job_bo(job, i));
+		if (ret)
+			return ret;
+		entries += mj->slots[i].sgt.nents;
+		if (entries > apu->max_segments)
+			return -E2BIG;
+	}
+
+	stream = tapu_job_stream(job, &size);
+	table = ALIGN(entries * sizeof(struct tapu_mt8183_ipc_segment),
+		      TAPU_MT8183_CMD_ALIGN);
+	mj->buf_size = table + max(size, 1U);
+	mj->buf = dma_alloc_coherent(mj->dma_dev, mj->buf_size, &mj->buf_dma,
+				     GFP_KERNEL);
+	if (!mj->buf)
+		return -ENOMEM;
+	tapu_mt8183_fill_table(mj);
+	memcpy(mj->buf + table, stream, size);
+
+	/* The header's sequence number and the job id are set by run_job. */
+	tapu_mt8183_hdr(&mj->msg.hdr, TAPU_MT8183_IPC_JOB, 0, sizeof(mj->msg));
+	mj->msg.cmd_addr = cpu_to_le64(mj->buf_dma + table);
+	mj->msg.cmd_size = cpu_to_le64(size);
+	mj->msg.table_addr = cpu_to_le64(mj->buf_dma);
+	mj->msg.table_entries = cpu_to_le32(entries);
+	mj->msg.num_slots = cpu_to_le32(num);
+	return 0;
+}
+
+/*
+ * A job abandoned while its firmware may still run keeps its memory mapped
+ * and pinned until the firmware is stopped, i.e. until its channel goes away.
+ */
+static void tapu_mt8183_cleanup_job(struct tapu_device *tdev,
+				    struct tapu_job *job)
+{
+	struct tapu_mt8183_job *mj = tapu_job_priv(job);
+	struct tapu_mt8183_core *mc = mj->abandoned;
+	bool keep = false;
+
+	if (mc) {
+		scoped_guard(spinlock_irqsave, &mc->lock) {
+			keep = mj->epoch == mc->epoch;
+			if (keep)
+				list_add_tail(&mj->link, &mc->quarantine);
+		}
+	}
+	if (!keep)
+		tapu_mt8183_job_free(mj);
+}
+
+/* Jobs */
+
+static void tapu_mt8183_sync_for_cpu(struct tapu_mt8183_job *mj)
+{
+	u32 i;
+
+	for (i = 0; i < mj->num_slots; i++)
+		dma_sync_sgtable_for_cpu(mj->dma_dev, &mj->slots[i].sgt,
+					 DMA_BIDIRECTIONAL);
+}
+
+/* Completes the core's job; called with the core's lock held. */
+static void tapu_mt8183_finish_locked(struct tapu_mt8183_core *mc, int error,
+				      u64 cycles)
+{
+	mc->job = NULL;
+	tapu_core_job_done(mc->core, error, cycles);
+}
+
+/*
+ * Fence signalling critical section: everything was allocated and built by
+ * prepare_job; this synchronises the caches and sends without blocking.
+ */
+static void tapu_mt8183_run_job(struct tapu_core *core, struct tapu_job *job)
+{
+	struct tapu_mt8183_core *mc = tapu_mt8183_core(core);
+	struct tapu_mt8183_job *mj = tapu_job_priv(job);
+	struct rpmsg_device *rpdev;
+	int idx, ret;
+	u32 i;
+
+	idx = srcu_read_lock(&tapu_mt8183_srcu);
+	rpdev = srcu_dereference(mc->rpdev, &tapu_mt8183_srcu);
+	if (!rpdev) {
+		srcu_read_unlock(&tapu_mt8183_srcu, idx);
+		scoped_guard(spinlock_irqsave, &mc->lock) {
+			mc->offline_failed++;
+			tapu_core_job_done(core, -ENODEV, 0);
+		}
+		return;
+	}
+
+	for (i = 0; i < mj->num_slots; i++)
+		dma_sync_sgtable_for_device(mj->dma_dev, &mj->slots[i].sgt,
+					    DMA_BIDIRECTIONAL);
+
+	scoped_guard(spinlock_irqsave, &mc->lock) {
+		/* 0 is the sequence number of pings. */
+		if (!++mc->seq)
+			mc->seq++;
+		mj->msg.hdr.seq = cpu_to_le32(mc->seq);
+		mj->msg.job_id = cpu_to_le64(++mc->job_id);
+		mc->job = job;
+		mc->sent++;
+	}
+
+	ret = rpmsg_trysend(rpdev->ept, &mj->msg, sizeof(mj->msg));
+	srcu_read_unlock(&tapu_mt8183_srcu, idx);
+	if (!ret)
+		return;
+
+	dev_dbg_ratelimited(&mc->apu->pdev->dev,
+			    "core %u: cannot send job: %d\n",
+			    tapu_core_index(core), ret);
+	/* Unless the channel went away and failed it meanwhile. */
+	scoped_guard(spinlock_irqsave, &mc->lock) {
+		if (mc->job == job) {
+			mc->send_failed++;
+			tapu_mt8183_finish_locked(mc, -EIO, 0);
+		}
+	}
+}
+
+/* No progress reports: a job gets one timeout period. */
+static u64 tapu_mt8183_progress(struct tapu_core *core)
+{
+	return 0;
+}
+
+/*
+ * A job hung: abandon it and have the remote processor recovered. Recovery
+ * runs asynchronously (it allocates, which the timeout path must not wait
+ * for); the abandoned job's memory stays mapped until the firmware is
+ * stopped, when the channels go away, so the DSP never writes freed memory.
+ */
+static void tapu_mt8183_reset(struct tapu_core *core)
+{
+	struct tapu_mt8183_core *mc = tapu_mt8183_core(core);
+	struct tapu_mt8183 *apu = mc->apu;
+
+	scoped_guard(spinlock_irqsave, &mc->lock) {
+		if (mc->job) {
+			struct tapu_mt8183_job *mj = tapu_job_priv(mc->job);
+
+			mj->abandoned = mc;
+			mj->epoch = mc->epoch;
+			mc->job = NULL;
+		}
+		mc->recoveries++;
+	}
+
+	if (IS_ENABLED(CONFIG_REMOTEPROC) && apu->rproc)
+		rproc_report_crash(apu->rproc, RPROC_WATCHDOG);
+	else
+		dev_err_once(&apu->pdev->dev,
+			     "no remote processor to recover the APU\n");
+}
+
+/* Completions */
+
+static int tapu_mt8183_status_errno(u32 status)
+{
+	switch (status) {
+	case TAPU_MT8183_IPC_STATUS_OK:
+		return 0;
+	case TAPU_MT8183_IPC_STATUS_INVALID:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static void tapu_mt8183_drop(struct tapu_mt8183_core *mc,
+			     enum tapu_mt8183_drop why)
+{
+	lockdep_assert_held(&mc->lock);
+	mc->dropped[why]++;
+	dev_dbg_ratelimited(&mc->apu->pdev->dev,
+			    "core %u: dropped message from the firmware (%s)\n",
+			    tapu_core_index(mc->core),
+			    tapu_mt8183_drop_names[why]);
+}
+
+static void tapu_mt8183_job_done(struct tapu_mt8183_chan *chan,
+				 const struct tapu_mt8183_ipc_job_done *msg)
+{
+	struct tapu_mt8183_core *mc = READ_ONCE(chan->core);
+	u32 status = le32_to_cpu(msg->status);
+	unsigned long flags;
+	int why = -1;
+
+	if (!mc) {
+		dev_dbg_ratelimited(&chan->rpdev->dev,
+				    "completion on a detached channel\n");
+		return;
+	}
+
+	spin_lock_irqsave(&mc->lock, flags);
+	if (mc->chan != chan)
+		goto unlock;
+	if (msg->reserved)
+		why = TAPU_MT8183_DROP_RESERVED;
+	else if (!mc->job || le32_to_cpu(msg->hdr.seq) != mc->seq)
+		why = TAPU_MT8183_DROP_SEQ;
+	else if (le64_to_cpu(msg->job_id) != mc->job_id)
+		why = TAPU_MT8183_DROP_JOB_ID;
+	else if (status >= TAPU_MT8183_IPC_STATUS_COUNT)
+		why = TAPU_MT8183_DROP_STATUS;
+	if (why >= 0) {
+		tapu_mt8183_drop(mc, why);
+		goto unlock;
+	}
+
+	/* The job is alive until its fence signals, below. */
+	tapu_mt8183_sync_for_cpu(tapu_job_priv(mc->job));
+	mc->completed++;
+	tapu_mt8183_finish_locked(mc, tapu_mt8183_status_errno(status),
+				  le64_to_cpu(msg->cycles));
+unlock:
+	spin_unlock_irqrestore(&mc->lock, flags);
+}
+
+static void tapu_mt8183_pong(struct tapu_mt8183_chan *chan,
+			     const struct tapu_mt8183_ipc_pong *msg)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (!chan->ping_cookie || msg->hdr.seq ||
+	    le64_to_cpu(msg->cookie) != chan->ping_cookie) {
+		dev_dbg_ratelimited(&chan->rpdev->dev, "unexpected pong\n");
+	} else {
+		chan->ping_cookie = 0;
+		chan->pong = *msg;
+		complete(&chan->ping_done);
+	}
+	spin_unlock_irqrestore(&chan->lock, flags);
+}
+
+/* Size of each message type the firmware sends, 0 for the others. */
+static size_t tapu_mt8183_rx_size(u16 type)
+{
+	switch (type) {
+	case TAPU_MT8183_IPC_PONG:
+		return sizeof(struct tapu_mt8183_ipc_pong);
+	case TAPU_MT8183_IPC_JOB_DONE:
+		return sizeof(struct tapu_mt8183_ipc_job_done);
+	default:
+		return 0;
+	}
+}
+
+static void tapu_mt8183_rx_drop(struct tapu_mt8183_chan *chan,
+				enum tapu_mt8183_drop why)
+{
+	struct tapu_mt8183_core *mc = READ_ONCE(chan->core);
+
+	if (!mc) {
+		dev_dbg_ratelimited(&chan->rpdev->dev,
+				    "dropped message from the firmware (%s)\n",
+				    tapu_mt8183_drop_names[why]);
+		return;
+	}
+	scoped_guard(spinlock_irqsave, &mc->lock)
+		tapu_mt8183_drop(mc, why);
+}
+
+/*
+ * The rpmsg receive callback, driven by the remote processor's interrupt.
+ * Nothing the firmware sends is trusted: a message that is not exactly a
+ * well-formed answer to what is outstanding is dropped and counted.
+ */
+static int tapu_mt8183_rx(struct rpmsg_device *rpdev, void *data, int len,
+			  void *priv, u32 src)
+{
+	struct tapu_mt8183_chan *chan = dev_get_drvdata(&rpdev->dev);
+	const struct tapu_mt8183_ipc_hdr *hdr = data;
+	size_t size;
+	u16 type;
+
+	if (!chan)
+		return 0;
+	if (len < 0 || (size_t)len < sizeof(*hdr)) {
+		tapu_mt8183_rx_drop(chan, TAPU_MT8183_DROP_SHORT);
+		return 0;
+	}
+	if (le16_to_cpu(hdr->version) != TAPU_MT8183_IPC_VERSION) {
+		tapu_mt8183_rx_drop(chan, TAPU_MT8183_DROP_VERSION);
+		return 0;
+	}
+	type = le16_to_cpu(hdr->type);
+	size = tapu_mt8183_rx_size(type);
+	if (!size) {
+		tapu_mt8183_rx_drop(chan, TAPU_MT8183_DROP_TYPE);
+		return 0;
+	}
+	if ((size_t)len != size || le32_to_cpu(hdr->length) != size) {
+		tapu_mt8183_rx_drop(chan, (size_t)len < size ? TAPU_MT8183_DROP_SHORT :
+						       TAPU_MT8183_DROP_LENGTH);
+		return 0;
+	}
+	if (hdr->reserved) {
+		tapu_mt8183_rx_drop(chan, TAPU_MT8183_DROP_RESERVED);
+		return 0;
+	}
+
+	if (type == TAPU_MT8183_IPC_PONG)
+		tapu_mt8183_pong(chan, data);
+	else
+		tapu_mt8183_job_done(chan, data);
+	return 0;
+}
+
+/* debugfs */
+
+static int tapu_mt8183_cores_show(struct seq_file *m, void *unused)
+{
+	struct tapu_mt8183 *apu = m->private;
+	u32 i, j;
+
+	for (i = 0; i < apu->num_cores; i++) {
+		struct tapu_mt8183_core *mc = &apu->cores[i];
+		u64 dropped[TAPU_MT8183_DROP_COUNT], sum = 0;
+		u64 sent, completed, send_failed, offline_failed, lost;
+		u32 recoveries, attached;
+		bool online;
+
+		scoped_guard(spinlock_irq, &mc->lock) {
+			memcpy(dropped, mc->dropped, sizeof(dropped));
+			online = mc->chan;
+			attached = mc->attached;
+			sent = mc->sent;
+			completed = mc->completed;
+			send_failed = mc->send_failed;
+			offline_failed = mc->offline_failed;
+			lost = mc->lost;
+			recoveries = mc->recoveries;
+		}
+		for (j = 0; j < TAPU_MT8183_DROP_COUNT; j++)
+			sum += dropped[j];
+		seq_printf(m, "core%u: state=%s attached=%u sent=%llu completed=%llu send_failed=%llu offline_failed=%llu lost=%llu recoveries=%u dropped=%llu",
+			   i, online ? "online" : "offline", attached, sent,
+			   completed, send_failed, offline_failed, lost,
+			   recoveries, sum);
+		for (j = 0; j < TAPU_MT8183_DROP_COUNT; j++)
+			seq_printf(m, " drop_%s=%llu", tapu_mt8183_drop_names[j],
+				   dropped[j]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tapu_mt8183_cores);
+
+static void tapu_mt8183_debugfs_init(struct tapu_device *tdev,
+				     struct dentry *root)
+{
+	debugfs_create_file("mt8183", 0444, root, tapu_device_priv(tdev),
+			    &tapu_mt8183_cores_fops);
+}
+
+static const struct tapu_backend_ops tapu_mt8183_ops = {
+	.prepare_job = tapu_mt8183_prepare_job,
+	.cleanup_job = tapu_mt8183_cleanup_job,
+	.run_job = tapu_mt8183_run_job,
+	.progress = tapu_mt8183_progress,
+	.reset = tapu_mt8183_reset,
+	.debugfs_init = tapu_mt8183_debugfs_init,
+};
+
+/* The APU's platform device, holding the TAPU device */
+
+static int tapu_mt8183_pdev_probe(struct platform_device *pdev)
+{
+	struct tapu_mt8183 *apu = *(struct tapu_mt8183 **)dev_get_platdata(&pdev->dev);
+	const struct tapu_device_desc desc = {
+		.name = "mt8183",
+		.owner = THIS_MODULE,
+		.ops = &tapu_mt8183_ops,
+		.num_cores = apu->num_cores,
+		.cycle_clock_hz = apu->cycle_clock_hz,
+	};
+	u32 i;
+
+	apu->tdev = tapu_device_create(&pdev->dev, &desc);
+	if (IS_ERR(apu->tdev)) {
+		int ret = PTR_ERR(apu->tdev);
+
+		apu->tdev = NULL;
+		return ret;
+	}
+	tapu_device_set_priv(apu->tdev, apu);
+	for (i = 0; i < apu->num_cores; i++)
+		apu->cores[i].core = tapu_device_core(apu->tdev, i);
+	platform_set_drvdata(pdev, apu);
+	return 0;
+}
+
+static void tapu_mt8183_pdev_remove(struct platform_device *pdev)
+{
+	struct tapu_mt8183 *apu = platform_get_drvdata(pdev);
+
+	if (apu->registered)
+		tapu_device_unregister(apu->tdev);
+}
+
+static struct platform_driver tapu_mt8183_pdrv = {
+	.probe = tapu_mt8183_pdev_probe,
+	.remove = tapu_mt8183_pdev_remove,
+	.driver = {
+		.name = "tapu-mt8183",
+	},
+};
+
+/* Called with tapu_mt8183_lock held, once no channel is attached. */
+static void tapu_mt8183_apu_destroy(struct tapu_mt8183 *apu)
+{
+	u32 i;
+
+	list_del(&apu->node);
+	if (apu->pdev)
+		platform_device_unregister(apu->pdev);
+	for (i = 0; i < apu->num_cores; i++)
+		tapu_mt8183_free_list(&apu->cores[i].quarantine);
+	if (apu->rproc)
+		put_device(&apu->rproc->dev);
+	put_device(apu->dma_dev);
+	kfree(apu);
+}
+
+static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *dma_dev,
+						  struct rproc *rproc,
+						  struct tapu_mt8183_chan *chan)
+{
+	const struct tapu_mt8183_ipc_pong *pong = &chan->pong;
+	u32 i, num_cores = le32_to_cpu(pong->num_cores);
+	struct tapu_mt8183 *apu;
+
+	apu = kzalloc(struct_size(apu, cores, num_cores), GFP_KERNEL);
+	if (!apu)
+		return ERR_PTR(-ENOMEM);
+	apu->num_cores = num_cores;
+	apu->max_segments = le32_to_cpu(pong->max_segments);
+	apu->cycle_clock_hz = le64_to_cpu(pong->cycle_clock_hz);
+	apu->dma_dev = get_device(dma_dev);
+	if (rproc) {
+		apu->rproc = rproc;
+		get_device(&rproc->dev);
+	}
+	for (i = 0; i < num_cores; i++) {
+		struct tapu_mt8183_core *mc = &apu->cores[i];
+
+		mc->apu = apu;
+		spin_lock_init(&mc->lock);
+		INIT_LIST_HEAD(&mc->quarantine);
+	}
+	list_add(&apu->node, &tapu_mt8183_apus);
+
+	/* Probes synchronously, creating the TAPU device. */
+	apu->pdev = platform_device_register_data(NULL, "tapu-mt8183",
+						  PLATFORM_DEVID_AUTO, &apu,
+						  sizeof(apu));
+	if (IS_ERR(apu->pdev) || !apu->tdev) {
+		int ret = IS_ERR(apu->pdev) ? PTR_ERR(apu->pdev) : -ENODEV;
+
+		if (IS_ERR(apu->pdev))
+			apu->pdev = NULL;
+		tapu_mt8183_apu_destroy(apu);
+		return ERR_PTR(ret);
+	}
+	return apu;
+}
+
+/* Channels */
+
+static int tapu_mt8183_ping(struct tapu_mt8183_chan *chan)
+{
+	struct tapu_mt8183_ipc_ping ping;
+	u64 cookie = get_random_u64() | 1;
+	int ret;
+
+	tapu_mt8183_hdr(&ping.hdr, TAPU_MT8183_IPC_PING, 0, sizeof(ping));
+	ping.cookie = cpu_to_le64(cookie);
+	scoped_guard(spinlock_irqsave, &chan->lock)
+		chan->ping_cookie = cookie;
+
+	ret = rpmsg_send(chan->rpdev->ept, &ping, sizeof(ping));
+	if (ret)
+		return ret;
+	if (!wait_for_completion_timeout(&chan->ping_done,
+					 msecs_to_jiffies(TAPU_MT8183_PING_TIMEOUT_MS)))
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* Checks the pong against the channel and the APU it belongs to. */
+static int tapu_mt8183_check_pong(struct tapu_mt8183_chan *chan,
+				  struct tapu_mt8183 *apu)
+{
+	const struct tapu_mt8183_ipc_pong *pong = &chan->pong;
+	u32 num_cores = le32_to_cpu(pong->num_cores);
+	u32 max_segments = le32_to_cpu(pong->max_segments);
+
+	if (le32_to_cpu(pong->core_id) != chan->index ||
+	    !num_cores || num_cores > TAPU_MAX_CORES ||
+	    chan->index >= num_cores ||
+	    le32_to_cpu(pong->isa_version) != DRM_TAPU_ISA_VERSION ||
+	    !max_segments || max_segments > TAPU_MT8183_IPC_MAX_SEGMENTS ||
+	    !pong->cycle_clock_hz)
+		return -EPROTO;
+	if (apu && (num_cores != apu->num_cores ||
+		    max_segments != apu->max_segments))
+		return -EPROTO;
+	return 0;
+}
+
+static struct tapu_mt8183 *tapu_mt8183_apu_find(struct device *dma_dev)
+{
+	struct tapu_mt8183 *apu;
+
+	list_for_each_entry(apu, &tapu_mt8183_apus, node)
+		if (apu->dma_dev == dma_dev)
+			return apu;
+	return NULL;
+}
+
+static int tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
+{
+	struct rpmsg_device *rpdev = chan->rpdev;
+	struct rproc *rproc = NULL;
+	struct tapu_mt8183_core *mc;
+	struct device *dma_dev;
+	struct tapu_mt8183 *apu;
+	u32 i;
+	int ret;
+
+	/*
+	 * The channels hang below the remote processor, whose device maps
+	 * for the DSPs; without one (a test stand-in) their parent does.
+	 */
+	if (IS_ENABLED(CONFIG_REMOTEPROC))
+		rproc = rproc_get_by_child(&rpdev->dev);
+	dma_dev = rproc ? rproc->dev.parent : rpdev->dev.parent;
+
+	guard(mutex)(&tapu_mt8183_lock);
+	apu = tapu_mt8183_apu_find(dma_dev);
+	ret = tapu_mt8183_check_pong(chan, apu);
+	if (ret)
+		return dev_err_probe(&rpdev->dev, ret,
+				     "firmware capabilities do not match\n");
+	if (!apu) {
+		apu = tapu_mt8183_apu_create(dma_dev, rproc, chan);
+		if (IS_ERR(apu))
+			return PTR_ERR(apu);
+	}
+
+	mc = &apu->cores[chan->index];
+	if (mc->chan)
+		return dev_err_probe(&rpdev->dev, -EBUSY,
+				     "core %u already has a channel\n",
+				     chan->index);
+	scoped_guard(spinlock_irqsave, &mc->lock) {
+		mc->chan = chan;
+		mc->attached++;
+		rcu_assign_pointer(mc->rpdev, rpdev);
+	}
+	WRITE_ONCE(chan->core, mc);
+
+	if (apu->registered)
+		return 0;
+	for (i = 0; i < apu->num_cores; i++)
+		if (!apu->cores[i].chan)
+			return 0;
+	ret = tapu_device_register(apu->tdev);
+	if (ret) {
+		dev_err(&rpdev->dev, "cannot register the TAPU device: %d\n",
+			ret);
+		return 0;
+	}
+	apu->registered = true;
+	return 0;
+}
+
+static int tapu_mt8183_probe(struct rpmsg_device *rpdev)
+{
+	struct tapu_mt8183_chan *chan;
+	unsigned int index;
+	int ret;
+
+	ret = kstrtouint(rpdev->id.name + strlen(TAPU_MT8183_NAME_PREFIX), 10,
+			 &index);
+	if (ret || index >= TAPU_MAX_CORES)
+		return -ENODEV;
+
+	chan = devm_kzalloc(&rpdev->dev, sizeof(*chan), GFP_KERNEL);
+	if (!chan)
+		return -ENOMEM;
+	chan->rpdev = rpdev;
+	chan->index = index;
+	spin_lock_init(&chan->lock);
+	init_completion(&chan->ping_done);
+	dev_set_drvdata(&rpdev->dev, chan);
+
+	/* Self-test: the firmware answers and tells what it is. */
+	ret = tapu_mt8183_ping(chan);
+	if (ret)
+		return dev_err_probe(&rpdev->dev, ret,
+				     "firmware does not answer ping\n");
+
+	return tapu_mt8183_attach(chan);
+}
+
+/*
+ * The channel goes away: the firmware was stopped (recovery, crash, rproc
+ * shutdown). The core goes offline and fails the job it had; mappings of
+ * jobs abandoned on this firmware can go now.
+ */
+static void tapu_mt8183_remove(struct rpmsg_device *rpdev)
+{
+	struct tapu_mt8183_chan *chan = dev_get_drvdata(&rpdev->dev);
+	struct tapu_mt8183_core *mc = chan->core;
+	LIST_HEAD(release);
+
+	if (!mc)
+		return;
+
+	guard(mutex)(&tapu_mt8183_lock);
+	scoped_guard(spinlock_irqsave, &mc->lock) {
+		RCU_INIT_POINTER(mc->rpdev, NULL);
+		mc->chan = NULL;
+		WRITE_ONCE(chan->core, NULL);
+		if (mc->job) {
+			mc->lost++;
+			tapu_mt8183_finish_locked(mc, -EIO, 0);
+		}
+		mc->epoch++;
+		list_splice_init(&mc->quarantine, &release);
+	}
+	/* No run_job still sends on the channel. */
+	synchronize_srcu(&tapu_mt8183_srcu);
+	tapu_mt8183_free_list(&release);
+}
+
+static const struct rpmsg_device_id tapu_mt8183_id_table[] = {
+	{ .name = TAPU_MT8183_NAME_PREFIX "0" },
+	{ .name = TAPU_MT8183_NAME_PREFIX "1" },
+	{ }
+};
+MODULE_DEVICE_TABLE(rpmsg, tapu_mt8183_id_table);
+
+static struct rpmsg_driver tapu_mt8183_rpdrv = {
+	.drv.name = "tapu_mt8183",
+	.id_table = tapu_mt8183_id_table,
+	.probe = tapu_mt8183_probe,
+	.remove = tapu_mt8183_remove,
+	.callback = tapu_mt8183_rx,
+};
+
+static int __init tapu_mt8183_init(void)
+{
+	int ret = platform_driver_register(&tapu_mt8183_pdrv);
+
+	if (ret)
+		return ret;
+	ret = register_rpmsg_driver(&tapu_mt8183_rpdrv);
+	if (ret)
+		platform_driver_unregister(&tapu_mt8183_pdrv);
+	return ret;
+}
+
+static void __exit tapu_mt8183_exit(void)
+{
+	struct tapu_mt8183 *apu, *next;
+
+	/* Detaches every channel first: no core is online below. */
+	unregister_rpmsg_driver(&tapu_mt8183_rpdrv);
+	scoped_guard(mutex, &tapu_mt8183_lock)
+		list_for_each_entry_safe(apu, next, &tapu_mt8183_apus, node)
+			tapu_mt8183_apu_destroy(apu);
+	platform_driver_unregister(&tapu_mt8183_pdrv);
+}
+
+module_init(tapu_mt8183_init);
+module_exit(tapu_mt8183_exit);
+
+MODULE_DESCRIPTION("TAPU MediaTek MT8183 APU backend");
+MODULE_AUTHOR("The TAPU authors");
+MODULE_LICENSE("GPL");

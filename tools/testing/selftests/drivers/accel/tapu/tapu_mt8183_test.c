@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * MT8183 APU backend: jobs on both VP6 cores through the rpmsg IPC, and
+ * recovery from every way the firmware can misbehave. Runs on the real SoC
+ * (results only) or, with the firmware stand-in tapu_mt8183_fw_stub loaded,
+ * anywhere: the stand-in's debugfs "fault" arms each misbehaviour.
+ */
+#include <glob.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "kselftest_harness.h"
+#include "tapu_job_util.h"
+
+#define MT_STUB_FAULT	"/sys/kernel/debug/tapu_mt8183_fw_stub/fault"
+#define MT_MAX_CORES	16
+#define MT_ONLINE_MS	10000
+
+struct mt_core {
+	int online;
+	unsigned long long attached, completed, dropped, recoveries, lost;
+};
+
+/* Opens the accel device whose backend is "mt8183"; -1 if none. */
+static int mt_open(void)
+{
+	glob_t g;
+	int fd = -1;
+
+	if (glob("/dev/accel/accel*", 0, NULL, &g))
+		return -1;
+	for (size_t i = 0; i < g.gl_pathc && fd < 0; i++) {
+		struct drm_tapu_device_info info = {};
+
+		fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (tj_query(fd, DRM_TAPU_QUERY_DEVICE, &info, sizeof(info)) ||
+		    strcmp(info.backend, "mt8183")) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	globfree(&g);
+	return fd;
+}
+
+/* The backend's debugfs file: accel/<device>/mt8183. */
+static int mt_debugfs(char *path, size_t len)
+{
+	glob_t g;
+	int ret = -ENOENT;
+
+	if (glob(TAPU_DEBUGFS_ROOT "/*/mt8183", 0, NULL, &g))
+		return ret;
+	if (g.gl_pathc == 1 && strlen(g.gl_pathv[0]) < len) {
+		strcpy(path, g.gl_pathv[0]);
+		ret = 0;
+	}
+	globfree(&g);
+	return ret;
+}
+
+static unsigned long long mt_field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* Reads the per-core counters; returns the number of cores or -errno. */
+static int mt_cores(const char *path, struct mt_core *c)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (n < MT_MAX_CORES && fgets(line, sizeof(line), f)) {
+		c[n].online = !!strstr(line, "state=online");
+		c[n].attached = mt_field(line, " attached=");
+		c[n].completed = mt_field(line, " completed=");
+		c[n].dropped = mt_field(line, " dropped=");
+		c[n].recoveries = mt_field(line, " recoveries=");
+		c[n].lost = mt_field(line, " lost=");
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static unsigned long long mt_sum(const struct mt_core *c, int n, size_t off)
+{
+	unsigned long long s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += *(const unsigned long long *)((const char *)&c[i] + off);
+	return s;
+}
+
+#define MT_SUM(c, n, field)	mt_sum(c, n, offsetof(struct mt_core, field))
+
+/*
+ * Waits until every core has its channel and, if @before is given, has
+ * attached a new one since (a recovery finished); 0 or -ETIMEDOUT.
+ */
+static int mt_wait_online(const char *path, const struct mt_core *before)
+{
+	int64_t end = tapu_deadline_ms(MT_ONLINE_MS);
+	struct mt_core c[MT_MAX_CORES];
+
+	do {
+		int n = mt_cores(path, c), i;
+
+		for (i = 0; i < n && c[i].online; i++)
+			if (before && c[i].attached <= before[i].attached)
+				break;
+		if (n > 0 && i == n)
+			return 0;
+		usleep(20000);
+	} while (tapu_now_ns() < end);
+	return -ETIMEDOUT;
+}
+
+static int mt_fault(const char *fault)
+{
+	int fd = open(MT_STUB_FAULT, O_WRONLY);
+	ssize_t ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, fault, strlen(fault));
+	close(fd);
+	return ret == (ssize_t)strlen(fault) ? 0 : -EIO;
+}
+
+FIXTURE(mt8183) {
+	int fd;
+	int num_cores;
+	char debugfs[256];
+};
+
+FIXTURE_SETUP(mt8183)
+{
+	struct drm_tapu_device_info info = {};
+
+	self->fd = mt_open();
+	if (self->fd < 0)
+		SKIP(return, "no accel device with the mt8183 backend");
+	ASSERT_EQ(0, tj_query(self->fd, DRM_TAPU_QUERY_DEVICE, &info,
+			      sizeof(info)));
+	self->num_cores = info.num_cores;
+	ASSERT_EQ(0, mt_debugfs(self->debugfs, sizeof(self->debugfs)));
+	ASSERT_EQ(0, mt_wait_online(self->debugfs, NULL));
+}
+
+FIXTURE_TEARDOWN(mt8183)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Jobs in parallel: correct results, and both cores did some. */
+TEST_F(mt8183, results_on_all_cores)
+{
+	struct mt_core before[MT_MAX_CORES], after[MT_MAX_CORES];
+	enum { NJOBS = 16 };
+	struct tj_job j[NJOBS];
+	int n, i;
+
+	n = mt_cores(self->debugfs, before);
+	ASSERT_EQ(self->num_cores, n);
+	for (i = 0; i < NJOBS; i++) {
+		/* Up to 64 KiB: several segments without an IOMMU. */
+		ASSERT_EQ(0, tj_job_init(self->fd, &j[i], 4096 << (i % 5),
+					 100 + i, NULL));
+		ASSERT_EQ(0, tj_job_submit(&j[i]));
+	}
+	for (i = 0; i < NJOBS; i++) {
+		EXPECT_EQ(0, tj_job_finish(&j[i], NULL)) {
+			TH_LOG("job %d failed or gave wrong data", i);
+		}
+		tj_job_fini(&j[i]);
+	}
+	ASSERT_EQ(n, mt_cores(self->debugfs, after));
+	for (i = 0; i < n; i++)
+		EXPECT_LT(before[i].completed, after[i].completed) {
+			TH_LOG("core %d ran no job", i);
+		}
+	EXPECT_EQ(MT_SUM(before, n, dropped), MT_SUM(after, n, dropped));
+}
+
+/* The same stream again and again, as an inference loop would. */
+TEST_F(mt8183, resubmit)
+{
+	struct tj_job j;
+
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 65536, 7, NULL));
+	for (int i = 0; i < 4; i++) {
+		tj_job_reset(&j, 7 + i);
+		ASSERT_EQ(0, tj_job_submit(&j));
+		ASSERT_EQ(0, tj_job_finish(&j, NULL));
+	}
+	tj_job_fini(&j);
+}
+
+/* A device error fails the job alone; nothing is recovered. */
+TEST_F(mt8183, device_error)
+{
+	struct mt_core before[MT_MAX_CORES], after[MT_MAX_CORES];
+	struct drm_tapu_wait_job w;
+	struct tj_job j;
+	int n;
+
+	if (access(MT_STUB_FAULT, W_OK))
+		SKIP(return, "no firmware stand-in");
+	n = mt_cores(self->debugfs, before);
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 3, NULL));
+	ASSERT_EQ(0, mt_fault("error"));
+	ASSERT_EQ(0, tj_job_submit(&j));
+	ASSERT_EQ(0, tapu_wait(self->fd, j.id, TJ_WAIT_MS, &w));
+	EXPECT_EQ((__u32)DRM_TAPU_JOB_FAILED, w.status);
+	EXPECT_EQ(-EIO, w.error);
+	tj_job_reset(&j, 4);
+	ASSERT_EQ(0, tj_job_submit(&j));
+	EXPECT_EQ(0, tj_job_finish(&j, NULL));
+	tj_job_fini(&j);
+	mt_cores(self->debugfs, after);
+	EXPECT_EQ(MT_SUM(before, n, recoveries), MT_SUM(after, n, recoveries));
+}
+
+/*
+ * The firmware misbehaves on one job (@fault); the job must fail with
+ * @error, the backend must count @dropped dropped messages and recover
+ * @recoveries times, and the next jobs must work on every core.
+ */
+static void mt_fault_case(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(mt8183) *self, const char *fault,
+			  int error, int dropped, int recoveries)
+{
+	struct mt_core before[MT_MAX_CORES], after[MT_MAX_CORES];
+	struct drm_tapu_wait_job w;
+	struct tj_job j[2];
+	int n, i;
+
+	if (access(MT_STUB_FAULT, W_OK))
+		SKIP(return, "no firmware stand-in");
+	n = mt_cores(self->debugfs, before);
+	ASSERT_EQ(self->num_cores, n);
+
+	ASSERT_EQ(0, tj_job_init(self->fd, &j[0], 8192, 11, NULL));
+	ASSERT_EQ(0, mt_fault(fault));
+	ASSERT_EQ(0, tj_job_submit(&j[0]));
+	ASSERT_EQ(0, tapu_wait(self->fd, j[0].id, TJ_WAIT_MS, &w));
+	EXPECT_EQ((__u32)DRM_TAPU_JOB_FAILED, w.status);
+	EXPECT_EQ(error, w.error) {
+		TH_LOG("%s: job error %d, expected %d", fault, w.error, error);
+	}
+	tj_job_fini(&j[0]);
+
+	/*
+	 * The firmware comes back (the recovery runs asynchronously: wait
+	 * for the channels to come back, not merely to be there); later
+	 * jobs work, on every core.
+	 */
+	ASSERT_EQ(0, mt_wait_online(self->debugfs, recoveries ||
+				    error == -EIO ? before : NULL));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, tj_job_init(self->fd, &j[i], 65536, 20 + i, NULL));
+		ASSERT_EQ(0, tj_job_submit(&j[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, tj_job_finish(&j[i], NULL)) {
+			TH_LOG("%s: job %d after recovery failed", fault, i);
+		}
+		tj_job_fini(&j[i]);
+	}
+
+	ASSERT_EQ(n, mt_cores(self->debugfs, after));
+	EXPECT_EQ(MT_SUM(before, n, dropped) + dropped,
+		  MT_SUM(after, n, dropped)) {
+		TH_LOG("%s: dropped messages", fault);
+	}
+	EXPECT_EQ(MT_SUM(before, n, recoveries) + recoveries,
+		  MT_SUM(after, n, recoveries)) {
+		TH_LOG("%s: recoveries", fault);
+	}
+}
+
+#define MT_FAULT_TEST(name, fault, error, dropped, recoveries)		\
+TEST_F(mt8183, name)							\
+{									\
+	mt_fault_case(_metadata, self, fault, error, dropped, recoveries); \
+}
+
+/* Each malformed completion is dropped: the job times out, the APU recovers. */
+MT_FAULT_TEST(fault_short, "short", -ETIMEDOUT, 1, 1)
+MT_FAULT_TEST(fault_bad_version, "bad_version", -ETIMEDOUT, 1, 1)
+MT_FAULT_TEST(fault_bad_type, "bad_type", -ETIMEDOUT, 1, 1)
+MT_FAULT_TEST(fault_bad_length, "bad_length", -ETIMEDOUT, 1, 1)
+MT_FAULT_TEST(fault_bad_reserved, "bad_reserved", -ETIMEDOUT, 1, 1)
+MT_FAULT_TEST(fault_bad_seq, "bad_seq", -ETIMEDOUT, 1, 1)
+MT_FAULT_TEST(fault_bad_job_id, "bad_job_id", -ETIMEDOUT, 1, 1)
+MT_FAULT_TEST(fault_bad_status, "bad_status", -ETIMEDOUT, 1, 1)
+/* A hung firmware: the job times out, the APU recovers. */
+MT_FAULT_TEST(fault_no_reply, "no_reply", -ETIMEDOUT, 0, 1)
+/* A crashing firmware: its channels go away, failing the job. */
+MT_FAULT_TEST(fault_crash, "crash", -EIO, 0, 0)
+
+TEST_HARNESS_MAIN
