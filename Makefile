@@ -3,7 +3,14 @@
 # Out-of-tree entry points for TAPU against Debian's 6.12 kernel.
 #
 #   make test      set up the machine, build everything, boot QEMU, run all
-#                  tests (the README's test command; .ci/run calls it)
+#                  tests on Debian's kernel, then build (or reuse) the debug
+#                  kernel and run KUnit and the tests again under KASAN,
+#                  lockdep and kmemleak; one report, one closing
+#                  "N passed, N failed" line (the README's test command;
+#                  .ci/run calls it)
+#   make test-debug  only the debug-kernel part of make test
+#   make debug-kernel  build the debug kernel (build/debug-kernel/) and check
+#                  that TAPU builds built-in
 #   make modules   tapu.ko and tapu_sim.ko (kbuild M=drivers/accel/tapu)
 #   make selftests the kselftests, into build/selftests
 #   make tools     userspace under tools/ (each tools/*/Makefile)
@@ -29,6 +36,7 @@ KSFT_SRC := tools/testing/selftests/drivers/accel/tapu
 BUILD := $(CURDIR)/build
 SETUP := tools/testing/tapu/setup.sh
 HARNESS := tools/testing/tapu/run-qemu.sh
+RUN_TESTS := tools/testing/tapu/run-tests.sh
 RUN_CMDS ?= tools/testing/tapu/demo.cmds
 
 # Userspace with its own Makefile: libraries first, then the rest.
@@ -40,7 +48,7 @@ CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))
 
 KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules selftests tools check run test clean
+.PHONY: all modules selftests tools check run test test-debug debug-kernel clean
 
 all: modules selftests tools
 
@@ -92,7 +100,17 @@ test:
 	abi=$$(tail -n 1 $(BUILD)/setup.log); \
 	echo "test: kernel ABI $$abi"; \
 	$(MAKE) ABI=$$abi modules selftests tools; \
-	$(HARNESS) --abi $$abi
+	$(RUN_TESTS) --abi $$abi
+
+# The debug kernel has the modules in-tree: no out-of-tree build needed.
+test-debug:
+	@set -eo pipefail; mkdir -p $(BUILD); \
+	$(SETUP) | tee $(BUILD)/setup.log; \
+	$(MAKE) selftests tools; \
+	$(RUN_TESTS) --debug
+
+debug-kernel:
+	tools/testing/tapu/build-debug-kernel.sh
 
 clean:
 	-[ -d $(KDIR) ] && $(MAKE) -C $(KDIR) M=$(MODDIR) clean

@@ -32,18 +32,31 @@ loud() { echo "$loglevel" > /proc/sys/kernel/printk; }
 mark() { quiet; echo "TAPU-$*"; loud; }
 
 finish() {
-	# A debug kernel with kmemleak: scan now so leaks land in the log.
-	if [ -w /sys/kernel/debug/kmemleak ]; then
-		echo scan > /sys/kernel/debug/kmemleak
+	# A debug kernel with kmemleak (auto scan off): scan now so leaks land
+	# in the log. Objects younger than 5 s are not reported yet, hence the
+	# second scan.
+	kml=/sys/kernel/debug/kmemleak
+	if [ -w "$kml" ]; then
+		echo scan > "$kml"
+		sleep 5
+		echo scan > "$kml"
+		cat "$kml" > /tmp/kmemleak
+		mark "KMEMLEAK: $(grep -c '^unreferenced object' /tmp/kmemleak)"
 	fi
 	quiet
 	echo "TAPU-TAINT: $(cat /proc/sys/kernel/tainted)"
 	echo "TAPU-DMESG-BEGIN"
 	dmesg
-	[ -r /sys/kernel/debug/kmemleak ] && cat /sys/kernel/debug/kmemleak
+	[ -f /tmp/kmemleak ] && cat /tmp/kmemleak
 	echo "TAPU-DMESG-END"
 	echo "TAPU-RESULT: $1"
-	poweroff -f
+	# Without ACPI (the debug kernel) power-off only halts; a reboot ends
+	# QEMU, which runs with -no-reboot.
+	if [ -d /sys/firmware/acpi ]; then
+		poweroff -f
+	else
+		reboot -f
+	fi
 	sleep 60
 }
 
@@ -84,6 +97,21 @@ run_test() {
 	cd /tests && timeout -s KILL "$TAPU_TEST_TIMEOUT" "./$1"
 }
 
+# KUnit (debug kernel): the suites run when the module loads; print each
+# suite's KTAP from debugfs. rc 1: load failed, 2: no results, 3: unload
+# failed.
+run_kunit() {
+	modprobe "$TAPU_KUNIT" || return 1
+	found=0
+	for r in /sys/kernel/debug/kunit/*/results; do
+		[ -r "$r" ] || continue
+		cat "$r"
+		found=1
+	done
+	rmmod "$TAPU_KUNIT" || return 3
+	[ "$found" -eq 1 ] || return 2
+}
+
 mark "BOOT: $(uname -r) cpus=$(nproc)"
 
 ok=1
@@ -112,6 +140,7 @@ if [ "$TAPU_MODE" = run ]; then
 		run_one "cmd$n" sh -c "$cmd"
 	done 3< /etc/tapu-cmds
 else
+	[ -n "$TAPU_KUNIT" ] && run_one kunit run_kunit
 	for t in $TAPU_TESTS; do
 		run_one "$t" run_test "$t"
 	done

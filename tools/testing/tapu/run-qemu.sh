@@ -13,6 +13,11 @@
 #
 # Run mode (--cmd/--run-file) executes the given guest commands instead of
 # the kselftests and reports each as one test.
+#
+# With --kernel/--kmoddir/--modsrc it boots another kernel, e.g. the debug
+# kernel of build-debug-kernel.sh (KASAN, lockdep, kmemleak, KUnit): there it
+# also loads tapu_kunit when that module was built, reports each KUnit test
+# case, and checks a kmemleak scan after the modules are unloaded.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +43,11 @@ CMDLINE_EXTRA=${TAPU_CMDLINE_EXTRA:-}
 # Extended regex of kernel log lines known to be harmless.
 LOG_ALLOW=${TAPU_LOG_ALLOW:-}
 LOG=${TAPU_LOG:-}
+# --name: a second kind of run (e.g. "debug") with its own work directory,
+# console log and a prefix on every test description.
+NAME=${TAPU_RUN_NAME:-}
+PREFIX=
+RESULTS_OUT=
 VERBOSE=${V:-0}
 MODE="test"
 CMDS=()
@@ -49,6 +59,15 @@ usage: $0 [options]
                       (default: newest installed linux-headers-6.12.*-amd64)
   --kernel FILE       guest kernel (default /boot/vmlinuz-ABI)
   --kmoddir DIR       guest /lib/modules/<release> (default /lib/modules/ABI)
+  --modsrc DIR        directory of tapu.ko, tapu_sim.ko and tests/*.ko
+                      (default drivers/accel/tapu, the out-of-tree build)
+  --name NAME         name of this run: build/qemu-NAME/, console log
+                      build/qemu-NAME-console.log, "NAME: " before each test
+  --prefix STR        put STR before each test description (default
+                      "NAME: " with --name)
+  --results FILE      append "status<TAB>description" lines to FILE and the
+                      diagnostics to FILE.details instead of printing the
+                      report (report.sh prints several runs as one)
   --cmd CMD           run mode: run CMD in the guest (repeatable)
   --run-file FILE     run mode: run each line of FILE in the guest
   --time-limit SECS   guest time limit (default $TIME_LIMIT)
@@ -65,6 +84,10 @@ while [ $# -gt 0 ]; do
 	--abi) ABI=$2; shift ;;
 	--kernel) KERNEL=$2; shift ;;
 	--kmoddir) KMODDIR=$2; shift ;;
+	--modsrc) MODSRC=$2; shift ;;
+	--name) NAME=$2; shift ;;
+	--prefix) PREFIX=$2; shift ;;
+	--results) RESULTS_OUT=$2; shift ;;
 	--cmd) MODE=run; CMDS+=("$2"); shift ;;
 	--run-file)
 		MODE=run
@@ -95,10 +118,17 @@ fi
 [ -f "$KMODDIR/modules.dep" ] || die "no module tree $KMODDIR"
 rel=$(basename "$KMODDIR")
 [ "$MODE" = test ] || [ ${#CMDS[@]} -gt 0 ] || die "run mode without commands"
-[ -n "$LOG" ] || LOG=$BUILD/qemu-$([ "$MODE" = test ] && echo console || echo run).log
+[ -n "$LOG" ] || LOG=$BUILD/qemu${NAME:+-$NAME}-$([ "$MODE" = test ] && echo console || echo run).log
 
 mkdir -p "$BUILD"
-work=$BUILD/qemu
+# Run mode has its own directory: a demo may run while the tests do.
+work=$BUILD/qemu${NAME:+-$NAME}$([ "$MODE" = test ] || echo -run)
+# Two runs sharing a work directory would wipe each other's files.
+exec 9> "$work.lock"
+if ! flock -n 9; then
+	say "another run uses $work; waiting for it"
+	flock 9
+fi
 rm -rf "$work"
 mkdir -p "$work"
 results=$work/results		# one "status<TAB>description" per test
@@ -158,10 +188,14 @@ fi
 root=$work/root
 mods=$root/lib/modules/$rel
 
-ourmods=$(find "$MODSRC" -maxdepth 1 -name '*.ko' 2>/dev/null | sort)
+# tests/ holds the KUnit module (tapu_kunit.ko), built in-tree only.
+ourmods=$(find "$MODSRC" -maxdepth 2 -name '*.ko' 2>/dev/null | sort)
 for m in tapu tapu_sim; do
 	[ -f "$MODSRC/$m.ko" ] || die "$MODSRC/$m.ko not built (make modules)"
 done
+kunit=
+[ -f "$MODSRC/tests/tapu_kunit.ko" ] && kunit=tapu_kunit
+ournames=" $(for m in $ourmods; do basename "$m" .ko; done | tr - _ | tr '\n' ' ')"
 
 tests=
 if [ "$MODE" = test ]; then
@@ -185,14 +219,22 @@ done
 # guest's modprobe resolve the load order.
 ourdeps=$(for m in $ourmods; do modinfo -F depends "$m"; done | tr ',' '\n' |
 	  sed '/^$/d' | tr - _ | sort -u | tr '\n' ' ')
-awk -v want=" $ourdeps " '
+# Our own modules go to extra/ only, also when the kernel was built with
+# them in-tree.
+awk -v want=" $ourdeps " -v ours="$ournames" '
 	{
 		path = $1; sub(/:$/, "", path)
 		name = path; sub(/.*\//, "", name); sub(/\.ko.*/, "", name)
 		gsub(/-/, "_", name)
+		if (index(ours, " " name " "))
+			next
 		if (path ~ /^kernel\/drivers\/(gpu\/drm|dma-buf)\// ||
 		    index(want, " " name " "))
-			for (i = 1; i <= NF; i++) { p = $i; sub(/:$/, "", p); print p }
+			for (i = 1; i <= NF; i++) {
+				p = $i; sub(/:$/, "", p)
+				n = p; sub(/.*\//, "", n); sub(/\.ko.*/, "", n); gsub(/-/, "_", n)
+				if (!index(ours, " " n " ")) print p
+			}
 	}' "$KMODDIR/modules.dep" | sort -u > "$work/kmods"
 while read -r p; do
 	dst=$mods/${p%.ko*}.ko
@@ -280,6 +322,7 @@ TAPU_TESTS="$(echo "$tests" | tr '\n' ' ')"
 TAPU_TEST_TIMEOUT=$TEST_TIMEOUT
 TAPU_JOB_TIMEOUT_MS=$JOB_TIMEOUT_MS
 TAPU_NUM_CORES=$NUM_CORES
+TAPU_KUNIT=$kunit
 EOF
 if [ "$MODE" = run ]; then
 	printf '%s\n' "${CMDS[@]}" > "$root/etc/tapu-cmds"
@@ -347,12 +390,43 @@ say "guest finished in ${elapsed}s (qemu rc=$qemu_rc)"
 # exit without a TAP line per planned test, means the binary broke.
 
 printf '%s\n' "${CMDS[@]+"${CMDS[@]}"}" > "$work/cmds"
-awk -v mode="$MODE" -v tests="$(echo "$tests" | tr '\n' ' ')" -v ncmds="${#CMDS[@]}" -v cmdfile="$work/cmds" '
+# The "kunit" block holds /sys/kernel/debug/kunit/*/results: KTAP, one
+# suite per file, its test cases indented by four spaces (parameters of a
+# parameterised case by eight: not counted separately).
+awk -v mode="$MODE" -v tests="$(echo "$tests" | tr '\n' ' ')" -v ncmds="${#CMDS[@]}" -v cmdfile="$work/cmds" -v kunit="$kunit" '
 	function rec(st, d) { printf "R\t%s\t%s\n", st, d }
 	function diag(n, l) { printf "D\t%s\t%s\n", n, l }
 	/^TAPU-BEGIN: / {
 		cur = substr($0, 13); inblk = 1; plan = -1; nres = 0; nfail = 0
 		ran[cur] = 1; next
+	}
+	inblk && cur == "kunit" && /^TAPU-END: / {
+		rc = $0; sub(/.* rc=/, "", rc); rc += 0; inblk = 0
+		if (rc == 1) rec("fail", "kunit: modprobe " kunit " failed")
+		else if (rc == 3) rec("fail", "kunit: rmmod " kunit " failed")
+		else if (rc != 0) rec("fail", "kunit: " kunit " exited with rc=" rc)
+		if (nks == 0) rec("fail", "kunit: " kunit " reported no suite in /sys/kernel/debug/kunit")
+		for (i = 1; i <= nks; i++)
+			if (kplan[ks[i]] > kres[ks[i]])
+				rec("fail", "kunit: " ks[i] ": " kplan[ks[i]] - kres[ks[i]] " of " kplan[ks[i]] " test cases did not report")
+		if (rc != 0 || nfail || nks == 0) printf "F\t%s\n", cur
+		next
+	}
+	inblk && cur == "kunit" {
+		diag(cur, $0)
+		if ($0 ~ /^    # Subtest: /) {
+			suite = substr($0, 16); ks[++nks] = suite; kplan[suite] = 0; kres[suite] = 0
+		} else if ($0 ~ /^    1\.\.[0-9]+/) {
+			kplan[suite] = substr($0, 8) + 0
+		} else if ($0 ~ /^    (not )?ok [0-9]+ /) {
+			st = ($0 ~ /^    not /) ? "fail" : "ok"
+			d = $0; sub(/^    (not )?ok [0-9]+ *(- *)?/, "", d)
+			if (d ~ /# *[Ss][Kk][Ii][Pp]/ && st == "ok") st = "skip"
+			kres[suite]++
+			if (st == "fail") nfail++
+			rec(st, "kunit: " suite ": " d)
+		}
+		next
 	}
 	inblk && /^TAPU-END: / {
 		rc = $0; sub(/.* rc=/, "", rc); rc += 0; inblk = 0
@@ -408,6 +482,8 @@ awk -v mode="$MODE" -v tests="$(echo "$tests" | tr '\n' ' ')" -v ncmds="${#CMDS[
 			n = split(tests, t, " ")
 			for (i = 1; i <= n; i++)
 				if (!(t[i] in ran)) rec("fail", t[i] ": not run")
+			if (kunit != "" && !("kunit" in ran))
+				rec("fail", "kunit: " kunit " not run")
 		}
 	}' "$LOG" > "$work/parsed"
 
@@ -416,7 +492,7 @@ grep '^R' "$work/parsed" | cut -f2- >> "$results"
 # the report.
 while IFS=$'\t' read -r _ name; do
 	label=$name
-	[ "$MODE" = run ] && label="${CMDS[${name#cmd} - 1]}"
+	[ "$MODE" = run ] && [ "$name" != kunit ] && label="${CMDS[${name#cmd} - 1]}"
 	echo "# ---- output of $label ----" >> "$details"
 	awk -F'\t' -v n="$name" '$1 == "D" && $2 == n {
 		sub(/^D\t[^\t]*\t/, ""); print "# " $0 }' \
@@ -475,6 +551,17 @@ else
 	check 1 "modules unloaded after the tests (${line:-not attempted})"
 fi
 
+# Debug kernel: guest-init scans for leaks after the modules are unloaded.
+line=$(grep -m1 '^TAPU-KMEMLEAK: ' "$LOG" || true)
+if [ -n "$line" ]; then
+	n=${line#TAPU-KMEMLEAK: }
+	if [ "$n" = 0 ]; then
+		check 0 "kmemleak scan after unload: no leak"
+	else
+		check 1 "kmemleak scan after unload: $n unreferenced objects"
+	fi
+fi
+
 # Kernel log: the dmesg dump at the end plus kernel lines of the console
 # (the only copy when the guest died). Kernel lines carry a [ secs.usecs ]
 # stamp; test output between TAPU-BEGIN/END is userspace and not scanned.
@@ -510,29 +597,17 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# Report.
+# Report: here, or appended to --results for report.sh to print with other
+# runs.
 
-n=$(wc -l < "$results")
-pass=0 fail=0 skip=0 i=0
-echo "TAP version 13"
-echo "1..$n"
-while IFS=$'\t' read -r st desc; do
-	i=$((i + 1))
-	case $st in
-	ok) pass=$((pass + 1)); echo "ok $i $desc" ;;
-	skip) skip=$((skip + 1))
-		case $desc in
-		*'# SKIP'*|*'# skip'*) echo "ok $i $desc" ;;
-		*) echo "ok $i $desc # SKIP" ;;
-		esac ;;
-	*) fail=$((fail + 1)); echo "not ok $i $desc" ;;
-	esac
-done < "$results"
-cat "$details"
-echo "# console log: $LOG"
-if [ "$skip" -gt 0 ]; then
-	echo "$pass passed, $fail failed, $skip skipped"
+echo "# console log: $LOG" >> "$details"
+[ -n "$PREFIX" ] || PREFIX=${NAME:+$NAME: }
+awk -F'\t' -v p="$PREFIX" 'BEGIN { OFS = "\t" } { print $1, p $2 }' \
+	"$results" > "$work/results.out"
+if [ -n "$RESULTS_OUT" ]; then
+	cat "$work/results.out" >> "$RESULTS_OUT"
+	cat "$details" >> "$RESULTS_OUT.details"
+	! grep -q '^fail' "$results"
 else
-	echo "$pass passed, $fail failed"
+	"$here/report.sh" "$work/results.out" "$details"
 fi
-[ "$fail" -eq 0 ]

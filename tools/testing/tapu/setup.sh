@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Install every Debian package needed to build TAPU against Debian's 6.12
-# kernel, boot it in QEMU and run its tests. Safe to run again.
+# kernel, boot it in QEMU and run its tests, and to build the debug kernel
+# from linux-source-6.12 (build-debug-kernel.sh: gcc, make, bc, flex, bison,
+# libelf-dev for objtool, libssl-dev, cpio, kmod for depmod, perl, python3).
+# Safe to run again.
 #
 # The newest 6.12 ABI available in the archive is resolved at install time:
 # older ABIs disappear from the security suite over time.

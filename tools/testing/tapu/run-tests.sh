@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The test suites of "make test", reported as one TAP stream with a single
+# closing "N passed, N failed[, N skipped]" line:
+#
+#  1. the stock run: Debian's 6.12 kernel with the out-of-tree modules
+#     (make modules selftests tools first);
+#  2. the debug kernel (build-debug-kernel.sh, reused while its inputs are
+#     unchanged) and the built-in compile check;
+#  3. the debug run: KUnit, the same kselftests, kmemleak, under KASAN and
+#     lockdep.
+#
+# Exits non-zero when any of them fails.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+BUILD=${TAPU_BUILD:-$top/build}
+# KASAN, lockdep and kmemleak under TCG: several times slower than stock.
+DEBUG_TIME_LIMIT=${TAPU_DEBUG_TIME_LIMIT:-1500}
+ABI=
+STOCK=1
+DEBUG=1
+
+usage() {
+	cat <<EOF
+usage: $0 [--abi ABI] [--stock | --debug]
+  --abi ABI   Debian kernel ABI of the stock run (default: newest installed)
+  --stock     only the stock run
+  --debug     only the debug kernel build and run
+Environment: TAPU_DEBUG_TIME_LIMIT (guest time limit of the debug run,
+  default $DEBUG_TIME_LIMIT s), JOBS, and those of run-qemu.sh.
+EOF
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--abi) ABI=$2; shift ;;
+	--stock) STOCK=1; DEBUG=0 ;;
+	--debug) STOCK=0; DEBUG=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+say() { echo "tapu-tests: $*" >&2; }
+
+mkdir -p "$BUILD"
+res=$BUILD/test-results
+: > "$res"
+: > "$res.details"
+record() { printf '%s\t%s\n' "$1" "$2" >> "$res"; }
+
+# A harness that stops before its report (exit 2: missing kernel, modules,
+# tests) leaves no line: count that as a failure of its own.
+harness() {	# harness NAME ARGS...
+	local name=$1 before rc=0
+	shift
+	before=$(wc -l < "$res")
+	"$here/run-qemu.sh" "$@" --results "$res" || rc=$?
+	if [ "$rc" != 0 ] && [ "$(wc -l < "$res")" = "$before" ]; then
+		record fail "$name: harness stopped with rc=$rc before testing"
+	fi
+}
+
+start=$(date +%s)
+if [ "$STOCK" = 1 ]; then
+	say "stock run: Debian kernel ${ABI:-(newest installed)}"
+	harness stock ${ABI:+--abi "$ABI"} --prefix "stock: "
+fi
+
+if [ "$DEBUG" = 1 ]; then
+	dk=$BUILD/debug-kernel
+	t0=$(date +%s)
+	say "debug kernel: build or reuse $dk"
+	"$here/build-debug-kernel.sh" --out "$dk" --results "$res" || true
+	say "debug kernel ready after $(( $(date +%s) - t0 ))s"
+	# The stamp exists only once the debug kernel and its modules built.
+	if [ -f "$dk/stamp" ]; then
+		rel=$(cat "$dk/release")
+		kmoddir=$dk/modules/lib/modules/$rel
+		modsrc=$kmoddir/kernel/drivers/accel/tapu
+		if [ ! -f "$modsrc/tests/tapu_kunit.ko" ]; then
+			record skip "debug: kunit: tapu_kunit.ko not built (no drivers/accel/tapu/tests/Makefile at build time)"
+		fi
+		harness debug --name debug --kernel "$dk/bzImage" \
+			--kmoddir "$kmoddir" --modsrc "$modsrc" \
+			--time-limit "$DEBUG_TIME_LIMIT"
+	fi
+fi
+
+say "all runs finished in $(( $(date +%s) - start ))s"
+"$here/report.sh" "$res" "$res.details"
