@@ -146,7 +146,10 @@ is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' 
 uapi_check() {
 	local hdr=$top/include/uapi/drm/tapu_accel.h b out=$work/uapi
 	local cflags
+	# Without gcc-multilib, -m32 finds <asm/*.h> only in the amd64 multiarch
+	# directory; its uAPI types are the same for i386.
 	cflags="-Wall -Wextra -Werror -I$top/include/uapi $(pkg-config --cflags libdrm)"
+	cflags="$cflags -idirafter /usr/include/x86_64-linux-gnu"
 	mkdir -p "$out"
 	for b in 32 64; do
 		# shellcheck disable=SC2086 # cflags is a word list

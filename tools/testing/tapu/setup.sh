@@ -14,9 +14,15 @@ set -euo pipefail
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
+# gcc-12-multilib and libc6-dev-i386 (not gcc-multilib, which conflicts with
+# the cross compilers) build the 32-bit uAPI layout check. tapu-run needs
+# protobuf-c, ONNX's onnx.proto and zlib; its tests the ONNX node test data
+# and the Fashion-MNIST test set.
 PKGS="gcc make bc flex bison libelf-dev libssl-dev dwarves sparse kmod cpio
       xz-utils zstd qemu-system-x86 busybox-static libdrm-dev pkg-config
-      gcc-multilib perl python3 linux-source-6.12"
+      gcc-12-multilib libc6-dev-i386 perl python3 linux-source-6.12
+      protobuf-c-compiler libprotobuf-c-dev libonnx-dev zlib1g-dev
+      libonnx-testdata dataset-fashion-mnist"
 
 abi_of() {
 	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |

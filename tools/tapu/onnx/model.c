@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ONNX reading with protobuf-c (the code generated from Debian's onnx.proto),
+ * host tensors, attributes, the quantisation arithmetic and the QDQ folding.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx-model.h"
+
+char err_msg[512];
+
+int errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fprintf(stderr, "tapu-run: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long size;
+
+	if (!f)
+		return errorf("%s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return errorf("%s: cannot seek", path);
+	}
+	*buf = xcalloc(size, 1);
+	*len = fread(*buf, 1, size, f);
+	fclose(f);
+	if (*len != (size_t)size) {
+		free(*buf);
+		return errorf("%s: short read", path);
+	}
+	return 0;
+}
+
+int model_load(const char *path, struct model *m)
+{
+	uint8_t *buf;
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	if (read_file(path, &buf, &len))
+		return -1;
+	m->pb = onnx__model_proto__unpack(NULL, len, buf);
+	free(buf);
+	if (!m->pb)
+		return errorf("%s: not an ONNX model (protobuf decoding failed)", path);
+	m->g = m->pb->graph;
+	if (!m->g)
+		return model_free(m), errorf("%s: ONNX model without a graph", path);
+	for (size_t i = 0; i < m->pb->n_opset_import; i++) {
+		const Onnx__OperatorSetIdProto *o = m->pb->opset_import[i];
+
+		if (!o->domain || !*o->domain || !strcmp(o->domain, "ai.onnx"))
+			m->opset = o->version;
+	}
+	return qdq_fold(m);
+}
+
+void model_free(struct model *m)
+{
+	if (m->pb)
+		onnx__model_proto__free_unpacked(m->pb, NULL);
+	free(m->nodes);
+	memset(m, 0, sizeof(*m));
+}
+
+struct tensor *tensor_new(int dtype, int rank, const int64_t *dim)
+{
+	struct tensor *t = xcalloc(1, sizeof(*t));
+
+	t->dtype = dtype;
+	t->rank = rank;
+	t->n = 1;
+	for (int i = 0; i < rank; i++)
+		t->n *= t->dim[i] = dim[i];
+	if (dtype == DT_FLOAT)
+		t->f = xcalloc(t->n, sizeof(float));
+	else
+		t->i = xcalloc(t->n, sizeof(int64_t));
+	return t;
+}
+
+void tensor_free(struct tensor *t)
+{
+	if (t) {
+		free(t->i);
+		free(t->f);
+		free(t);
+	}
+}
+
+const char *dtype_name(int dtype)
+{
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&onnx__tensor_proto__data_type__descriptor,
+						     dtype);
+	return v ? v->name : "?";
+}
+
+int dtype_is_q8(int dtype)
+{
+	return dtype == DT_INT8 || dtype == DT_UINT8;
+}
+
+void dtype_range(int dtype, int *lo, int *hi)
+{
+	*lo = dtype == DT_UINT8 ? 0 : -128;
+	*hi = *lo + 255;
+}
+
+/* Element k of raw little-endian data of the given type. */
+static int64_t raw_int(const uint8_t *p, int dtype, size_t k)
+{
+	switch (dtype) {
+	case DT_UINT8: return p[k];
+	case DT_INT8: return (int8_t)p[k];
+	case DT_INT32: { int32_t v; memcpy(&v, p + 4 * k, 4); return v; }
+	default: { int64_t v; memcpy(&v, p + 8 * k, 8); return v; }
+	}
+}
+
+int tensor_from_pb(const Onnx__TensorProto *pb, struct tensor *t)
+{
+	static const int esize[] = { [DT_FLOAT] = 4, [DT_UINT8] = 1, [DT_INT8] = 1,
+				     [DT_INT32] = 4, [DT_INT64] = 8 };
+	int dtype = pb->data_type;
+	size_t have;
+
+	memset(t, 0, sizeof(*t));
+	if (dtype < 0 || dtype > DT_INT64 || !esize[dtype])
+		return errorf("tensor '%s': data type %s not supported",
+			      pb->name ? pb->name : "", dtype_name(dtype));
+	if (pb->n_dims > MAX_RANK)
+		return errorf("tensor '%s': rank %zu", pb->name, pb->n_dims);
+	if (pb->has_data_location &&
+	    pb->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+		return errorf("tensor '%s': external data not supported", pb->name);
+	t->dtype = dtype;
+	t->rank = pb->n_dims;
+	t->n = 1;
+	for (int i = 0; i < t->rank; i++) {
+		if (pb->dims[i] < 0)
+			return errorf("tensor '%s': negative dimension", pb->name);
+		t->n *= t->dim[i] = pb->dims[i];
+	}
+	have = pb->has_raw_data ? pb->raw_data.len / esize[dtype] :
+	       dtype == DT_FLOAT ? pb->n_float_data :
+	       dtype == DT_INT64 ? pb->n_int64_data : pb->n_int32_data;
+	if (have != t->n)
+		return errorf("tensor '%s': %zu elements for %zu", pb->name, have, t->n);
+	if (dtype == DT_FLOAT) {
+		t->f = xcalloc(t->n, sizeof(float));
+		if (pb->has_raw_data)
+			memcpy(t->f, pb->raw_data.data, t->n * 4);
+		else
+			memcpy(t->f, pb->float_data, t->n * 4);
+		return 0;
+	}
+	t->i = xcalloc(t->n, sizeof(int64_t));
+	for (size_t k = 0; k < t->n; k++)
+		t->i[k] = pb->has_raw_data ? raw_int(pb->raw_data.data, dtype, k) :
+			  dtype == DT_INT64 ? pb->int64_data[k] :
+			  dtype == DT_UINT8 ? (uint8_t)pb->int32_data[k] :
+			  dtype == DT_INT8 ? (int8_t)pb->int32_data[k] : pb->int32_data[k];
+	return 0;
+}
+
+int tensor_load(const char *path, struct tensor *t, char **name)
+{
+	Onnx__TensorProto *pb;
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	if (read_file(path, &buf, &len))
+		return -1;
+	pb = onnx__tensor_proto__unpack(NULL, len, buf);
+	free(buf);
+	if (!pb)
+		return errorf("%s: not an ONNX TensorProto (protobuf decoding failed)", path);
+	ret = tensor_from_pb(pb, t);
+	if (!ret && name)
+		*name = strdup(pb->name ? pb->name : "");
+	onnx__tensor_proto__free_unpacked(pb, NULL);
+	if (ret)
+		return errorf("%s: %.400s", path, err_msg);
+	return 0;
+}
+
+/* Attributes */
+
+const Onnx__AttributeProto *node_attr(const struct node *n, const char *name)
+{
+	for (size_t i = 0; i < n->pb->n_attribute; i++)
+		if (!strcmp(n->pb->attribute[i]->name, name))
+			return n->pb->attribute[i];
+	return NULL;
+}
+
+int64_t attr_int(const struct node *n, const char *name, int64_t def)
+{
+	const Onnx__AttributeProto *a = node_attr(n, name);
+
+	return a && a->has_i ? a->i : def;
+}
+
+float attr_float(const struct node *n, const char *name, float def)
+{
+	const Onnx__AttributeProto *a = node_attr(n, name);
+
+	return a && a->has_f ? a->f : def;
+}
+
+int attr_ints(const struct node *n, const char *name, int64_t *v, int max)
+{
+	const Onnx__AttributeProto *a = node_attr(n, name);
+
+	if (!a)
+		return 0;
+	for (size_t i = 0; i < a->n_ints && (int)i < max; i++)
+		v[i] = a->ints[i];
+	return a->n_ints;
+}
+
+const char *attr_string(const struct node *n, const char *name, const char *def)
+{
+	const Onnx__AttributeProto *a = node_attr(n, name);
+	static char buf[64];
+
+	if (!a || !a->has_s)
+		return def;
+	snprintf(buf, sizeof(buf), "%.*s", (int)a->s.len, (const char *)a->s.data);
+	return buf;
+}
+
+const char *node_in(const struct node *n, int i)
+{
+	return i < n->nin && n->in[i] && *n->in[i] ? n->in[i] : NULL;
+}
+
+/* Quantisation arithmetic (README.tapu-run, train.py) */
+
+void quantize_multiplier(double real, int32_t *m, uint32_t *shift)
+{
+	int exp;
+	double mant = frexp(real, &exp);
+	long long q = llround(ldexp(mant, 31));
+
+	if (q == 1LL << 31) {
+		q = 1LL << 30;
+		exp++;
+	}
+	/* Out-of-range scales saturate the shift; lower.c rejects them. */
+	*m = q;
+	*shift = 31 - exp < 0 ? 63 : 31 - exp > 62 ? 63 : 31 - exp;
+	if (real == 0)
+		*m = 0, *shift = 0;
+}
+
+void quantize_pair(double ra, double rb, int32_t *ma, int32_t *mb, uint32_t *s)
+{
+	int32_t m;
+
+	quantize_multiplier(ra > rb ? ra : rb, &m, s);
+	*ma = llround(ldexp(ra, *s));
+	*mb = llround(ldexp(rb, *s));
+}
+
+int64_t rshift64(int64_t v, unsigned int s)
+{
+	return s ? (v + (1LL << (s - 1))) >> s : v;
+}
+
+/* ONNX QuantizeLinear: saturate(round_half_even(x / scale) + zp). */
+int quantize_float(float x, float scale, int zp, int lo, int hi)
+{
+	float v = nearbyintf(x / scale) + zp;
+
+	return v < lo ? lo : v > hi ? hi : (int)v;
+}
+
+void lut_table(const char *op, float xs, int xzp, int xlo, float ys, int yzp,
+	       int ylo, int yhi, int16_t out[256])
+{
+	for (int k = 0; k < 256; k++) {
+		float x = (float)(xlo + k - xzp) * xs;
+		float y = !strcmp(op, "QLinearSigmoid") ? 1.0f / (1.0f + expf(-x)) : tanhf(x);
+
+		out[k] = quantize_float(y, ys, yzp, ylo, yhi);
+	}
+}
+
+/* Operators */
+
+static const char *const known_ops[] = {
+	"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
+	"QLinearGemm", "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearTanh",
+	"QLinearRelu", "QLinearClip", "QLinearAveragePool",
+	"QLinearGlobalAveragePool", "Add", "Sub", "Mul", "Relu", "Clip",
+	"MaxPool", "AveragePool", "GlobalAveragePool", "Reshape", "Flatten",
+	"Transpose", "Concat", "Pad", "Identity", NULL,
+};
+
+int op_known(const struct node *n)
+{
+	for (int i = 0; known_ops[i] && !n->foreign; i++)
+		if (!strcmp(n->op, known_ops[i]))
+			return 1;
+	return 0;
+}
+
+int op_param_port(const struct node *n, int port)
+{
+	const char *op = n->op;
+
+	if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
+	    !strcmp(op, "Concat"))
+		return 0;
+	if (!strcmp(op, "QLinearAdd") || !strcmp(op, "QLinearMul"))
+		return port != 0 && port != 3;
+	return port != 0;
+}
+
+/* QDQ folding */
+
+static int consumers(const struct model *m, const char *name, const Onnx__NodeProto **only)
+{
+	int c = 0;
+
+	for (size_t i = 0; i < m->g->n_node; i++)
+		for (size_t k = 0; k < m->g->node[i]->n_input; k++)
+			if (!strcmp(m->g->node[i]->input[k], name)) {
+				c++;
+				*only = m->g->node[i];
+			}
+	for (size_t i = 0; i < m->g->n_output; i++)
+		c += !strcmp(m->g->output[i]->name, name);
+	return c;
+}
+
+static const Onnx__NodeProto *producer(const struct model *m, const char *name)
+{
+	for (size_t i = 0; i < m->g->n_node; i++)
+		for (size_t k = 0; k < m->g->node[i]->n_output; k++)
+			if (!strcmp(m->g->node[i]->output[k], name))
+				return m->g->node[i];
+	return NULL;
+}
+
+/* Same constant: same name or equal initializers. */
+static int same_const(const struct model *m, const char *a, const char *b)
+{
+	const Onnx__TensorProto *ta = NULL, *tb = NULL;
+	struct tensor x, y;
+	int same;
+
+	if (!strcmp(a, b))
+		return 1;
+	for (size_t i = 0; i < m->g->n_initializer; i++) {
+		if (!strcmp(m->g->initializer[i]->name, a))
+			ta = m->g->initializer[i];
+		if (!strcmp(m->g->initializer[i]->name, b))
+			tb = m->g->initializer[i];
+	}
+	if (!ta || !tb || tensor_from_pb(ta, &x))
+		return 0;
+	if (tensor_from_pb(tb, &y)) {
+		free(x.i), free(x.f);
+		return 0;
+	}
+	same = x.dtype == y.dtype && x.n == y.n &&
+	       !memcmp(x.i ? (void *)x.i : x.f, y.i ? (void *)y.i : y.f,
+		       x.n * (x.i ? sizeof(*x.i) : sizeof(*x.f)));
+	free(x.i), free(x.f), free(y.i), free(y.f);
+	return same;
+}
+
+static int is_op(const Onnx__NodeProto *n, const char *op)
+{
+	return n && !strcmp(n->op_type, op) && (!n->domain || !*n->domain);
+}
+
+/* How a float op folds: the QOperator it becomes, which of its inputs are
+ * dequantised (bit i), and whether input and output quantisation must
+ * match (plain integer op on the quantised data). */
+static const struct fold {
+	const char *op, *qop;
+	unsigned int dq_mask;
+	int same;
+} folds[] = {
+	{ "Conv", "QLinearConv", 3, 0 },
+	{ "MatMul", "QLinearMatMul", 3, 0 },
+	{ "Gemm", "QLinearGemm", 3, 0 },
+	{ "Add", "QLinearAdd", 3, 0 },
+	{ "Mul", "QLinearMul", 3, 0 },
+	{ "Sigmoid", "QLinearSigmoid", 1, 0 },
+	{ "Tanh", "QLinearTanh", 1, 0 },
+	{ "Relu", "QLinearRelu", 1, 0 },
+	{ "Clip", "QLinearClip", 1, 0 },
+	{ "AveragePool", "QLinearAveragePool", 1, 0 },
+	{ "GlobalAveragePool", "QLinearGlobalAveragePool", 1, 0 },
+	{ "MaxPool", "MaxPool", 1, 1 },
+	{ "Reshape", "Reshape", 1, 1 },
+	{ "Flatten", "Flatten", 1, 1 },
+	{ "Transpose", "Transpose", 1, 1 },
+	{ "Identity", "Identity", 1, 1 },
+	{ NULL },
+};
+
+static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
+		    const Onnx__NodeProto **dead, int *ndead)
+{
+	const struct fold *f;
+	const Onnx__NodeProto *q = NULL, *dq[2] = { NULL, NULL };
+	struct node *o = out;
+	int k = 0;
+
+	for (f = folds; f->op && !is_op(x, f->op); f++)
+		;
+	if (!f->op || x->n_output != 1 ||
+	    consumers(m, x->output[0], &q) != 1 || !is_op(q, "QuantizeLinear"))
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (!(f->dq_mask & (1u << i)))
+			continue;
+		if ((size_t)i >= x->n_input)
+			return 0;
+		dq[i] = producer(m, x->input[i]);
+		if (!is_op(dq[i], "DequantizeLinear") || dq[i]->n_input < 2)
+			return 0;
+	}
+	if (f->same)	/* same scale and zero point names: a plain integer op */
+		for (int i = 1; i < 3; i++)
+			if ((size_t)i >= q->n_input || (size_t)i >= dq[0]->n_input ||
+			    !same_const(m, q->input[i], dq[0]->input[i]))
+				return 0;
+
+	o->op = f->qop;
+	o->name = x->name && *x->name ? x->name : x->output[0];
+	o->pb = x;
+	o->nout = 1;
+	o->out[0] = q->output[0];
+	if (f->same) {
+		o->in[k++] = dq[0]->input[0];
+		for (size_t i = 1; i < x->n_input && k < 9; i++)
+			o->in[k++] = x->input[i];
+	} else {
+		for (int i = 0; i < 2; i++)
+			if (dq[i])
+				for (int j = 0; j < 3; j++)
+					o->in[k++] = (size_t)j < dq[i]->n_input ? dq[i]->input[j] : "";
+		o->in[k++] = q->input[1];
+		o->in[k++] = q->n_input > 2 ? q->input[2] : "";
+		/* Conv, Gemm bias (int32, DequantizeLinear'd or not); Clip bounds */
+		for (size_t i = 2; i < x->n_input && k < 9; i++) {
+			const Onnx__NodeProto *b = producer(m, x->input[i]);
+
+			if (is_op(b, "DequantizeLinear") && strcmp(f->op, "Clip")) {
+				o->in[k++] = b->input[0];
+				dead[(*ndead)++] = b;
+			} else {
+				o->in[k++] = x->input[i];
+			}
+		}
+	}
+	o->nin = k;
+	dead[(*ndead)++] = q;
+	for (int i = 0; i < 2; i++)
+		if (dq[i])
+			dead[(*ndead)++] = dq[i];
+	return 1;
+}
+
+int qdq_fold(struct model *m)
+{
+	size_t nn = m->g->n_node;
+	const Onnx__NodeProto **dead = xcalloc(4 * nn, sizeof(*dead));
+	char *folded = xcalloc(nn, 1);
+	struct node *tmp = xcalloc(nn, sizeof(*tmp));
+	int ndead = 0;
+
+	m->nodes = xcalloc(nn, sizeof(*m->nodes));
+	for (size_t i = 0; i < nn; i++)
+		folded[i] = try_fold(m, m->g->node[i], &tmp[i], dead, &ndead);
+	for (size_t i = 0; i < nn; i++) {
+		const Onnx__NodeProto *x = m->g->node[i];
+		struct node *o = &m->nodes[m->nnodes];
+		int is_dead = 0;
+
+		/* A DequantizeLinear stays when anything else still reads it. */
+		for (int d = 0; d < ndead && !is_dead; d++)
+			if (dead[d] == x) {
+				const Onnx__NodeProto *c = NULL;
+
+				is_dead = is_op(x, "QuantizeLinear") ||
+					  consumers(m, x->output[0], &c) == 1;
+			}
+		if (is_dead)
+			continue;
+		if (folded[i]) {
+			*o = tmp[i];
+		} else {
+			if (x->n_input > 9 || x->n_output > 4) {
+				free(dead), free(folded), free(tmp);
+				return errorf("node '%s' (%s): too many inputs or outputs",
+					      x->name, x->op_type);
+			}
+			o->op = x->op_type;
+			o->name = x->name && *x->name ? x->name : x->n_output ? x->output[0] : "?";
+			o->pb = x;
+			o->nin = x->n_input;
+			o->nout = x->n_output;
+			for (size_t k = 0; k < x->n_input; k++)
+				o->in[k] = x->input[k];
+			for (size_t k = 0; k < x->n_output; k++)
+				o->out[k] = x->output[k];
+			/* Other domains: only com.microsoft ops whose inputs are
+			 * those of the folded nodes, e.g. QLinearAdd. */
+			o->foreign = x->domain && *x->domain && strcmp(x->domain, "ai.onnx") &&
+				     (strcmp(x->domain, "com.microsoft") ||
+				      !strstr(" QLinearAdd QLinearMul QLinearSigmoid QLinearAveragePool"
+					      " QLinearGlobalAveragePool ", x->op_type));
+		}
+		m->nnodes++;
+	}
+	free(dead), free(folded), free(tmp);
+	return 0;
+}
+
+struct tensor *qdq_apply(int dq, const struct tensor *x, const struct tensor *scale,
+			 const struct tensor *zp, int axis)
+{
+	struct tensor *y = tensor_new(dq ? DT_FLOAT : zp ? zp->dtype : DT_UINT8,
+				      x->rank, x->dim);
+	size_t inner = 1, nch = scale->n;
+	int lo, hi;
+
+	if (axis < 0)
+		axis += x->rank;
+	for (int i = axis + 1; i < x->rank && nch > 1; i++)
+		inner *= x->dim[i];
+	dtype_range(dq ? x->dtype : y->dtype, &lo, &hi);
+	for (size_t k = 0; k < x->n; k++) {
+		size_t c = nch > 1 ? k / inner % nch : 0;
+		int z = zp ? zp->i[c] : 0;
+
+		if (dq)
+			y->f[k] = (float)(x->i[k] - z) * scale->f[c];
+		else
+			y->i[k] = quantize_float(x->f[k], scale->f[c], z, lo, hi);
+	}
+	return y;
+}

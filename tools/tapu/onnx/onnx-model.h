@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ONNX models for TAPU: reading (protobuf-c, onnx.proto), lowering to TAPU
+ * command streams (lower.c) and an independent CPU reference executor
+ * (ref.c) with the same integer arithmetic.
+ */
+#ifndef __TAPU_ONNX_MODEL_H__
+#define __TAPU_ONNX_MODEL_H__
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onnx.pb-c.h"
+
+#define MAX_RANK	8
+
+/* ONNX TensorProto.DataType values used here. */
+enum { DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_INT32 = 6, DT_INT64 = 7 };
+
+/* A host tensor in ONNX (row-major) order: ints in i, floats in f. */
+struct tensor {
+	int dtype;
+	int rank;
+	int64_t dim[MAX_RANK];
+	size_t n;
+	int64_t *i;
+	float *f;
+};
+
+/*
+ * A graph node. Mostly the ONNX node itself; qdq_fold() makes nodes of the
+ * QOperator form (op "QLinearConv", ...) out of DequantizeLinear -> op ->
+ * QuantizeLinear, keeping the attributes of the float op in pb.
+ */
+struct node {
+	const char *op, *name;
+	int nin, nout, foreign;	/* foreign: an op of another domain */
+	const char *in[9], *out[4];
+	const Onnx__NodeProto *pb;
+};
+
+struct model {
+	Onnx__ModelProto *pb;
+	Onnx__GraphProto *g;
+	int opset;
+	struct node *nodes;
+	int nnodes;
+};
+
+/* Errors: a message in err_msg, and the functions return -1. */
+extern char err_msg[512];
+int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int model_load(const char *path, struct model *m);
+void model_free(struct model *m);
+int tensor_load(const char *path, struct tensor *t, char **name);
+int tensor_from_pb(const Onnx__TensorProto *pb, struct tensor *t);
+struct tensor *tensor_new(int dtype, int rank, const int64_t *dim);
+void tensor_free(struct tensor *t);
+const char *dtype_name(int dtype);
+int dtype_is_q8(int dtype);
+/* Range of a quantised type: [-128, 127] or [0, 255]. */
+void dtype_range(int dtype, int *lo, int *hi);
+
+/* Node attributes with defaults. */
+const Onnx__AttributeProto *node_attr(const struct node *n, const char *name);
+int64_t attr_int(const struct node *n, const char *name, int64_t def);
+float attr_float(const struct node *n, const char *name, float def);
+/* Copies up to max ints, returns how many the attribute has (0 if absent). */
+int attr_ints(const struct node *n, const char *name, int64_t *v, int max);
+const char *attr_string(const struct node *n, const char *name, const char *def);
+/* The input, or NULL when absent or empty (optional inputs). */
+const char *node_in(const struct node *n, int i);
+
+/* Quantisation arithmetic shared by the lowering and the reference. */
+void quantize_multiplier(double real, int32_t *m, uint32_t *shift);
+int64_t rshift64(int64_t v, unsigned int s);
+int quantize_float(float x, float scale, int zp, int lo, int hi);
+/* Two input multipliers sharing one shift (quantised ADD/SUB). */
+void quantize_pair(double ra, double rb, int32_t *ma, int32_t *mb, uint32_t *s);
+/* 256-entry table of a float function on quantised values, indexed by the
+ * native value minus lo (ref) / the int8 value + 128 (device). */
+void lut_table(const char *op, float xs, int xzp, int xlo, float ys, int yzp,
+	       int ylo, int yhi, int16_t out[256]);
+
+/* Operators: known at all, and which inputs are parameters (scales, zero
+ * points, weights, shapes) that must be known at compile time. */
+int op_known(const struct node *n);
+int op_param_port(const struct node *n, int port);
+
+/* Builds m->nodes, folding the QDQ form: DequantizeLinear -> Conv, MatMul,
+ * Gemm, Add, Mul, Sigmoid, Tanh, pools, Relu, ... -> QuantizeLinear becomes
+ * one QOperator node of the same arithmetic. */
+int qdq_fold(struct model *m);
+
+/* Host QuantizeLinear (dq 0) / DequantizeLinear (dq 1), per tensor or along
+ * axis; the output type of QuantizeLinear is that of zp (uint8 if NULL). */
+struct tensor *qdq_apply(int dq, const struct tensor *x, const struct tensor *scale,
+			 const struct tensor *zp, int axis);
+
+#endif
+
+/*
+ * Lowering (lower.c). Every tensor the device touches lives in one of two
+ * BOs: slot 0 holds the constants (weights, biases, requantisation pairs,
+ * tables), slot 1 the activations (inputs, intermediates, outputs). A value
+ * on the device is a dense byte range of its slot seen through a view: up
+ * to 4 (dim, byte stride) pairs in ONNX row-major order, so that NCHW
+ * tensors are stored NHWC and Flatten, Reshape and Transpose are views.
+ */
+struct tapu_stream_builder;
+
+struct val {
+	const char *name;
+	int dtype, rank;
+	int64_t dim[MAX_RANK];
+	struct tensor *cst;		/* known at compile time */
+	int dev;			/* has a place on the device */
+	uint32_t slot, off;
+	uint32_t tdim[4];		/* dense NHWC extent */
+	int nv;
+	uint32_t vdim[4], vstr[4];	/* view in ONNX order */
+};
+
+struct prog {
+	struct model *m;
+	struct tapu_stream_builder *sb;
+	unsigned int nops;
+	uint8_t *cst;			/* slot 0 contents */
+	size_t ncst, cst_cap;
+	size_t arena;			/* slot 1 size */
+	struct val *v;
+	int nv, v_cap;
+};
+
+/* Graph inputs: name and value (shape and type for data inputs, the
+ * constant for parameters such as scales and weights). */
+struct binding {
+	const char *name;
+	struct tensor *t;
+};
+
+int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin);
+void prog_free(struct prog *p);
+/* Writes a graph input into the slot 1 image (host QuantizeLinear if the
+ * model starts with one); ignores parameters. */
+int prog_write_input(struct prog *p, const char *name, const struct tensor *t,
+		     uint8_t *arena);
+/* Reads a graph output from the slot 1 image (host DequantizeLinear if
+ * the model ends with one). */
+struct tensor *prog_read_output(struct prog *p, const char *name, const uint8_t *arena);
+
+/* The CPU reference (ref.c): runs the graph on the host in ONNX layout. */
+int ref_run(struct model *m, const struct binding *in, int nin,
+	    struct binding *out, int nout);

@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Write the small QDQ/QOperator ONNX models of tapu-run's tests.
+
+    /usr/bin/python3 tools/tapu/onnx/tests/gen.py   (python3-onnx, numpy)
+
+Each case is DIR/model.onnx plus DIR/input_*.pb with random data (fixed
+seed); run.sh runs them on the device with --check (bit-exact against the
+CPU reference), and checks the error paths with the broken_* ones.
+"""
+import os
+import numpy as np
+from onnx import TensorProto as T, helper as h, numpy_helper as nh, save
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(7)
+U8, I8 = T.UINT8, T.INT8
+
+
+def qdq(nodes, init, x, s, z, dt, name):
+    """QuantizeLinear + DequantizeLinear of x with scale s, zero point z."""
+    init += [nh.from_array(np.float32(s), f'{name}_s'),
+             nh.from_array(np.array(z, np.uint8 if dt == U8 else np.int8), f'{name}_z')]
+    nodes += [h.make_node('QuantizeLinear', [x, f'{name}_s', f'{name}_z'], [f'{name}_q']),
+              h.make_node('DequantizeLinear', [f'{name}_q', f'{name}_s', f'{name}_z'],
+                          [f'{name}_dq'])]
+    return f'{name}_dq'
+
+
+def wdq(nodes, init, w, s, name, axis=0, bias=None):
+    """Constant int8 weights (per-channel s) behind a DequantizeLinear."""
+    init += [nh.from_array(w.astype(np.int8), f'{name}_w'),
+             nh.from_array(np.asarray(s, np.float32), f'{name}_ws'),
+             nh.from_array(np.zeros(np.shape(s), np.int8), f'{name}_wz')]
+    nodes.append(h.make_node('DequantizeLinear', [f'{name}_w', f'{name}_ws', f'{name}_wz'],
+                             [f'{name}_wdq'], axis=axis))
+    return f'{name}_wdq'
+
+
+def bdq(nodes, init, b, s, name):
+    init += [nh.from_array(b.astype(np.int32), f'{name}_b'),
+             nh.from_array(np.asarray(s, np.float32), f'{name}_bs'),
+             nh.from_array(np.zeros(np.shape(s), np.int32), f'{name}_bz')]
+    nodes.append(h.make_node('DequantizeLinear', [f'{name}_b', f'{name}_bs', f'{name}_bz'],
+                             [f'{name}_bdq'], axis=0))
+    return f'{name}_bdq'
+
+
+def write(name, nodes, init, inputs, out, out_dt, opset=13):
+    """inputs: [(name, dtype, array)]; the graph output is out (int)."""
+    d = os.path.join(HERE, name)
+    os.makedirs(d, exist_ok=True)
+    g = h.make_graph(nodes, name, [h.make_tensor_value_info(n, dt, a.shape)
+                                   for n, dt, a in inputs],
+                     [h.make_tensor_value_info(out, out_dt, None)], init)
+    save(h.make_model(g, opset_imports=[h.make_opsetid('', opset)]),
+         os.path.join(d, 'model.onnx'))
+    for i, (n, _, a) in enumerate(inputs):
+        with open(os.path.join(d, f'input_{i}.pb'), 'wb') as f:
+            f.write(nh.from_array(a, n).SerializeToString())
+
+
+def fin(n=(2, 4, 9, 9)):
+    return rng.uniform(-1, 1, n).astype(np.float32)
+
+
+def q_out(nodes, init, x, s, z, dt, name='y'):
+    init += [nh.from_array(np.float32(s), f'{name}_s'),
+             nh.from_array(np.array(z, np.uint8 if dt == U8 else np.int8), f'{name}_z')]
+    nodes.append(h.make_node('QuantizeLinear', [x, f'{name}_s', f'{name}_z'], [name]))
+    return name
+
+
+def conv_case(name, dt, group, cout, **attrs):
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 128, 128 if dt == U8 else 0, dt, 'xa')
+    cin = 4
+    w = rng.integers(-127, 128, (cout, cin // group, 3, 3))
+    ws = rng.uniform(0.002, 0.01, cout)
+    wn = wdq(nodes, init, w, ws, 'c')
+    b = bdq(nodes, init, rng.integers(-500, 500, cout), ws / 128, 'c')
+    nodes.append(h.make_node('Conv', [x, wn, b], ['cv'], group=group, **attrs))
+    cv = qdq(nodes, init, 'cv', 0.02, 128 if dt == U8 else -10, dt, 'cvq')
+    nodes.append(h.make_node('Relu', [cv], ['r']))
+    q_out(nodes, init, 'r', 0.02, 128 if dt == U8 else -10, dt)
+    write(name, nodes, init, [('x', T.FLOAT, fin())], 'y', dt)
+
+
+def simple(name, op, dt=I8, shape=(2, 4, 9, 9), same=True, extra=(), **attrs):
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 64, 3, dt, 'xa')
+    nodes.append(h.make_node(op, [x, *extra], ['o'], **attrs))
+    q_out(nodes, init, 'o', 1 / 64 if same else 1 / 200, 3 if same else 120 if dt == U8 else -7, dt)
+    write(name, nodes, init, [('x', T.FLOAT, fin(shape))], 'y', dt)
+
+
+def main():
+    conv_case('conv_qdq_u8', U8, 1, 6, pads=[1, 1, 1, 1])
+    conv_case('conv_qdq_strided_i8', I8, 1, 5, strides=[2, 2], pads=[0, 1, 1, 0],
+              dilations=[1, 2])
+    conv_case('conv_depthwise_i8', I8, 4, 8, pads=[1, 1, 1, 1])
+    simple('sigmoid_i8', 'Sigmoid', same=False)
+    simple('tanh_u8', 'Tanh', dt=U8, same=False)
+    simple('avgpool_i8', 'AveragePool', kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    simple('globalavgpool_u8', 'GlobalAveragePool', dt=U8)
+    simple('maxpool_qdq_i8', 'MaxPool', kernel_shape=[2, 2], strides=[2, 2])
+    simple('transpose_i8', 'Transpose', perm=[0, 2, 3, 1])
+
+    # Gemm (transB) + Add with a broadcast constant + Concat + Pad
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 64, -3, I8, 'xa')
+    w = wdq(nodes, init, rng.integers(-127, 128, (7, 12)), 0.004, 'g')
+    b = bdq(nodes, init, rng.integers(-300, 300, 7), 0.004 / 64, 'g')
+    nodes.append(h.make_node('Gemm', [x, w, b], ['gm'], transB=1))
+    q_out(nodes, init, 'gm', 0.03, 2, I8, 'y')
+    write('gemm_i8', nodes, init, [('x', T.FLOAT, fin((5, 12)))], 'y', I8)
+
+    nodes, init = [], []
+    a = qdq(nodes, init, 'a', 1 / 64, 5, I8, 'aa')
+    c = qdq(nodes, init, 'c', 1 / 40, -5, I8, 'cc')
+    nodes.append(h.make_node('Add', [a, c], ['s']))
+    q_out(nodes, init, 's', 1 / 30, 1, I8)
+    write('add_qdq_i8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())], 'y', I8)
+
+    nodes, init = [], []
+    a = qdq(nodes, init, 'a', 1 / 64, 5, U8, 'aa')
+    c = qdq(nodes, init, 'c', 1 / 40, 9, U8, 'cc')
+    nodes.append(h.make_node('Mul', [a, c], ['s']))
+    q_out(nodes, init, 's', 1 / 90, 100, U8)
+    write('mul_qdq_u8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())], 'y', U8)
+
+    a = rng.integers(0, 40, (2, 3, 4, 5), dtype=np.uint8)
+    c = rng.integers(0, 40, (2, 2, 4, 5), dtype=np.uint8)
+    init = [nh.from_array(np.array([0, 1, 1, 2, 0, 0, 2, 1], np.int64), 'pads'),
+            nh.from_array(np.uint8(7), 'pv'),
+            nh.from_array(rng.integers(0, 9, (1, 5, 1, 1), dtype=np.uint8), 'k')]
+    nodes = [h.make_node('Concat', ['a', 'c'], ['cat'], axis=1),
+             h.make_node('Add', ['cat', 'k'], ['ak']),
+             h.make_node('Pad', ['ak', 'pads', 'pv'], ['y'])]
+    write('concat_add_pad_u8', nodes, init, [('a', U8, a), ('c', U8, c)], 'y', U8)
+
+    # error paths: an operator TAPU cannot run
+    nodes = [h.make_node('Softmax', ['x'], ['y'], name='softmax0')]
+    write('broken_unsupported_op', nodes, [],
+          [('x', I8, rng.integers(-5, 5, (1, 4), dtype=np.int8))], 'y', I8)
+
+
+if __name__ == '__main__':
+    main()
