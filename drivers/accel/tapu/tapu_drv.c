@@ -79,17 +79,13 @@ static void tapu_postclose(struct drm_device *drm, struct drm_file *file)
 static void tapu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
 	struct tapu_file *tfile = file->driver_priv;
-	u64 busy_ns, cycles;
 
-	scoped_guard(spinlock, &tfile->lock) {
-		busy_ns = tfile->busy_ns;
-		cycles = tfile->cycles;
-	}
-	drm_printf(p, "drm-engine-npu:\t%llu ns\n", busy_ns);
+	drm_printf(p, "drm-engine-npu:\t%llu ns\n",
+		   atomic64_read(&tfile->busy_ns));
 	if (tfile->tdev->desc.num_cores > 1)
 		drm_printf(p, "drm-engine-capacity-npu:\t%u\n",
 			   tfile->tdev->desc.num_cores);
-	drm_printf(p, "drm-cycles-npu:\t%llu\n", cycles);
+	drm_printf(p, "drm-cycles-npu:\t%llu\n", atomic64_read(&tfile->cycles));
 	drm_show_memory_stats(p, file);
 }
 

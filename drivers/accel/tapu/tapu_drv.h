@@ -99,12 +99,12 @@ struct tapu_job_result {
  * @tdev: device
  * @client_id: DRM client id (debugfs, scheduler)
  * @entities: one scheduler entity per &enum drm_tapu_priority
- * @lock: protects @jobs, @next_id and @results
+ * @lock: protects @jobs, @next_id, @in_flight and @results
  * @jobs: jobs not yet retired
  * @next_id: id of the next job
  * @in_flight: number of entries in @jobs
- * @busy_ns: engine time of retired jobs (fdinfo)
- * @cycles: device cycles of retired jobs (fdinfo)
+ * @busy_ns: engine time of completed jobs (fdinfo)
+ * @cycles: device cycles of completed jobs (fdinfo)
  * @results: ring of the results of the last retired jobs
  */
 struct tapu_file {
@@ -112,12 +112,12 @@ struct tapu_file {
 	struct tapu_device *tdev;
 	u64 client_id;
 	struct drm_sched_entity entities[DRM_TAPU_PRIO_HIGH + 1];
-	spinlock_t lock; /* protects jobs, ids, results, stats */
+	spinlock_t lock; /* protects jobs, ids, in_flight, results */
 	struct list_head jobs;
 	u64 next_id;
 	u32 in_flight;
-	u64 busy_ns;
-	u64 cycles;
+	atomic64_t busy_ns;
+	atomic64_t cycles;
 	struct tapu_job_result results[TAPU_RESULTS_KEPT];
 };
 

@@ -107,6 +107,9 @@ static void tapu_core_finish_locked(struct tapu_core *core, int error,
 	job->end_ns = ktime_get_ns();
 	job->cycles = cycles;
 	core->jobs_done++;
+	/* Before the fence: fdinfo read after a wait must count the job. */
+	atomic64_add(job->end_ns - job->start_ns, &job->tfile->busy_ns);
+	atomic64_add(cycles, &job->tfile->cycles);
 	scoped_guard(spinlock, &core->tdev->lists_lock)
 		list_del_init(&job->list);
 	if (error)
@@ -224,8 +227,6 @@ static void tapu_job_free(struct drm_sched_job *sched_job)
 		tapu_job_result(job, &tfile->results[job->id % TAPU_RESULTS_KEPT]);
 		list_del(&job->link);
 		tfile->in_flight--;
-		tfile->busy_ns += job->end_ns - job->start_ns;
-		tfile->cycles += job->cycles;
 	}
 
 	drm_sched_job_cleanup(sched_job);
