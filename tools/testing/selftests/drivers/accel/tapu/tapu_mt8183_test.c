@@ -161,19 +161,27 @@ FIXTURE_TEARDOWN(mt8183)
 		close(self->fd);
 }
 
-/* Jobs in parallel: correct results, and both cores did some. */
+/*
+ * Jobs in parallel: correct results, and both cores did some. Each file's
+ * entity picks the least busy core when it becomes idle, so the jobs come
+ * from several files.
+ */
 TEST_F(mt8183, results_on_all_cores)
 {
 	struct mt_core before[MT_MAX_CORES], after[MT_MAX_CORES];
-	enum { NJOBS = 16 };
+	enum { NJOBS = 16, FDS = 4 };
 	struct tj_job j[NJOBS];
-	int n, i;
+	int fds[FDS], n, i;
 
 	n = mt_cores(self->debugfs, before);
 	ASSERT_EQ(self->num_cores, n);
+	for (i = 0; i < FDS; i++) {
+		fds[i] = mt_open();
+		ASSERT_LE(0, fds[i]);
+	}
 	for (i = 0; i < NJOBS; i++) {
 		/* Up to 64 KiB: several segments without an IOMMU. */
-		ASSERT_EQ(0, tj_job_init(self->fd, &j[i], 4096 << (i % 5),
+		ASSERT_EQ(0, tj_job_init(fds[i % FDS], &j[i], 4096 << (i % 5),
 					 100 + i, NULL));
 		ASSERT_EQ(0, tj_job_submit(&j[i]));
 	}
@@ -183,6 +191,8 @@ TEST_F(mt8183, results_on_all_cores)
 		}
 		tj_job_fini(&j[i]);
 	}
+	for (i = 0; i < FDS; i++)
+		close(fds[i]);
 	ASSERT_EQ(n, mt_cores(self->debugfs, after));
 	for (i = 0; i < n; i++)
 		EXPECT_LT(before[i].completed, after[i].completed) {
