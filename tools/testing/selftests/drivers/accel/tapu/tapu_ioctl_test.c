@@ -926,7 +926,8 @@ TEST_F(tapu, wait_job_timeout_running)
 	EXPECT_EQ(-ETIME, tj_poll(self->fd, j.id, &w));
 	t0 = tapu_now_ns();
 	EXPECT_EQ(-ETIME, tapu_wait(self->fd, j.id, 20, &w));
-	EXPECT_LE(20000000LL, tapu_now_ns() - t0);
+	/* Jiffies and the monotonic clock drift apart slightly under TCG. */
+	EXPECT_LE(18000000LL, tapu_now_ns() - t0);
 	ASSERT_EQ(0, tj_job_finish(&j, &w));
 	EXPECT_LT(0u, w.cycles);
 	EXPECT_LT(0u, w.duration_ns);
