@@ -5,7 +5,9 @@
 #   make test      set up the machine, build everything, boot QEMU, run all
 #                  tests on Debian's kernel, then build (or reuse) the debug
 #                  kernel and run KUnit and the tests again under KASAN,
-#                  lockdep and kmemleak; one report, one closing
+#                  lockdep and kmemleak, check the device-tree binding,
+#                  then build (or reuse) a small arm64 kernel and run the
+#                  tests in qemu-system-aarch64; one report, one closing
 #                  "N passed, N failed" line (the README's test command;
 #                  .ci/run calls it)
 #   make test-debug  only the debug-kernel part of make test
@@ -13,6 +15,10 @@
 #                  that TAPU builds built-in
 #   make modules   tapu.ko and tapu_sim.ko (kbuild M=drivers/accel/tapu)
 #   make selftests the kselftests, into build/selftests
+#   make selftests-arm64  the kselftests cross-built (static) for arm64, into
+#                  build/arm64/selftests
+#   make arm64-kernel  build the arm64 test kernel (build/arm64-kernel/)
+#   make test-arm64  only the arm64 part of make test
 #   make tools     userspace under tools/ (each tools/*/Makefile)
 #   make check     W=1 C=1 build, checkpatch --strict and kernel-doc, failing
 #                  on any warning
@@ -49,6 +55,7 @@ CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))
 KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules selftests tools check run test test-debug debug-kernel clean
+.PHONY: selftests-arm64 arm64-kernel test-arm64
 
 all: modules selftests tools
 
@@ -58,6 +65,13 @@ modules:
 selftests:
 	@mkdir -p $(BUILD)/selftests
 	$(MAKE) -C $(KSFT_SRC) KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/selftests
+
+# arm64 (run-qemu.sh --arch arm64): static, so that the initramfs needs no
+# arm64 libraries; libc6-dev-arm64-cross has the uAPI headers.
+selftests-arm64:
+	@mkdir -p $(BUILD)/arm64/selftests
+	$(MAKE) -C $(KSFT_SRC) KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/arm64/selftests \
+		CROSS_COMPILE=aarch64-linux-gnu- LDFLAGS=-static
 
 tools:
 	@set -e; for d in $(TOOL_DIRS); do \
@@ -99,7 +113,7 @@ test:
 	$(SETUP) | tee $(BUILD)/setup.log; \
 	abi=$$(tail -n 1 $(BUILD)/setup.log); \
 	echo "test: kernel ABI $$abi"; \
-	$(MAKE) ABI=$$abi modules selftests tools; \
+	$(MAKE) ABI=$$abi modules selftests selftests-arm64 tools; \
 	$(RUN_TESTS) --abi $$abi
 
 # The debug kernel has the modules in-tree: no out-of-tree build needed.
@@ -111,6 +125,15 @@ test-debug:
 
 debug-kernel:
 	tools/testing/tapu/build-debug-kernel.sh
+
+test-arm64:
+	@set -eo pipefail; mkdir -p $(BUILD); \
+	$(SETUP) | tee $(BUILD)/setup.log; \
+	$(MAKE) selftests-arm64; \
+	$(RUN_TESTS) --arm64
+
+arm64-kernel:
+	tools/testing/tapu/build-debug-kernel.sh --arch arm64
 
 clean:
 	-[ -d $(KDIR) ] && $(MAKE) -C $(KDIR) M=$(MODDIR) clean

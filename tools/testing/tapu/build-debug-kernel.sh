@@ -10,21 +10,29 @@
 #     bzImage + modules, modules installed into a staging directory;
 #  3. a compile-only check that TAPU builds built-in (core and sim =y).
 #
+# With --arch arm64 it cross-compiles (aarch64-linux-gnu-gcc) a small arm64
+# kernel instead: tinyconfig + tools/testing/tapu/arm64.config (PL011
+# console, DRM_ACCEL, rpmsg, remoteproc, lockdep, TAPU core, sim, MT8183
+# backend and its firmware stand-in =m) for qemu-system-aarch64 -M virt;
+# Image instead of bzImage, default output build/arm64-kernel/, no KUnit and
+# no built-in check.
+#
 # The result is reused while its inputs (config fragment, TAPU sources, this
 # script, linux-source version, compiler) are unchanged.
 #
-# Output (default build/debug-kernel/): bzImage, modules/lib/modules/<rel>,
-# release. With --results FILE, one "status<TAB>description" line per check
-# is appended to FILE (the format of run-qemu.sh --results).
+# Output (default build/debug-kernel/): bzImage (arm64: Image),
+# modules/lib/modules/<rel>, release. With --results FILE, one
+# "status<TAB>description" line per check is appended to FILE (the format of
+# run-qemu.sh --results).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 
 KSRC=${KSRC:-/usr/src/linux-source-6.12}
-OUT=${TAPU_DEBUG_KERNEL_OUT:-$top/build/debug-kernel}
+OUT=${TAPU_DEBUG_KERNEL_OUT:-}
 JOBS=${JOBS:-$(nproc)}
-FRAG=$here/debug.config
+ARCH=x86_64
 RESULTS=
 BUILTIN=1
 FORCE=0
@@ -32,7 +40,9 @@ FORCE=0
 usage() {
 	cat <<EOF
 usage: $0 [options]
-  --out DIR        output directory (default $OUT)
+  --arch ARCH      x86_64 (default: the debug kernel) or arm64
+  --out DIR        output directory (default build/debug-kernel,
+                   build/arm64-kernel with --arch arm64)
   --results FILE   append one "status<TAB>description" line per check
   --no-builtin     skip the built-in (=y) compile check
   --force          rebuild even when the inputs are unchanged
@@ -43,6 +53,7 @@ EOF
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	--arch) ARCH=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--results) RESULTS=$2; shift ;;
 	--no-builtin) BUILTIN=0 ;;
@@ -55,21 +66,44 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-say() { echo "debug-kernel: $*" >&2; }
+# Per architecture: fragment, cross compiler, image, default output.
+case $ARCH in
+x86_64)
+	FRAG=$here/debug.config
+	CROSS=
+	IMAGE=bzImage
+	IMAGE_PATH=arch/x86/boot/bzImage
+	TAG=debug-kernel
+	: "${OUT:=$top/build/debug-kernel}"
+	;;
+arm64)
+	FRAG=$here/arm64.config
+	CROSS=aarch64-linux-gnu-
+	IMAGE=Image
+	IMAGE_PATH=arch/arm64/boot/Image
+	TAG=arm64-kernel
+	BUILTIN=0
+	: "${OUT:=$top/build/arm64-kernel}"
+	;;
+*) usage >&2; exit 2 ;;
+esac
+
+say() { echo "$TAG: $*" >&2; }
 die() { say "error: $*"; exit 2; }
 record() { [ -z "$RESULTS" ] || printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
 now() { date +%s; }
 
 [ -f "$KSRC/Makefile" ] || die "no kernel source in $KSRC (run tools/testing/tapu/setup.sh)"
+command -v "${CROSS}gcc" > /dev/null || die "no ${CROSS}gcc (run tools/testing/tapu/setup.sh)"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 SRC=$OUT/src
 OBJ=$OUT/obj
 OBJ_Y=$OUT/obj-builtin
 STAGE=$OUT/modules
-KMAKE=(make -s -C "$SRC" ARCH=x86_64 "-j$JOBS")
+KMAKE=(make -s -C "$SRC" ARCH="$ARCH" ${CROSS:+CROSS_COMPILE=$CROSS} "-j$JOBS")
 # The long builds are not silent: build_log counts their CC lines.
-KBUILD=(make -C "$SRC" ARCH=x86_64 "-j$JOBS")
+KBUILD=(make -C "$SRC" ARCH="$ARCH" ${CROSS:+CROSS_COMPILE=$CROSS} "-j$JOBS")
 
 # The TAPU files that go into the kernel tree: sources only, never the
 # artifacts of an out-of-tree build lying next to them.
@@ -78,7 +112,9 @@ tapu_files() {
 		find drivers/accel/tapu -type f \( -name '*.[chS]' ! -name '*.mod.c' \
 			-o -name 'Kconfig*' -o -name Makefile -o -name Kbuild \)
 		find Documentation/accel/tapu -type f 2>/dev/null
-		echo include/uapi/drm/tapu_accel.h
+		find Documentation/devicetree/bindings -type f -name '*.yaml' 2>/dev/null
+		# The uAPI and the MT8183 IPC header (include/linux/rpmsg/).
+		find include -type f -name '*.h'
 	} | LC_ALL=C sort)
 }
 
@@ -92,7 +128,8 @@ ksrc_version() {
 inputs_hash() {
 	{
 		echo "ksrc: $(ksrc_version)"
-		echo "gcc: $(gcc --version | head -n 1)"
+		echo "arch: $ARCH"
+		echo "gcc: $("${CROSS}gcc" --version | head -n 1)"
 		sha256sum "$FRAG" "${BASH_SOURCE[0]}"
 		(cd "$top" && tapu_files | xargs sha256sum)
 	} | sha256sum | cut -d' ' -f1
@@ -115,6 +152,9 @@ make_tree() {
 
 	# Drop the TAPU tree in (again: removed files must go too).
 	rm -rf "$SRC/drivers/accel/tapu" "$SRC/Documentation/accel/tapu"
+	# Only the new files, never the hard links to /usr/src.
+	(cd "$top" && find Documentation/devicetree/bindings include -type f) 2>/dev/null |
+		while read -r f; do rm -f "$SRC/$f"; done
 	tapu_files | while read -r f; do
 		mkdir -p "$SRC/$(dirname "$f")"
 		cp "$top/$f" "$SRC/$f"
@@ -146,7 +186,7 @@ configure() {	# configure OBJDIR FRAGMENT...
 	shift
 	mkdir -p "$obj"
 	"${KMAKE[@]}" O="$obj" tinyconfig > /dev/null || return 1
-	(cd "$SRC" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$obj" \
+	(cd "$SRC" && ARCH=$ARCH scripts/kconfig/merge_config.sh -m -O "$obj" \
 		"$obj/.config" "$@" > "$obj/merge_config.log") || return 1
 	"${KMAKE[@]}" O="$obj" olddefconfig > /dev/null || return 1
 	for f in "$@"; do
@@ -173,11 +213,11 @@ build_log() {	# build_log LOG CMD...
 	shift
 	start=$(now)
 	set +e
-	"$@" 2>&1 | tee "$log" | awk -v t0="$start" '
+	"$@" 2>&1 | tee "$log" | awk -v t0="$start" -v tag="$TAG" '
 		BEGIN { last = t0 }
 		/^ *(CC|AS|LD|AR)( \[M\])? / { n++ }
 		{ if (systime() - last >= 30) { last = systime()
-			printf "debug-kernel:   ... %d objects, %ds\n", n, systime() - t0 > "/dev/stderr"; fflush("/dev/stderr") } }'
+			printf "%s:   ... %d objects, %ds\n", tag, n, systime() - t0 > "/dev/stderr"; fflush("/dev/stderr") } }'
 	rc=${PIPESTATUS[0]}
 	set -e
 	if [ "$rc" != 0 ]; then
@@ -189,8 +229,10 @@ build_log() {	# build_log LOG CMD...
 
 build_debug() {
 	local frags=("$FRAG") t0 rel
-	# The KUnit module exists once drivers/accel/tapu/tests/ does.
-	if [ -f "$top/drivers/accel/tapu/tests/Makefile" ]; then
+	# The KUnit module exists once drivers/accel/tapu/tests/ does (x86 only).
+	if [ "$ARCH" != x86_64 ]; then
+		:
+	elif [ -f "$top/drivers/accel/tapu/tests/Makefile" ]; then
 		echo 'CONFIG_DRM_ACCEL_TAPU_KUNIT_TEST=m' > "$OUT/kunit.config"
 		frags+=("$OUT/kunit.config")
 	else
@@ -201,8 +243,8 @@ build_debug() {
 	configure "$OBJ" "${frags[@]}" || return 1
 
 	t0=$(now)
-	say "building bzImage and modules (-j$JOBS), log in $OBJ/build.log"
-	build_log "$OBJ/build.log" "${KBUILD[@]}" O="$OBJ" bzImage modules || return 1
+	say "building $IMAGE and modules (-j$JOBS), log in $OBJ/build.log"
+	build_log "$OBJ/build.log" "${KBUILD[@]}" O="$OBJ" "$IMAGE" modules || return 1
 	say "built in $(( $(now) - t0 ))s"
 
 	rel=$("${KMAKE[@]}" O="$OBJ" kernelrelease) || return 1
@@ -211,7 +253,7 @@ build_debug() {
 	# run-qemu.sh checks symbols against the kernel's Module.symvers.
 	rm -f "$STAGE/lib/modules/$rel/build"
 	ln -s "$OBJ" "$STAGE/lib/modules/$rel/build" || return 1
-	cp "$OBJ/arch/x86/boot/bzImage" "$OUT/bzImage" || return 1
+	cp "$OBJ/$IMAGE_PATH" "$OUT/$IMAGE" || return 1
 	echo "$rel" > "$OUT/release"
 }
 
@@ -258,9 +300,9 @@ fi
 hash=$(inputs_hash)
 stamp=$OUT/stamp
 if [ "$FORCE" = 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] &&
-   [ -f "$OUT/bzImage" ] && [ -f "$OUT/release" ]; then
+   [ -f "$OUT/$IMAGE" ] && [ -f "$OUT/release" ]; then
 	say "inputs unchanged, reusing $OUT ($(cat "$OUT/release"))"
-	record ok "debug-kernel: build $(cat "$OUT/release") (cached)"
+	record ok "$TAG: build $(cat "$OUT/release") (cached)"
 	if [ "$BUILTIN" = 0 ]; then
 		exit 0
 	elif [ -f "$OUT/builtin.ok" ] && [ "$(cat "$OUT/builtin.ok")" = "$hash" ]; then
@@ -276,12 +318,12 @@ if [ "$FORCE" = 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] &&
 fi
 
 start=$(now)
-rm -f "$stamp" "$OUT/builtin.ok" "$OUT/bzImage" "$OUT/release"
+rm -f "$stamp" "$OUT/builtin.ok" "$OUT/$IMAGE" "$OUT/release"
 make_tree
 if build_debug; then
-	record ok "debug-kernel: build $(cat "$OUT/release") ($(( $(now) - start ))s)"
+	record ok "$TAG: build $(cat "$OUT/release") ($(( $(now) - start ))s)"
 else
-	record fail "debug-kernel: build (see $OBJ/build.log)"
+	record fail "$TAG: build (see $OBJ/build.log)"
 	exit 1
 fi
 rc=0
@@ -295,5 +337,5 @@ if [ "$BUILTIN" = 1 ]; then
 	fi
 fi
 echo "$hash" > "$stamp"
-say "done in $(( $(now) - start ))s: $OUT/bzImage, $STAGE/lib/modules/$(cat "$OUT/release")"
+say "done in $(( $(now) - start ))s: $OUT/$IMAGE, $STAGE/lib/modules/$(cat "$OUT/release")"
 exit "$rc"

@@ -133,6 +133,47 @@ else
 fi
 [ "$ok" -eq 1 ] || finish setup-failed
 
+# --- MT8183 backend ---------------------------------------------------------
+# On kernels with rpmsg and remoteproc (TAPU_MT8183=1: the modules were
+# built), tapu_mt8183_test runs in a phase of its own: the backend, then its
+# firmware stand-in are loaded, the test runs, both are unloaded. The other
+# tests see the simulated NPU alone (/dev/accel/accel0, and the only TAPU
+# directory in debugfs, where tapu_test.h looks). The MT8183 device is
+# registered once both cores have their channel. A failure here fails the
+# harness checks, not the other tests.
+mt8183_load() {
+	load tapu_mt8183 || return 1
+	load tapu_mt8183_fw_stub || return 1
+	i=0
+	while [ -z "$(mt8183_dev)" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	dev=$(mt8183_dev)
+	if [ -n "$dev" ]; then
+		mark "DEVICE: mt8183 $dev present"
+	else
+		mark "DEVICE: mt8183 missing"
+	fi
+}
+# The simulated NPU is accel0, so the MT8183 device is the next node, once
+# the backend's debugfs file is there too.
+mt8183_dev() {
+	for d in /sys/kernel/debug/accel/*/mt8183; do
+		[ -f "$d" ] && [ -c /dev/accel/accel1 ] && echo /dev/accel/accel1
+		return
+	done
+}
+mt8183_unload() {
+	rmmod tapu_mt8183_fw_stub && rmmod tapu_mt8183
+}
+mt8183_phase() {
+	mt8183_load
+	run_one tapu_mt8183_test run_test tapu_mt8183_test
+	mt8183_unload
+	mark "UNLOAD-MT8183: rc=$?"
+}
+
 if [ "$TAPU_MODE" = run ]; then
 	n=0
 	while IFS= read -r cmd <&3; do
@@ -142,6 +183,10 @@ if [ "$TAPU_MODE" = run ]; then
 else
 	[ -n "$TAPU_KUNIT" ] && run_one kunit run_kunit
 	for t in $TAPU_TESTS; do
+		if [ "$t" = tapu_mt8183_test ] && [ -n "$TAPU_MT8183" ]; then
+			mt8183_phase
+			continue
+		fi
 		run_one "$t" run_test "$t"
 	done
 fi

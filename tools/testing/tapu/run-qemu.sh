@@ -18,6 +18,14 @@
 # kernel of build-debug-kernel.sh (KASAN, lockdep, kmemleak, KUnit): there it
 # also loads tapu_kunit when that module was built, reports each KUnit test
 # case, and checks a kmemleak scan after the modules are unloaded.
+#
+# With --arch arm64 it boots the arm64 kernel of build-debug-kernel.sh
+# --arch arm64 in qemu-system-aarch64 -M virt with an arm64 busybox and the
+# cross-built static kselftests (make selftests-arm64); no host tools.
+#
+# When the MT8183 backend and its firmware stand-in were built (a kernel
+# with rpmsg and remoteproc), the guest loads them after the simulated NPU
+# and tapu_mt8183_test runs on that device.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,6 +58,7 @@ PREFIX=
 RESULTS_OUT=
 VERBOSE=${V:-0}
 MODE="test"
+ARCH=x86_64
 CMDS=()
 
 usage() {
@@ -57,6 +66,8 @@ usage() {
 usage: $0 [options]
   --abi ABI           Debian kernel ABI, e.g. 6.12.117+deb12-amd64
                       (default: newest installed linux-headers-6.12.*-amd64)
+  --arch ARCH         x86_64 (default) or arm64 (qemu-system-aarch64 -M
+                      virt, build/arm64-kernel, build/arm64/selftests)
   --kernel FILE       guest kernel (default /boot/vmlinuz-ABI)
   --kmoddir DIR       guest /lib/modules/<release> (default /lib/modules/ABI)
   --modsrc DIR        directory of tapu.ko, tapu_sim.ko and tests/*.ko
@@ -74,7 +85,8 @@ usage: $0 [options]
   --log FILE          console log (default build/qemu-console.log,
                       build/qemu-run.log in run mode)
   -v, --verbose       show the whole console instead of progress lines
-Environment: TAPU_TEST_TIMEOUT, TAPU_JOB_TIMEOUT_MS, TAPU_NUM_CORES,
+Environment: TAPU_TEST_TIMEOUT, TAPU_FMNIST, TAPU_FMNIST_TIMEOUT,
+  TAPU_JOB_TIMEOUT_MS, TAPU_NUM_CORES,
   TAPU_CMDLINE_EXTRA, TAPU_LOG_ALLOW, KSFT_DIR, KSRC.
 EOF
 }
@@ -82,6 +94,7 @@ EOF
 while [ $# -gt 0 ]; do
 	case $1 in
 	--abi) ABI=$2; shift ;;
+	--arch) ARCH=$2; shift ;;
 	--kernel) KERNEL=$2; shift ;;
 	--kmoddir) KMODDIR=$2; shift ;;
 	--modsrc) MODSRC=$2; shift ;;
@@ -107,6 +120,35 @@ done
 
 say() { echo "tapu-qemu: $*" >&2; }
 die() { say "error: $*"; exit 2; }
+
+# --- Architecture -----------------------------------------------------------
+# x86_64: Debian's kernel (or the debug kernel) in qemu-system-x86_64.
+# arm64: build/arm64-kernel (build-debug-kernel.sh --arch arm64) in
+# qemu-system-aarch64 -M virt (TCG, no firmware: -kernel Image), the arm64
+# busybox of setup.sh, cross-built static kselftests, no host tools.
+BUSYBOX=/bin/busybox
+QEMU=(qemu-system-x86_64)
+CONSOLE=ttyS0
+case $ARCH in
+x86_64) ;;
+arm64)
+	BUSYBOX=${TAPU_ARM64_BUSYBOX:-/usr/local/lib/tapu/arm64/busybox}
+	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a57)
+	CONSOLE=ttyAMA0
+	KSFT_OUT=${TAPU_KSFT_OUT:-$BUILD/arm64/selftests}
+	TOOLS_OUT=${TAPU_TOOLS_OUT:-$BUILD/arm64/tools}
+	a64=$BUILD/arm64-kernel
+	[ -n "$KERNEL" ] || KERNEL=$a64/Image
+	if [ -z "$KMODDIR" ] && [ -f "$a64/release" ]; then
+		KMODDIR=$a64/modules/lib/modules/$(cat "$a64/release")
+		[ -n "${TAPU_MODSRC:-}" ] || MODSRC=$KMODDIR/kernel/drivers/accel/tapu
+	fi
+	[ -n "$KMODDIR" ] || die "no arm64 kernel in $a64 (build-debug-kernel.sh --arch arm64)"
+	ABI=none
+	;;
+*) die "unknown --arch $ARCH (x86_64 or arm64)" ;;
+esac
+[ -x "$BUSYBOX" ] || die "no busybox $BUSYBOX (run tools/testing/tapu/setup.sh)"
 
 if [ -z "$ABI" ]; then
 	ABI=$(find /usr/src -maxdepth 1 -name 'linux-headers-6.12.*-amd64' \
@@ -175,7 +217,7 @@ uapi_check() {
 	fi
 }
 
-if [ "$MODE" = test ]; then
+if [ "$MODE" = test ] && [ "$ARCH" = x86_64 ]; then
 	say "checking uAPI layout (gcc -m32 vs -m64)"
 	if uapi_check; then
 		record ok "uapi: 32- and 64-bit layouts of tapu_accel.h identical"
@@ -199,6 +241,11 @@ done
 kunit=
 [ -f "$MODSRC/tests/tapu_kunit.ko" ] && kunit=tapu_kunit
 ournames=" $(for m in $ourmods; do basename "$m" .ko; done | tr - _ | tr '\n' ' ')"
+# The MT8183 backend and its firmware stand-in, when the kernel has rpmsg.
+mt8183=
+case $ournames in
+*" tapu_mt8183 "*) case $ournames in *" tapu_mt8183_fw_stub "*) mt8183=1 ;; esac ;;
+esac
 
 tests=
 if [ "$MODE" = test ]; then
@@ -211,7 +258,8 @@ fi
 say "building initramfs"
 mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,tests,usr/bin,usr/lib} "$mods/extra"
 
-cp /bin/busybox "$root/bin/busybox"
+cp "$BUSYBOX" "$root/bin/busybox"
+# The host's busybox lists the applets: the same Debian build for arm64.
 for a in $(/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 done
@@ -290,6 +338,23 @@ if [ -d "$TOOLS_OUT" ]; then
 	done < <(find "$TOOLS_OUT" -type f \( -perm -u+x -o -name '*.so*' \) ! -name '*.o')
 fi
 
+# Userspace tests (libtapu, tapu-run) after the kselftests, and the data of
+# tapu-run's checks and of the demo (userspace-tests.sh). TAPU_FMNIST=0
+# leaves out the Fashion-MNIST run, which needs the longer
+# TAPU_FMNIST_TIMEOUT.
+utests=
+[ "$ARCH" != x86_64 ] ||	# the tools are built for the host only
+utests=$("$here/userspace-tests.sh" "$MODE" "$root" "$TOOLS_OUT" "${TAPU_FMNIST:-1}") ||
+	die "installing the userspace tests failed"
+if [ "$MODE" = test ]; then
+	tests=$(printf '%s\n%s\n' "$tests" "$utests")
+	case $utests in
+	*tapu-run-fmnist*)
+		[ "${TAPU_FMNIST_TIMEOUT:-600}" -gt "$TEST_TIMEOUT" ] &&
+			TEST_TIMEOUT=${TAPU_FMNIST_TIMEOUT:-600} ;;
+	esac
+fi
+
 # Shared libraries of every dynamic binary, at the path ldd resolves them
 # to; libraries of our own tools come from the tools build.
 copy_libs() {
@@ -326,6 +391,7 @@ TAPU_TEST_TIMEOUT=$TEST_TIMEOUT
 TAPU_JOB_TIMEOUT_MS=$JOB_TIMEOUT_MS
 TAPU_NUM_CORES=$NUM_CORES
 TAPU_KUNIT=$kunit
+TAPU_MT8183=$mt8183
 EOF
 if [ "$MODE" = run ]; then
 	printf '%s\n' "${CMDS[@]}" > "$root/etc/tapu-cmds"
@@ -358,8 +424,8 @@ say "initramfs: $(du -h "$work/initramfs.cpio" | cut -f1), $(wc -l < "$work/kmod
 # goes on and the log check fails it; panic=-1 with -no-reboot ends QEMU on
 # a panic instead of hanging until the time limit.
 
-cmdline="console=ttyS0 panic=-1 kfence.sample_interval=100 slub_debug=FZPU $CMDLINE_EXTRA"
-problems='WARNING:|BUG:|BUG [^ ]+ \((Not t|T)ainted|Oops|Call Trace|RIP: |KFENCE:|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|kmemleak: [0-9]+ new suspected|unreferenced object|general protection fault|refcount_t:|Kernel panic|kernel BUG at|list_(add|del) corruption|blocked for more than|rcu: INFO:|detected stalls?|soft lockup|hard LOCKUP'
+cmdline="console=$CONSOLE panic=-1 kfence.sample_interval=100 slub_debug=FZPU $CMDLINE_EXTRA"
+problems='WARNING:|BUG:|BUG [^ ]+ \((Not t|T)ainted|Oops|Call [Tt]race|RIP: |KFENCE:|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|kmemleak: [0-9]+ new suspected|unreferenced object|general protection fault|refcount_t:|Kernel panic|kernel BUG at|list_(add|del) corruption|blocked for more than|rcu: INFO:|detected stalls?|soft lockup|hard LOCKUP'
 
 # Progress: marker lines and kernel problems, or everything with -v.
 progress() {
@@ -378,7 +444,7 @@ progress() {
 say "booting QEMU (TCG, -smp 2, time limit ${TIME_LIMIT}s); console in $LOG"
 start=$(date +%s)
 set +e
-timeout -k 10 "$TIME_LIMIT" qemu-system-x86_64 -accel tcg -smp 2 -m 2G \
+timeout -k 10 "$TIME_LIMIT" "${QEMU[@]}" -accel tcg -smp 2 -m 2G \
 	-nographic -no-reboot -nic none \
 	-kernel "$KERNEL" -initrd "$work/initramfs.cpio" -append "$cmdline" \
 	< /dev/null 2>&1 | tr -d '\r' | tee "$LOG" | progress
@@ -519,19 +585,41 @@ else
 	check 0 "guest finished within ${TIME_LIMIT}s (${elapsed}s)"
 fi
 
-for m in tapu tapu_sim; do
-	line=$(grep -m1 "^TAPU-MODPROBE: $m rc=" "$LOG" || true)
-	case $line in
-	*" rc=0"*) check 0 "module $m loaded" ;;
-	'') check 1 "module $m loaded (not attempted)" ;;
-	*) check 1 "module $m loaded (${line#TAPU-MODPROBE: })" ;;
-	esac
-done
+check_loaded() {	# check_loaded MODULE...: guest-init's modprobe lines
+	local m line
+	for m in "$@"; do
+		line=$(grep -m1 "^TAPU-MODPROBE: $m rc=" "$LOG" || true)
+		case $line in
+		*" rc=0"*) check 0 "module $m loaded" ;;
+		'') check 1 "module $m loaded (not attempted)" ;;
+		*) check 1 "module $m loaded (${line#TAPU-MODPROBE: })" ;;
+		esac
+	done
+}
+check_loaded tapu tapu_sim
 
 if grep -q '^TAPU-DEVICE: /dev/accel/accel0 present' "$LOG"; then
 	check 0 "/dev/accel/accel0 present"
 else
 	check 1 "/dev/accel/accel0 present"
+fi
+
+# MT8183 backend (guest-init's phase around tapu_mt8183_test): both
+# modules, its device next to the simulated NPU's, both unloaded again.
+if [ -n "$mt8183" ] && [ "$MODE" = test ] &&
+   ! grep -q '^TAPU-RESULT: setup-failed' "$LOG"; then
+	check_loaded tapu_mt8183 tapu_mt8183_fw_stub
+	line=$(grep -m1 '^TAPU-DEVICE: mt8183 ' "$LOG" || true)
+	case $line in
+	*' present') check 0 "MT8183 device ${line#TAPU-DEVICE: mt8183 }" ;;
+	*) check 1 "MT8183 device present after the firmware stand-in loaded" ;;
+	esac
+	line=$(grep -m1 '^TAPU-UNLOAD-MT8183: ' "$LOG" || true)
+	if [ "$line" = "TAPU-UNLOAD-MT8183: rc=0" ]; then
+		check 0 "modules tapu_mt8183_fw_stub and tapu_mt8183 unloaded after their test"
+	else
+		check 1 "modules tapu_mt8183_fw_stub and tapu_mt8183 unloaded after their test (${line:-not attempted})"
+	fi
 fi
 
 # Why setup failed is in the kernel log (e.g. a bad parameter, a probe

@@ -7,6 +7,13 @@
 # libelf-dev for objtool, libssl-dev, cpio, kmod for depmod, perl, python3).
 # Safe to run again.
 #
+# The arm64 run (build-debug-kernel.sh --arch arm64, run-qemu.sh --arch
+# arm64) needs the cross compiler (with libc6-dev-arm64-cross for static
+# selftests), qemu-system-aarch64 (-M virt -kernel Image: no firmware) and an
+# arm64 busybox: busybox-static:arm64 cannot be installed next to the amd64
+# one, so its binary is extracted to $ARM64_BUSYBOX. dt-schema (and yamllint)
+# run dt_binding_check on the MT8183 APU binding.
+#
 # The newest 6.12 ABI available in the archive is resolved at install time:
 # older ABIs disappear from the security suite over time.
 set -euo pipefail
@@ -22,7 +29,8 @@ PKGS="gcc make bc flex bison libelf-dev libssl-dev dwarves sparse kmod cpio
       xz-utils zstd qemu-system-x86 busybox-static libdrm-dev pkg-config
       gcc-12-multilib libc6-dev-i386 perl python3 linux-source-6.12
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev zlib1g-dev
-      libonnx-testdata dataset-fashion-mnist"
+      libonnx-testdata dataset-fashion-mnist
+      gcc-aarch64-linux-gnu qemu-system-arm dt-schema yamllint"
 
 abi_of() {
 	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
@@ -30,8 +38,15 @@ abi_of() {
 		sort -t. -k3,3n | tail -n 1
 }
 
+ARM64_BUSYBOX=/usr/local/lib/tapu/arm64/busybox
+
 stamp=/var/lib/tapu-setup.done
 abi=$(abi_of 2>/dev/null || true)
+# The arm64 package lists (for busybox-static:arm64 only).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$SUDO dpkg --add-architecture arm64
+	$SUDO rm -f "$stamp"
+fi
 if [ -z "$abi" ] || [ ! -f "$stamp" ]; then
 	$SUDO apt-get update -qq
 	abi=$(abi_of)
@@ -48,6 +63,19 @@ if [ -n "$missing" ]; then
 	echo "setup: installing$missing"
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $missing >/dev/null
+fi
+
+# The arm64 busybox: "apt-get download" and extract, once.
+if [ ! -x "$ARM64_BUSYBOX" ]; then
+	echo "setup: fetching busybox-static:arm64 for $ARM64_BUSYBOX"
+	dl=$(mktemp -d)
+	# _apt must be able to write the download directory.
+	chmod 777 "$dl"
+	(cd "$dl" && apt-get download -qq busybox-static:arm64 2>/dev/null) ||
+		{ $SUDO apt-get update -qq; (cd "$dl" && apt-get download -qq busybox-static:arm64); }
+	dpkg-deb -x "$dl"/busybox-static_*_arm64.deb "$dl/x"
+	$SUDO install -D -m 755 "$dl/x/bin/busybox" "$ARM64_BUSYBOX"
+	rm -rf "$dl"
 fi
 $SUDO touch "$stamp"
 

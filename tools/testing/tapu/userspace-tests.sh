@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install the userspace tests and their data into the initramfs of
+# run-qemu.sh (ROOT) and print the names of the tests, one a line, for the
+# guest to run from /tests like the kselftests (TAP output; a test fails on
+# a "not ok", a non-zero exit or fewer results than planned):
+#
+#   libtapu_test            libtapu's kselftest-harness tests
+#   tapu-run-node-tests     tapu-run --check --onnx-node-tests: the ONNX node
+#                           tests with int8/uint8 data, one TAP line each
+#   tapu-run-tests          tools/tapu/onnx/tests/run.sh: tapu-run's own
+#                           models and error paths
+#   tapu-run-fmnist         the Fashion-MNIST network on the 10,000 test
+#                           images, --check --expect: one test, ok iff exit 0
+#
+#   userspace-tests.sh MODE ROOT TOOLS_OUT [FMNIST]
+#
+# MODE "test" installs the tests and the data; "run" only the Fashion-MNIST
+# data (for demo.cmds) and prints nothing. FMNIST 0 leaves out the
+# Fashion-MNIST test (default 1). The data goes to ROOT/usr/share/tapu:
+# onnx-node/ (only the test_* directories tapu-run considers), onnx-tests/,
+# fmnist/ (model, expected results, t10k images and labels).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+
+NODE_DIR=${TAPU_ONNX_NODE_DIR:-/usr/share/libonnx-testdata/data/node}
+FMNIST_DATA=${TAPU_FMNIST_DATA:-/usr/share/datasets/fashion-mnist}
+
+[ $# -ge 3 ] || { echo "usage: $0 MODE ROOT TOOLS_OUT [FMNIST]" >&2; exit 2; }
+mode=$1 root=$2 tools=$3 fmnist=${4:-1}
+share=$root/usr/share/tapu
+run=$tools/tapu/tapu-run
+
+die() { echo "userspace-tests: error: $*" >&2; exit 2; }
+
+[ -x "$run" ] || die "$run not built (make tools)"
+
+# Fashion-MNIST: model, expected results, test set (demo and test).
+fm=$share/fmnist
+mkdir -p "$fm"
+cp "$top/tools/tapu/models/fmnist/fmnist_int8.onnx" \
+   "$top/tools/tapu/models/fmnist/fmnist_expected.txt" "$fm/"
+for f in t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
+	[ -f "$FMNIST_DATA/$f" ] || die "no $FMNIST_DATA/$f (dataset-fashion-mnist)"
+	cp "$FMNIST_DATA/$f" "$fm/"
+done
+
+[ "$mode" = test ] || exit 0
+
+# The tests: static binaries, nothing else to copy.
+[ -x "$tools/lib/tapu/libtapu_test" ] || die "$tools/lib/tapu/libtapu_test not built (make tools)"
+cp "$tools/lib/tapu/libtapu_test" "$root/tests/"
+echo libtapu_test
+
+# ONNX node tests: the directories tapu-run lists (int8/uint8 tensors among
+# inputs, outputs, initialisers), as the CPU reference lists them here.
+mkdir -p "$share/onnx-node"
+names=$("$run" -r --onnx-node-tests "$NODE_DIR" 2>/dev/null |
+	sed -n 's/^\(not \)\{0,1\}ok [0-9]* - \(test_[^ ]*\).*/\2/p' || true)
+[ -n "$names" ] || die "tapu-run lists no ONNX node test in $NODE_DIR (libonnx-testdata)"
+for t in $names; do
+	cp -r "$NODE_DIR/$t" "$share/onnx-node/"
+done
+cat > "$root/tests/tapu-run-node-tests" <<'EOF'
+#!/bin/sh
+exec tapu-run --check --onnx-node-tests /usr/share/tapu/onnx-node
+EOF
+echo tapu-run-node-tests
+
+# tapu-run's models and error paths (run.sh, TAP).
+mkdir -p "$share/onnx-tests"
+cp -r "$top/tools/tapu/onnx/tests/run.sh" "$top"/tools/tapu/onnx/tests/*/ "$share/onnx-tests/"
+cat > "$root/tests/tapu-run-tests" <<'EOF'
+#!/bin/sh
+exec sh /usr/share/tapu/onnx-tests/run.sh /usr/share/tapu/onnx-tests
+EOF
+echo tapu-run-tests
+
+# The network, bit-exact against the CPU reference and the training script's
+# results: one test. Its output goes to the console as it runs.
+if [ "$fmnist" = 1 ]; then
+	cat > "$root/tests/tapu-run-fmnist" <<'EOF'
+#!/bin/sh
+d=/usr/share/tapu/fmnist
+echo "TAP version 13"
+echo "1..1"
+{ tapu-run "$d/fmnist_int8.onnx" --fmnist "$d" --batch 500 --check \
+	--expect "$d/fmnist_expected.txt"; echo $? > /tmp/fmnist.rc; } 2>&1 |
+	tee /tmp/fmnist.out
+rc=$(cat /tmp/fmnist.rc 2>/dev/null || echo 255)
+acc=$(sed -n 's/^accuracy: \([^ ]*\).*/\1/p' /tmp/fmnist.out)
+desc="fmnist_int8.onnx, 10000 test images, batch 500: bit-exact vs the CPU reference, results as fmnist_expected.txt${acc:+ (accuracy $acc)}"
+if [ "$rc" = 0 ]; then
+	echo "ok 1 - $desc"
+else
+	echo "not ok 1 - $desc # tapu-run exit $rc"
+fi
+exit "$rc"
+EOF
+	echo tapu-run-fmnist
+fi
+chmod 755 "$root"/tests/tapu-run-*
