@@ -20,17 +20,21 @@ set -euo pipefail
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-
+# Every package is named here: setup installs without Recommends, so nothing
+# may come in only as a recommendation (gcc's libc6-dev, the cross
+# compiler's libc6-dev-arm64-cross, linux-source's build tools).
 # gcc-12-multilib and libc6-dev-i386 (not gcc-multilib, which conflicts with
 # the cross compilers) build the 32-bit uAPI layout check. tapu-run needs
 # protobuf-c, ONNX's onnx.proto and zlib; its tests the ONNX node test data
 # and the Fashion-MNIST test set.
-PKGS="gcc make bc flex bison libelf-dev libssl-dev dwarves sparse kmod cpio
-      xz-utils zstd qemu-system-x86 busybox-static libdrm-dev pkg-config
-      gcc-12-multilib libc6-dev-i386 perl python3 linux-source-6.12
+PKGS="make mawk gcc libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
+      dwarves sparse kmod cpio gzip xz-utils zstd perl python3
+      linux-source-6.12 qemu-system-x86 busybox-static libdrm-dev pkg-config
+      gcc-12-multilib libc6-dev-i386
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev zlib1g-dev
       libonnx-testdata dataset-fashion-mnist
-      gcc-aarch64-linux-gnu qemu-system-arm dt-schema yamllint"
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
+      qemu-system-arm dt-schema yamllint"
 
 abi_of() {
 	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
@@ -79,10 +83,74 @@ if [ ! -x "$ARM64_BUSYBOX" ]; then
 fi
 $SUDO touch "$stamp"
 
+
 # linux-source ships a tarball; unpack it once for checkpatch and in-tree builds.
 src=/usr/src/linux-source-6.12
 if [ ! -d "$src" ]; then
 	tarball=$(ls /usr/src/linux-source-6.12.tar.* | head -n 1)
 	$SUDO tar -C /usr/src -xf "$tarball"
 fi
-echo "$abi-amd64"
+
+# What the build and the tests use, checked by use rather than by package
+# name: a missing tool, sysroot, header or data set fails here, named.
+bad=
+need() {	# need WHAT COMMAND...
+	local what=$1
+	shift
+	"$@" > /dev/null 2>&1 || { echo "setup: missing: $what" >&2; bad=1; }
+}
+for t in make awk gcc aarch64-linux-gnu-gcc bc flex bison pahole sparse depmod \
+	 cpio gzip xz zstd perl python3 pkg-config protoc-c \
+	 qemu-system-x86_64 qemu-system-aarch64 busybox dt-doc-validate \
+	 dt-mk-schema dt-validate yamllint; do
+	need "command $t" command -v "$t"
+done
+kabi=$abi-amd64
+need "linux-headers-$kabi" test -f "/usr/src/linux-headers-$kabi/Makefile"
+need "linux-image-$kabi-unsigned" test -f "/boot/vmlinuz-$kabi"
+need "the modules of $kabi" test -d "/lib/modules/$kabi/kernel/drivers/gpu"
+need "linux-source-6.12 in $src" test -f "$src/scripts/checkpatch.pl"
+need "kselftest_harness.h in $src" \
+	test -f "$src/tools/testing/selftests/kselftest_harness.h"
+need "arm64 busybox $ARM64_BUSYBOX" test -x "$ARM64_BUSYBOX"
+need "ONNX node test data (libonnx-testdata)" \
+	test -d /usr/share/libonnx-testdata/data/node/test_relu
+need "Fashion-MNIST test set (dataset-fashion-mnist)" \
+	test -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+need "onnx.proto (libonnx-dev)" test -f /usr/include/onnx/onnx.proto
+
+# Each compiler with the headers and libraries its builds include: the
+# kselftests (native, and static for arm64), the -m32 layout check,
+# libtapu (libdrm), tapu-run (protobuf-c, zlib), kbuild's host tools.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+cat > "$probe/t.c" <<'EOF'
+#include <asm/types.h>
+#include <linux/types.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) { return printf("%d\n", (int)sizeof(__u64)) < 0; }
+EOF
+cat > "$probe/lib.c" <<'EOF'
+#include <xf86drm.h>
+#include <protobuf-c/protobuf-c.h>
+#include <zlib.h>
+#include <gelf.h>
+#include <openssl/evp.h>
+int main(void) { return !drmAvailable() && !zlibVersion(); }
+EOF
+need "C toolchain (gcc, libc6-dev, linux-libc-dev)" \
+	gcc -o "$probe/t" "$probe/t.c" -lpthread
+need "32-bit C toolchain (gcc-12-multilib, libc6-dev-i386)" \
+	gcc -m32 -idirafter /usr/include/x86_64-linux-gnu -o "$probe/t32" "$probe/t.c"
+need "static arm64 C toolchain (libc6-dev-arm64-cross, linux-libc-dev-arm64-cross)" \
+	aarch64-linux-gnu-gcc -static -o "$probe/ta" "$probe/t.c" -lpthread
+need "libraries (libdrm-dev, libprotobuf-c-dev, zlib1g-dev, libelf-dev, libssl-dev)" \
+	gcc $(pkg-config --cflags libdrm 2>/dev/null) -o "$probe/lib" "$probe/lib.c" \
+	$(pkg-config --libs libdrm 2>/dev/null) -lprotobuf-c -lz -lelf -lcrypto
+if [ -n "$bad" ]; then
+	echo "setup: this machine lacks what the build needs (see above)" >&2
+	exit 1
+fi
+echo "$kabi"
