@@ -8,6 +8,7 @@
 #include <drm/drm_utils.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
+#include <linux/export.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
