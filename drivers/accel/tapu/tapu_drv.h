@@ -197,6 +197,8 @@ int tapu_ioctl_submit(struct drm_device *drm, void *data,
 int tapu_ioctl_wait_job(struct drm_device *drm, void *data,
 			struct drm_file *file);
 
+long tapu_deadline_timeout(s64 deadline_ns);
+
 struct drm_gem_object *tapu_gem_create_object(struct drm_device *drm,
 					      size_t size);
 

@@ -3,7 +3,6 @@
 
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
-#include <drm/drm_utils.h>
 #include <drm/drm_vma_manager.h>
 #include <linux/dma-resv.h>
 #include <linux/slab.h>
@@ -186,7 +185,7 @@ int tapu_ioctl_bo_wait(struct drm_device *drm, void *data,
 {
 	struct drm_tapu_bo_wait *args = data;
 	struct drm_gem_object *obj;
-	long ret;
+	long ret, timeout;
 	int err;
 
 	if (args->pad)
@@ -195,8 +194,12 @@ int tapu_ioctl_bo_wait(struct drm_device *drm, void *data,
 	if (!obj)
 		return err;
 
-	ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ, true,
-				    drm_timeout_abs_to_jiffies(args->timeout_ns));
+	/* A wake-up before the deadline waits again for the rest. */
+	do {
+		timeout = tapu_deadline_timeout(args->timeout_ns);
+		ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
+					    true, timeout);
+	} while (!ret && timeout);
 	drm_gem_object_put(obj);
 	if (!ret)
 		return -ETIME;

@@ -5,11 +5,13 @@
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
-#include <drm/drm_utils.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-resv.h>
 #include <linux/export.h>
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/ww_mutex.h>
@@ -568,6 +570,35 @@ int tapu_ioctl_submit(struct drm_device *drm, void *data,
 	return ret;
 }
 
+/**
+ * tapu_deadline_timeout() - scheduler timeout for an absolute deadline
+ * @deadline_ns: absolute CLOCK_MONOTONIC time, as the wait ioctls take it
+ *
+ * Jiffies and CLOCK_MONOTONIC do not tick together, and a wait of N
+ * jiffies may end up to a tick early: callers wait again until this
+ * returns 0, so that a wait never times out before its deadline. The
+ * rounding up keeps that to one wait in the common case.
+ *
+ * Return: 0 once the deadline has passed, otherwise a timeout in jiffies
+ * that does not end before it, or before a year for farther deadlines.
+ */
+long tapu_deadline_timeout(s64 deadline_ns)
+{
+	s64 now = ktime_get_ns();
+	u64 left, timeout;
+
+	if (deadline_ns <= now)
+		return 0;
+	/*
+	 * A year at most per wait: nsecs_to_jiffies64() overflows for far
+	 * deadlines at some HZ, and MAX_SCHEDULE_TIMEOUT would mean forever.
+	 */
+	left = min_t(u64, deadline_ns - now, 365ULL * 24 * 3600 * NSEC_PER_SEC);
+	/* Up to a whole tick, plus the tick already under way. */
+	timeout = nsecs_to_jiffies64(left + TICK_NSEC - 1) + 1;
+	return min_t(u64, timeout, MAX_SCHEDULE_TIMEOUT - 1);
+}
+
 int tapu_ioctl_wait_job(struct drm_device *drm, void *data,
 			struct drm_file *file)
 {
@@ -592,8 +623,14 @@ int tapu_ioctl_wait_job(struct drm_device *drm, void *data,
 	}
 
 	if (job) {
-		ret = dma_fence_wait_timeout(job->done_fence, true,
-					     drm_timeout_abs_to_jiffies(args->timeout_ns));
+		long timeout;
+
+		/* A wake-up before the deadline waits again for the rest. */
+		do {
+			timeout = tapu_deadline_timeout(args->timeout_ns);
+			ret = dma_fence_wait_timeout(job->done_fence, true,
+						     timeout);
+		} while (!ret && timeout);
 		if (ret > 0)
 			tapu_job_result(job, &res);
 		tapu_job_put(job);

@@ -141,7 +141,8 @@ struct drm_tapu_bo_info {
  * struct drm_tapu_bo_wait - argument of DRM_IOCTL_TAPU_BO_WAIT
  *
  * Waits until no job reads or writes the BO. Returns -ETIME when
- * @timeout_ns passes first.
+ * @timeout_ns passes first: only once CLOCK_MONOTONIC has reached it, never
+ * earlier; a time already past only polls.
  */
 struct drm_tapu_bo_wait {
 	/** @handle: GEM handle */
@@ -261,7 +262,8 @@ enum drm_tapu_job_status {
 /**
  * struct drm_tapu_wait_job - argument of DRM_IOCTL_TAPU_WAIT_JOB
  *
- * Waits for a job of this file. Returns -ETIME if @timeout_ns passes first,
+ * Waits for a job of this file. Returns -ETIME if @timeout_ns passes first
+ * (only once CLOCK_MONOTONIC has reached it; a time already past polls),
  * -EINVAL for an id never issued, -ENOENT for a retired job whose result is
  * no longer kept (see &drm_tapu_limits.results_kept). Waiting on a retired
  * job never blocks, and a job may be waited on any number of times.
