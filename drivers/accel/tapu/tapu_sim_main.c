@@ -16,6 +16,7 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "tapu_backend.h"
@@ -36,6 +37,7 @@ enum tapu_sim_fault {
 	TAPU_SIM_FAULT_ERROR,
 	TAPU_SIM_FAULT_DROP_IRQ,
 	TAPU_SIM_FAULT_SLOW,
+	TAPU_SIM_FAULT_STALL,
 };
 
 static const char *const tapu_sim_fault_names[] = {
@@ -44,7 +46,11 @@ static const char *const tapu_sim_fault_names[] = {
 	[TAPU_SIM_FAULT_ERROR] = "error",
 	[TAPU_SIM_FAULT_DROP_IRQ] = "drop_irq",
 	[TAPU_SIM_FAULT_SLOW] = "slow",
+	[TAPU_SIM_FAULT_STALL] = "stall",
 };
+
+/* Written to fault_inject: lets stalled jobs finish. */
+#define TAPU_SIM_RELEASE	"release"
 
 /**
  * struct tapu_sim_core - one simulated core
@@ -53,6 +59,8 @@ static const char *const tapu_sim_fault_names[] = {
  * @irq: the completion interrupt
  * @job: job being executed
  * @fault: fault injected into @job
+ * @stall_seq: with a stall fault, @job runs once &tapu_sim.release_seq
+ *	moves past this
  * @ctx: executor state: progress and cycle counters, stop request
  * @status: status register: result of the last job
  * @done: status register: a job finished and its interrupt is pending
@@ -63,6 +71,7 @@ struct tapu_sim_core {
 	struct irq_work irq;
 	struct tapu_job *job;
 	enum tapu_sim_fault fault;
+	unsigned int stall_seq;
 	struct tapu_exec_ctx ctx;
 	int status;
 	bool done;
@@ -72,16 +81,22 @@ struct tapu_sim_core {
  * struct tapu_sim - the simulated NPU
  * @tdev: TAPU device
  * @wq: runs the cores' executions
- * @fault_lock: protects @next_fault
+ * @fault_lock: protects @next_fault, @stall_seq and @release_seq writes
  * @next_fault: fault for the next job started
+ * @stall_seq: @release_seq when the stall fault was armed
+ * @release_seq: counts "release" writes
+ * @release_wq: stalled jobs wait here
  * @num_cores: entries in @cores
  * @cores: the cores
  */
 struct tapu_sim {
 	struct tapu_device *tdev;
 	struct workqueue_struct *wq;
-	spinlock_t fault_lock; /* protects next_fault */
+	spinlock_t fault_lock; /* protects next_fault, the seqs' writes */
 	enum tapu_sim_fault next_fault;
+	unsigned int stall_seq;
+	unsigned int release_seq;
+	wait_queue_head_t release_wq;
 	u32 num_cores;
 	struct tapu_sim_core cores[] __counted_by(num_cores);
 };
@@ -117,6 +132,28 @@ static int tapu_sim_crawl(struct tapu_sim_core *sc, unsigned int ms)
 	return 0;
 }
 
+/*
+ * Runs for TAPU_SIM_FAULT_STALL: visibly progressing, until "release" is
+ * written after the fault was armed (at once if that already happened), so
+ * that tests hold a job on its core for as long as they need, within the
+ * core's hang limit for a progressing job.
+ */
+static int tapu_sim_stall(struct tapu_sim_core *sc)
+{
+	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(sc->core));
+
+	while (READ_ONCE(sim->release_seq) == sc->stall_seq) {
+		if (READ_ONCE(sc->ctx.stop))
+			return -ECANCELED;
+		wait_event_timeout(sim->release_wq,
+				   READ_ONCE(sim->release_seq) != sc->stall_seq ||
+				   READ_ONCE(sc->ctx.stop),
+				   msecs_to_jiffies(TAPU_SIM_SLOW_STEP_MS));
+		WRITE_ONCE(sc->ctx.progress, sc->ctx.progress + 1);
+	}
+	return 0;
+}
+
 static void tapu_sim_execute(struct work_struct *work)
 {
 	struct tapu_sim_core *sc = container_of(work, struct tapu_sim_core,
@@ -131,6 +168,8 @@ static void tapu_sim_execute(struct work_struct *work)
 		return;
 	if (sc->fault == TAPU_SIM_FAULT_SLOW)
 		ret = tapu_sim_crawl(sc, 3 * tapu_device_timeout_ms(tdev));
+	if (sc->fault == TAPU_SIM_FAULT_STALL)
+		ret = tapu_sim_stall(sc);
 
 	stream = tapu_job_stream(sc->job, &size);
 	if (!ret)
@@ -155,6 +194,7 @@ static void tapu_sim_run_job(struct tapu_core *core, struct tapu_job *job)
 
 	scoped_guard(spinlock, &sim->fault_lock) {
 		sc->fault = sim->next_fault;
+		sc->stall_seq = sim->stall_seq;
 		sim->next_fault = TAPU_SIM_FAULT_NONE;
 	}
 	sc->job = job;
@@ -178,9 +218,11 @@ static void tapu_sim_poll(struct tapu_core *core)
 
 static void tapu_sim_reset(struct tapu_core *core)
 {
+	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(core));
 	struct tapu_sim_core *sc = tapu_sim_core(core);
 
 	WRITE_ONCE(sc->ctx.stop, true);
+	wake_up_all(&sim->release_wq);
 	flush_work(&sc->work);
 	irq_work_sync(&sc->irq);
 	sc->done = false;
@@ -261,11 +303,23 @@ static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
 		return -EFAULT;
 	buf[len] = '\0';
 
+	if (sysfs_streq(buf, TAPU_SIM_RELEASE)) {
+		scoped_guard(spinlock, &sim->fault_lock) {
+			WRITE_ONCE(sim->release_seq, sim->release_seq + 1);
+			/* A stall no job has taken yet is cancelled. */
+			if (sim->next_fault == TAPU_SIM_FAULT_STALL)
+				sim->next_fault = TAPU_SIM_FAULT_NONE;
+		}
+		wake_up_all(&sim->release_wq);
+		return len;
+	}
 	fault = sysfs_match_string(tapu_sim_fault_names, buf);
 	if (fault < 0)
 		return fault;
-	scoped_guard(spinlock, &sim->fault_lock)
+	scoped_guard(spinlock, &sim->fault_lock) {
 		sim->next_fault = fault;
+		sim->stall_seq = sim->release_seq;
+	}
 	return len;
 }
 
@@ -324,6 +378,7 @@ static int tapu_sim_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	sim->num_cores = num_cores;
 	spin_lock_init(&sim->fault_lock);
+	init_waitqueue_head(&sim->release_wq);
 
 	/* Executions complete fences: they must progress under reclaim. */
 	sim->wq = alloc_workqueue("tapu-sim", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);

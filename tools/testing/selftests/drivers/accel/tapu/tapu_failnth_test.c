@@ -84,7 +84,7 @@ FIXTURE_SETUP(failnth)
 	ASSERT_LE(0, self->nth);
 	self->fd2 = tapu_open();
 	ASSERT_LE(0, self->fd2);
-	ASSERT_EQ(0, tj_job_init(self->fd, &self->job, 4096, 1, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &self->job, 4096, 1));
 	self->sync_in = tj_syncobj_new(self->fd);
 	self->sync_out = tj_syncobj_new(self->fd);
 	ASSERT_LT(0, (int)self->sync_in);

@@ -151,11 +151,12 @@ FIXTURE(job) {
 	int fd;
 	struct drm_tapu_limits lim;
 	unsigned long long client;
-	struct tj_slow slow;
 };
 
 FIXTURE_SETUP(job)
 {
+	/* No job held by a test that was killed before its teardown. */
+	tj_release();
 	self->fd = tapu_open();
 	if (self->fd < 0)
 		SKIP(return, "%s: %s", TAPU_DEV, strerror(errno));
@@ -170,7 +171,8 @@ FIXTURE_TEARDOWN(job)
 
 	if (self->fd < 0)
 		return;
-	/* Never leave an injected fault to the next test. */
+	/* Never leave a held job or an injected fault to the next test. */
+	tj_release();
 	if (tapu_debugfs_read("fault_inject", buf, sizeof(buf)) > 0 &&
 	    strncmp(buf, "none", 4))
 		tj_run_one(self->fd);
@@ -192,7 +194,7 @@ static void user_gate(struct __test_metadata *_metadata,
 
 	ASSERT_LT(0, h);
 	in.handle = h;
-	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 30, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 30));
 	ASSERT_EQ(-EINVAL, tj_job_submit_sync(&b, &in, 1, 0, 0));
 	if (point) {
 		ASSERT_EQ(0, tj_syncobj_signal(self->fd, h, point - 1));
@@ -216,25 +218,26 @@ TEST_F(job, in_sync_timeline_userspace)
 	user_gate(_metadata, self, 5);
 }
 
-/* A fast job B waits for the out-syncobj of a slow job A (no shared BO). */
+/* Job B waits for the out-syncobj of job A, held on its core (no shared BO). */
 static void job_gate(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(job) *self, uint64_t point)
 {
 	struct drm_tapu_sync in = { .point = point };
 	int h = tj_syncobj_new(self->fd);
 	struct tj_job a, b;
-	bool pending;
 
 	ASSERT_LT(0, h);
 	in.handle = h;
-	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 31, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 32, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 31));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 32));
+	TJ_STALL();
 	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, point));
 	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
-	pending = list_has("pending", self->client, b.id);
-	if (tj_poll(self->fd, a.id, NULL) == -ETIME)
-		EXPECT_TRUE(pending);
+	ASSERT_EQ(0, tj_stall_started());
+	EXPECT_TRUE(list_has("pending", self->client, b.id));
+	EXPECT_EQ(-ETIME, tj_poll(self->fd, b.id, NULL));
+	EXPECT_EQ(-ETIME, tj_poll(self->fd, a.id, NULL));
+	ASSERT_EQ(0, tj_release());
 	ASSERT_EQ(0, tj_job_finish(&b, NULL));
 	/* B ran after A completed: A's output is already there. */
 	EXPECT_EQ(0, tj_check(a.out.map, a.n, a.seed));
@@ -257,16 +260,16 @@ TEST_F(job, in_sync_timeline_job)
 static void out_sync(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(job) *self, uint64_t point)
 {
-	int h = tj_syncobj_new(self->fd), early;
+	int h = tj_syncobj_new(self->fd);
 	struct tj_job a;
 
 	ASSERT_LT(0, h);
-	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 33, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 33));
+	TJ_STALL();
 	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, point));
-	early = tj_syncobj_wait(self->fd, h, point, 0);
-	if (tj_poll(self->fd, a.id, NULL) == -ETIME)
-		EXPECT_EQ(-ETIME, early);
+	EXPECT_EQ(-ETIME, tj_syncobj_wait(self->fd, h, point, 0));
+	EXPECT_EQ(-ETIME, tj_poll(self->fd, a.id, NULL));
+	ASSERT_EQ(0, tj_release());
 	ASSERT_EQ(0, tj_syncobj_wait(self->fd, h, point,
 				     tapu_deadline_ms(TJ_WAIT_MS)));
 	/* Signalled on completion: the results are there. */
@@ -297,35 +300,59 @@ TEST_F(job, out_sync_timeline)
 	out_sync(_metadata, self, 7);
 }
 
+/* Imports BO @handle of @from into @to. */
+static int share(int from, uint32_t handle, int to)
+{
+	int dmabuf = tj_prime_export(from, handle), h;
+
+	if (dmabuf < 0)
+		return dmabuf;
+	h = tj_prime_import(to, dmabuf);
+	close(dmabuf);
+	return h;
+}
+
 /*
- * Implicit sync on a shared BO, no syncobj: a slow writer then a fast
- * reader (@war false), or a slow reader then a fast writer (@war true).
- * Without sync the fast job would run first on the other core.
+ * Implicit sync on a shared BO, no syncobj: a writer held on its core then
+ * a reader (@war false), or a held reader then a writer (@war true). The
+ * second job comes from another file, whose scheduler entity is free to use
+ * the idle core: only the BO's reservation makes it wait.
  */
 static void implicit(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(job) *self, bool war)
 {
+	int fd2 = tapu_open(), h;
 	struct tj_job s, f;
 
-	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &s, 4096, 40, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &f, 4096, 41, NULL));
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, tj_job_init(self->fd, &s, 4096, 40));
+	ASSERT_EQ(0, tj_job_init(fd2, &f, 4096, 41));
 	if (war) {
 		/* s copies f.out (pattern 42) at its end; f overwrites it. */
 		tj_fill(f.out.map, f.n, 42);
-		s.in_h = f.out.handle;
+		h = share(fd2, f.out.handle, self->fd);
+		ASSERT_LT(0, h);
+		s.in_h = h;
 		s.seed = 42;
 	} else {
 		/* f copies what s writes. */
-		f.in_h = s.out.handle;
+		h = share(self->fd, s.out.handle, fd2);
+		ASSERT_LT(0, h);
+		f.in_h = h;
 		f.seed = s.seed;
 	}
+	TJ_STALL();
 	ASSERT_EQ(0, tj_job_submit(&s));
+	ASSERT_EQ(0, tj_stall_started());
 	ASSERT_EQ(0, tj_job_submit(&f));
+	EXPECT_TRUE(list_has("pending", client_id(fd2), f.id));
+	EXPECT_EQ(-ETIME, tj_poll(fd2, f.id, NULL));
+	ASSERT_EQ(0, tj_release());
 	ASSERT_EQ(0, tj_job_finish(&f, NULL));
 	ASSERT_EQ(0, tj_job_finish(&s, NULL));
 	tj_job_fini(&s);
 	tj_job_fini(&f);
+	close(fd2);
 }
 
 TEST_F(job, implicit_sync_read_after_write)
@@ -361,8 +388,7 @@ TEST_F_TIMEOUT(job, many_jobs_both_cores, 300)
 			if (i >= depth)
 				ASSERT_EQ(0, tj_job_finish(j - depth * FDS,
 							   NULL));
-			ASSERT_EQ(0, tj_job_init(fds[f], j, 1024, i * FDS + f,
-						 NULL));
+			ASSERT_EQ(0, tj_job_init(fds[f], j, 1024, i * FDS + f));
 			ASSERT_EQ(0, tj_job_submit(j));
 		}
 	}
@@ -395,18 +421,22 @@ TEST_F_TIMEOUT(job, close_with_jobs_pending_running, 120)
 	h = tj_syncobj_new(fd2);
 	ASSERT_LT(0, h);
 	in.handle = h;
-	ASSERT_EQ(0, tj_calibrate(self->fd, 500, &self->slow));
-	/* Slow jobs on both cores, fast ones waiting for the first. */
+	/* The first job held on a core, four jobs waiting for it. */
+	TJ_STALL();
 	for (int k = 0; k < 8; k++) {
-		ASSERT_EQ(0, tj_job_init(fd2, &j[k], 4096, 70 + k,
-					 k < 4 ? &self->slow : NULL));
+		ASSERT_EQ(0, tj_job_init(fd2, &j[k], 4096, 70 + k));
 		ASSERT_EQ(0, k ? tj_job_submit_sync(&j[k], &in, k < 4 ? 0 : 1,
 						    0, 0) :
 				 tj_job_submit_sync(&j[k], NULL, 0, h, 0));
+		if (!k)
+			ASSERT_EQ(0, tj_stall_started());
 	}
 	close(fd2);
 	/* The mappings outlive the file. */
 	memset(j[0].out.map, 0xff, 64);
+	/* The running job stays on its core: its memory is still in use. */
+	EXPECT_TRUE(list_has("scheduled", c2, j[0].id));
+	ASSERT_EQ(0, tj_release());
 	EXPECT_TRUE(client_gone(c2));
 	for (int k = 0; k < 8; k++) {
 		j[k].fd = -1;
@@ -427,13 +457,16 @@ TEST_F(job, unmap_close_bos_mid_job)
 	uint64_t size;
 	uint8_t *map;
 
-	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 80, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 80));
 	dmabuf = tj_prime_export(self->fd, j.out.handle);
 	ASSERT_LE(0, dmabuf);
+	TJ_STALL();
 	ASSERT_EQ(0, tj_job_submit(&j));
+	ASSERT_EQ(0, tj_stall_started());
 	/* Unmap and close every BO and the stream while the job runs. */
 	tj_job_fini(&j);
+	EXPECT_EQ(-ETIME, tj_poll(self->fd, j.id, NULL));
+	ASSERT_EQ(0, tj_release());
 	ASSERT_EQ(0, tapu_wait(self->fd, j.id, TJ_WAIT_MS, &w));
 	EXPECT_EQ((uint32_t)DRM_TAPU_JOB_DONE, w.status);
 	EXPECT_EQ(0, w.error);
@@ -466,8 +499,8 @@ TEST_F(job, fork_job_in_flight)
 	struct tj_job j;
 	pid_t pid;
 
-	ASSERT_EQ(0, tj_calibrate(self->fd, 300, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 81, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 81));
+	TJ_STALL();
 	ASSERT_EQ(0, tj_job_submit(&j));
 	/* A child that exits at once, then one that waits on the same file. */
 	pid = fork();
@@ -479,6 +512,8 @@ TEST_F(job, fork_job_in_flight)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(tj_job_finish(&j, NULL) ? 1 : 0);
+	EXPECT_EQ(-ETIME, tj_poll(self->fd, j.id, NULL));
+	ASSERT_EQ(0, tj_release());
 	ASSERT_EQ(0, tj_job_finish(&j, NULL));
 	wait_child(_metadata, pid, 0);
 	tj_job_fini(&j);
@@ -491,7 +526,7 @@ TEST_F(job, kill_child_mid_job)
 	int p[2];
 	pid_t pid;
 
-	ASSERT_EQ(0, tj_calibrate(self->fd, 500, &self->slow));
+	TJ_STALL();
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -501,7 +536,7 @@ TEST_F(job, kill_child_mid_job)
 
 		c = client_id(fd);
 		for (int k = 0; k < 4; k++)
-			if (tj_job_init(fd, &j[k], 4096, 90 + k, &self->slow) ||
+			if (tj_job_init(fd, &j[k], 4096, 90 + k) ||
 			    tj_job_submit(&j[k]))
 				_exit(1);
 		if (write(p[1], &c, sizeof(c)) != sizeof(c))
@@ -512,9 +547,12 @@ TEST_F(job, kill_child_mid_job)
 	close(p[1]);
 	ASSERT_EQ((ssize_t)sizeof(c), read(p[0], &c, sizeof(c)));
 	close(p[0]);
-	usleep(50000);
+	ASSERT_EQ(0, tj_stall_started());
 	kill(pid, SIGKILL);
 	wait_child(_metadata, pid, SIGKILL);
+	/* Its running job is still on the core. */
+	EXPECT_TRUE(list_has("scheduled", c, ~0ULL));
+	ASSERT_EQ(0, tj_release());
 	EXPECT_TRUE(client_gone(c));
 	ASSERT_EQ(0, tj_run_one(self->fd));
 }
@@ -539,7 +577,7 @@ static void fault(struct __test_metadata *_metadata, FIXTURE_DATA(job) *self,
 	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", what));
 	ASSERT_LT(0, tapu_debugfs_read("fault_inject", buf, sizeof(buf)));
 	EXPECT_EQ(0, strncmp(buf, what, strlen(what)));
-	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 60, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 60));
 	ASSERT_EQ(0, tj_job_submit(&j));
 	ASSERT_EQ(0, tapu_wait(self->fd, j.id, 30000, w));
 	EXPECT_EQ((uint32_t)(err ? DRM_TAPU_JOB_FAILED : DRM_TAPU_JOB_DONE),
@@ -602,7 +640,7 @@ static int worker(int fd, int n, int depth, uint32_t seed)
 	int fails = 0, k;
 
 	for (k = 0; k < depth; k++)
-		if (tj_job_init(fd, &j[k], 4096, seed, NULL))
+		if (tj_job_init(fd, &j[k], 4096, seed))
 			return n;
 	for (int i = 0; i < n + depth; i++) {
 		struct tj_job *x = &j[i % depth];
@@ -723,13 +761,16 @@ TEST_F(job, fdinfo_engine_cycles)
 	long long e0, c0;
 	struct tj_job j;
 
-	ASSERT_EQ(0, tj_calibrate(self->fd, 100, &self->slow));
 	e0 = fdinfo_val(self->fd, "drm-engine-npu");
 	c0 = fdinfo_val(self->fd, "drm-cycles-npu");
 	ASSERT_LE(0, e0);
 	ASSERT_LE(0, c0);
-	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 100, &self->slow));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 100));
+	TJ_STALL();
 	ASSERT_EQ(0, tj_job_submit(&j));
+	ASSERT_EQ(0, tj_stall_started());
+	EXPECT_EQ(-ETIME, tj_poll(self->fd, j.id, NULL));
+	ASSERT_EQ(0, tj_release());
 	ASSERT_EQ(0, tj_job_finish(&j, NULL));
 	tj_job_fini(&j);
 	EXPECT_LT(e0, fdinfo_val(self->fd, "drm-engine-npu"));
@@ -779,34 +820,25 @@ TEST_F(job, debugfs_cores)
 
 TEST_F(job, debugfs_lists)
 {
-	bool scheduled = false, busy = false, pending = false;
 	struct drm_tapu_sync in = { 0 };
-	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
 	struct tj_job a, b;
 	int h = tj_syncobj_new(self->fd);
 
 	ASSERT_LT(0, h);
 	in.handle = h;
-	ASSERT_EQ(0, tj_calibrate(self->fd, 500, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 101, &self->slow));
-	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 102, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 101));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 102));
+	TJ_STALL();
 	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, 0));
 	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
+	ASSERT_EQ(0, tj_stall_started());
 	/* While A runs it is scheduled on a busy core and B is pending. */
-	while (!scheduled && tapu_now_ns() < end) {
-		bool s = list_has("scheduled", self->client, a.id);
-		bool p = list_has("pending", self->client, b.id);
-		bool c = any_core_busy();
-
-		if (tj_poll(self->fd, a.id, NULL) != -ETIME)
-			break;
-		scheduled = s;
-		busy = c;
-		pending = p;
-	}
-	EXPECT_TRUE(scheduled);
-	EXPECT_TRUE(busy);
-	EXPECT_TRUE(pending);
+	EXPECT_TRUE(list_has("scheduled", self->client, a.id));
+	EXPECT_FALSE(list_has("pending", self->client, a.id));
+	EXPECT_TRUE(any_core_busy());
+	EXPECT_TRUE(list_has("pending", self->client, b.id));
+	EXPECT_FALSE(list_has("scheduled", self->client, b.id));
+	ASSERT_EQ(0, tj_release());
 	ASSERT_EQ(0, tj_job_finish(&a, NULL));
 	ASSERT_EQ(0, tj_job_finish(&b, NULL));
 	EXPECT_FALSE(list_has("scheduled", self->client, a.id));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Job helpers shared by tapu_ioctl_test and tapu_job_test: BOs with their
- * mapping, COPY jobs (optionally made slow by a prefix of convolutions on a
- * scratch BO) whose output is checked byte for byte, and syncobjs.
+ * mapping, COPY jobs whose output is checked byte for byte (held on their
+ * core by the simulated NPU's stall fault when a test needs one running),
+ * and syncobjs.
  */
 #ifndef __TAPU_JOB_UTIL_H__
 #define __TAPU_JOB_UTIL_H__
@@ -95,30 +96,6 @@ static inline bool tj_zero(const uint8_t *p, uint64_t n)
 	return true;
 }
 
-/* Convolution [1, hw, hw, 16] * [16, 3, 3, 16] in place on slot 2. */
-static inline void tj_conv_op(struct drm_tapu_op_conv *op, uint32_t hw)
-{
-	uint32_t plane = hw * hw * 16;
-
-	memset(op, 0, sizeof(*op));
-	op->hdr.opcode = DRM_TAPU_OP_CONV2D;
-	op->hdr.size = sizeof(*op);
-	op->input = tj_tensor(2, 0, 1, hw, hw, 16);
-	op->output = tj_tensor(2, plane, 1, hw, hw, 16);
-	op->weights = tj_tensor(2, 2 * plane, 16, 3, 3, 16);
-	op->stride[0] = op->stride[1] = 1;
-	op->dilation[0] = op->dilation[1] = 1;
-	op->pad[0] = op->pad[1] = op->pad[2] = op->pad[3] = 1;
-	op->multiplier = 1;
-	op->act_min = -128;
-	op->act_max = 127;
-}
-
-static inline uint32_t tj_scratch_size(uint32_t hw)
-{
-	return 2 * hw * hw * 16 + 16 * 9 * 16;
-}
-
 /* COPY of @n bytes from slot 0 to slot 1. */
 static inline void tj_copy_op(struct drm_tapu_op_rs *op, uint32_t n)
 {
@@ -137,53 +114,36 @@ static inline int tj_nop_stream(int fd)
 }
 
 /*
- * A job: @nconv convolutions on a scratch BO (slot 2) then a COPY of @n
- * bytes from slot 0 (@in_h, the pattern @seed) to slot 1 (@out_h).
- * @in_h and @out_h default to the job's own BOs; a test may point them at
+ * A job: a COPY of @n bytes from slot 0 (@in_h, the pattern @seed) to slot 1
+ * (@out_h). @in_h and @out_h default to the job's own BOs; a test may point them at
  * other BOs (e.g. imported ones).
  */
 struct tj_job {
 	int fd;
-	struct tj_bo in, out, scratch;
+	struct tj_bo in, out;
 	uint32_t in_h, out_h;
-	uint32_t stream, n, nconv, seed;
+	uint32_t stream, n, seed;
 	uint64_t id;
 };
 
-/* Speed of a slow job: convolution size and count, see tj_calibrate(). */
-struct tj_slow {
-	uint32_t hw, nconv;
-};
-
-static inline int tj_job_init_hw(int fd, struct tj_job *j, uint32_t n,
-				 uint32_t seed, uint32_t hw, uint32_t nconv)
+static inline int tj_job_init(int fd, struct tj_job *j, uint32_t n,
+			      uint32_t seed)
 {
-	size_t sz = nconv * sizeof(struct drm_tapu_op_conv) +
-		    sizeof(struct drm_tapu_op_rs);
-	uint8_t *buf = malloc(sz);
+	struct drm_tapu_op_rs copy;
 	int ret;
 
 	memset(j, 0, sizeof(*j));
 	j->fd = fd;
 	j->n = n;
-	j->nconv = nconv;
-	if (!buf)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < nconv; i++)
-		tj_conv_op((void *)(buf + i * sizeof(struct drm_tapu_op_conv)),
-			   hw);
-	tj_copy_op((void *)(buf + sz - sizeof(struct drm_tapu_op_rs)), n);
+	tj_copy_op(&copy, n);
 	ret = tj_bo_new(fd, n, &j->in);
 	if (!ret)
 		ret = tj_bo_new(fd, n, &j->out);
-	if (!ret && nconv)
-		ret = tj_bo_new(fd, tj_scratch_size(hw), &j->scratch);
 	if (!ret) {
-		ret = tapu_stream_new(fd, buf, sz);
+		ret = tapu_stream_new(fd, &copy, sizeof(copy));
 		j->stream = ret > 0 ? ret : 0;
 		ret = ret > 0 ? 0 : ret;
 	}
-	free(buf);
 	if (ret)
 		return ret;
 	j->in_h = j->in.handle;
@@ -191,14 +151,6 @@ static inline int tj_job_init_hw(int fd, struct tj_job *j, uint32_t n,
 	j->seed = seed;
 	tj_fill(j->in.map, n, seed);
 	return 0;
-}
-
-/* A fast job (@slow NULL) or a slow one. */
-static inline int tj_job_init(int fd, struct tj_job *j, uint32_t n,
-			      uint32_t seed, const struct tj_slow *slow)
-{
-	return tj_job_init_hw(fd, j, n, seed, slow ? slow->hw : 0,
-			      slow ? slow->nconv : 0);
 }
 
 /* New input pattern, zeroed output: the job can be submitted again. */
@@ -213,7 +165,6 @@ static inline void tj_job_fini(struct tj_job *j)
 {
 	tj_bo_free(j->fd, &j->in);
 	tj_bo_free(j->fd, &j->out);
-	tj_bo_free(j->fd, &j->scratch);
 	if (j->stream)
 		tapu_gem_close(j->fd, j->stream);
 	j->stream = 0;
@@ -243,17 +194,14 @@ static inline uint32_t tj_job_bos(const struct tj_job *j,
 {
 	bos[0] = (struct drm_tapu_submit_bo){ j->in_h, DRM_TAPU_BO_READ };
 	bos[1] = (struct drm_tapu_submit_bo){ j->out_h, DRM_TAPU_BO_WRITE };
-	bos[2] = (struct drm_tapu_submit_bo){
-		j->scratch.handle, DRM_TAPU_BO_READ | DRM_TAPU_BO_WRITE,
-	};
-	return j->nconv ? 3 : 2;
+	return 2;
 }
 
 static inline int tj_job_submit_sync(struct tj_job *j,
 				     const struct drm_tapu_sync *in,
 				     uint32_t nin, uint32_t out, uint64_t point)
 {
-	struct drm_tapu_submit_bo bos[3];
+	struct drm_tapu_submit_bo bos[2];
 	uint32_t n = tj_job_bos(j, bos);
 
 	return tj_submit_raw(j->fd, j->stream, bos, n, in, nin, out, point,
@@ -307,7 +255,7 @@ static inline int tj_job_finish(struct tj_job *j, struct drm_tapu_wait_job *w)
 static inline int tj_run_one(int fd)
 {
 	struct tj_job j;
-	int ret = tj_job_init(fd, &j, 4096, 77, NULL);
+	int ret = tj_job_init(fd, &j, 4096, 77);
 
 	if (!ret)
 		ret = tj_job_submit(&j);
@@ -317,64 +265,44 @@ static inline int tj_run_one(int fd)
 	return ret;
 }
 
-/* Runs a job of @nconv convolutions of size @hw; *@ns its duration. */
-static inline int tj_time_job(int fd, uint32_t hw, uint32_t nconv,
-			      uint64_t *ns)
+/*
+ * A job held on its core: the simulated NPU's "stall" fault keeps the next
+ * job that starts running (visibly progressing, so never timed out) until
+ * tj_release(); a release before that job starts cancels the stall. Tests
+ * that need a job still running use this, never a job that is only slow:
+ * under load a slow job can finish before the test looks.
+ */
+static inline int tj_stall(void)
 {
-	struct drm_tapu_wait_job w = { 0 };
-	struct tj_job j;
-	int ret = tj_job_init_hw(fd, &j, 64, 1, hw, nconv);
-
-	if (!ret)
-		ret = tj_job_submit(&j);
-	if (!ret)
-		ret = tj_job_finish(&j, &w);
-	tj_job_fini(&j);
-	*ns = w.duration_ns ? w.duration_ns : 1;
-	return ret > 0 ? -EIO : ret;
+	return tapu_debugfs_write("fault_inject", "stall");
 }
 
-/*
- * Picks a convolution size and count so that a job runs for about @ms on a
- * core (each convolution staying short, so that the job makes progress).
- */
-static inline int tj_calibrate(int fd, uint32_t ms, struct tj_slow *s)
+static inline int tj_release(void)
 {
-	struct drm_tapu_limits lim;
-	uint64_t ns, cap, want = ms * 1000000ULL;
-	uint32_t k = 4;
-	int ret;
+	return tapu_debugfs_write("fault_inject", "release");
+}
 
-	ret = tj_query(fd, DRM_TAPU_QUERY_LIMITS, &lim, sizeof(lim));
-	if (ret)
-		return ret;
-	cap = (lim.max_cmdstream_size - sizeof(struct drm_tapu_op_rs)) /
-	      sizeof(struct drm_tapu_op_conv);
-	if (cap > 4096)
-		cap = 4096;
-	for (s->hw = 8;;) {
-		ret = tj_time_job(fd, s->hw, k, &ns);
-		if (ret)
-			return ret;
-		/* Measure at least 50 ms so the fixed job cost is small. */
-		if (ns >= 50000000ULL || ns >= want)
-			break;
-		if (k * 8 <= cap)
-			k *= 8;
-		else if (s->hw < 64)
-			s->hw *= 2;
-		else
-			break;
-	}
-	cap = cap ? cap : 1;
-	s->nconv = want * k / ns + 1;
-	while (s->nconv > cap && s->hw < 64) {
-		s->hw *= 2;
-		s->nconv = s->nconv / 4 + 1;
-	}
-	if (s->nconv > cap)
-		s->nconv = cap;
-	return 0;
+/* Arms the stall in a test; skips it where the backend has no faults. */
+#define TJ_STALL() do { \
+	int _ret = tj_stall(); \
+	if (_ret == -ENOENT) \
+		SKIP(return, "no fault_inject (simulated NPU) in debugfs"); \
+	ASSERT_EQ(0, _ret); \
+} while (0)
+
+/* Waits until the held job has reached its core: 0, or -ETIME after 10 s. */
+static inline int tj_stall_started(void)
+{
+	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
+	char buf[32];
+
+	do {
+		if (tapu_debugfs_read("fault_inject", buf, sizeof(buf)) > 0 &&
+		    !strncmp(buf, "none", 4))
+			return 0;
+		usleep(1000);
+	} while (tapu_now_ns() < end);
+	return -ETIME;
 }
 
 static inline int tj_syncobj_new(int fd)

@@ -182,7 +182,7 @@ TEST_F(mt8183, results_on_all_cores)
 	for (i = 0; i < NJOBS; i++) {
 		/* Up to 64 KiB: several segments without an IOMMU. */
 		ASSERT_EQ(0, tj_job_init(fds[i % FDS], &j[i], 4096 << (i % 5),
-					 100 + i, NULL));
+					 100 + i));
 		ASSERT_EQ(0, tj_job_submit(&j[i]));
 	}
 	for (i = 0; i < NJOBS; i++) {
@@ -206,7 +206,7 @@ TEST_F(mt8183, resubmit)
 {
 	struct tj_job j;
 
-	ASSERT_EQ(0, tj_job_init(self->fd, &j, 65536, 7, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 65536, 7));
 	for (int i = 0; i < 4; i++) {
 		tj_job_reset(&j, 7 + i);
 		ASSERT_EQ(0, tj_job_submit(&j));
@@ -226,7 +226,7 @@ TEST_F(mt8183, device_error)
 	if (access(MT_STUB_FAULT, W_OK))
 		SKIP(return, "no firmware stand-in");
 	n = mt_cores(self->debugfs, before);
-	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 3, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 3));
 	ASSERT_EQ(0, mt_fault("error"));
 	ASSERT_EQ(0, tj_job_submit(&j));
 	ASSERT_EQ(0, tapu_wait(self->fd, j.id, TJ_WAIT_MS, &w));
@@ -259,7 +259,7 @@ static void mt_fault_case(struct __test_metadata *_metadata,
 	n = mt_cores(self->debugfs, before);
 	ASSERT_EQ(self->num_cores, n);
 
-	ASSERT_EQ(0, tj_job_init(self->fd, &j[0], 8192, 11, NULL));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j[0], 8192, 11));
 	ASSERT_EQ(0, mt_fault(fault));
 	ASSERT_EQ(0, tj_job_submit(&j[0]));
 	ASSERT_EQ(0, tapu_wait(self->fd, j[0].id, TJ_WAIT_MS, &w));
@@ -277,7 +277,7 @@ static void mt_fault_case(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, mt_wait_online(self->debugfs, recoveries ||
 				    error == -EIO ? before : NULL));
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, tj_job_init(self->fd, &j[i], 65536, 20 + i, NULL));
+		ASSERT_EQ(0, tj_job_init(self->fd, &j[i], 65536, 20 + i));
 		ASSERT_EQ(0, tj_job_submit(&j[i]));
 	}
 	for (i = 0; i < 2; i++) {
