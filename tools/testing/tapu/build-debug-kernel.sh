@@ -12,9 +12,9 @@
 #
 # With --arch arm64 it cross-compiles (aarch64-linux-gnu-gcc) a small arm64
 # kernel instead: tinyconfig + tools/testing/tapu/arm64.config (PL011
-# console, DRM_ACCEL, rpmsg, remoteproc, lockdep, TAPU core, sim, MT8183
+# console, DRM_ACCEL, rpmsg, remoteproc, lockdep, KUnit, TAPU core, sim, MT8183
 # backend and its firmware stand-in =m) for qemu-system-aarch64 -M virt;
-# Image instead of bzImage, default output build/arm64-kernel/, no KUnit and
+# Image instead of bzImage, default output build/arm64-kernel/, and
 # no built-in check.
 #
 # The result is reused while its inputs (config fragment, TAPU sources, this
@@ -229,10 +229,8 @@ build_log() {	# build_log LOG CMD...
 
 build_debug() {
 	local frags=("$FRAG") t0 rel
-	# The KUnit module exists once drivers/accel/tapu/tests/ does (x86 only).
-	if [ "$ARCH" != x86_64 ]; then
-		:
-	elif [ -f "$top/drivers/accel/tapu/tests/Makefile" ]; then
+	# The KUnit module exists once drivers/accel/tapu/tests/ does.
+	if [ -f "$top/drivers/accel/tapu/tests/Makefile" ]; then
 		echo 'CONFIG_DRM_ACCEL_TAPU_KUNIT_TEST=m' > "$OUT/kunit.config"
 		frags+=("$OUT/kunit.config")
 	else
