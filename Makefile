@@ -10,6 +10,8 @@
 #                  tests in qemu-system-aarch64; one report, one closing
 #                  "N passed, N failed" line (the README's test command;
 #                  .ci/run calls it)
+#   make test-cleanroom  make test inside a freshly bootstrapped Debian 12
+#                  root (tools/testing/tapu/cleanroom.sh; .ci/run runs it)
 #   make test-debug  only the debug-kernel part of make test
 #   make debug-kernel  build the debug kernel (build/debug-kernel/) and check
 #                  that TAPU builds built-in
@@ -55,7 +57,7 @@ CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))
 KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules selftests tools check run test test-debug debug-kernel clean
-.PHONY: selftests-arm64 arm64-kernel test-arm64
+.PHONY: selftests-arm64 arm64-kernel test-arm64 test-cleanroom
 
 all: modules selftests tools
 
@@ -115,6 +117,11 @@ test:
 	echo "test: kernel ABI $$abi"; \
 	$(MAKE) ABI=$$abi modules selftests selftests-arm64 tools; \
 	$(RUN_TESTS) --abi $$abi
+
+# What a new machine sees: the same command in a fresh Debian root, which
+# only setup.sh fills.
+test-cleanroom:
+	tools/testing/tapu/cleanroom.sh -- make test
 
 # The debug kernel has the modules in-tree: no out-of-tree build needed.
 test-debug:
