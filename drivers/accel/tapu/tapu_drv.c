@@ -220,6 +220,9 @@ struct tapu_device *tapu_device_create(struct device *parent,
 		return tdev;
 
 	tdev->desc = *desc;
+	ret = drmm_mutex_init(&tdev->drm, &tdev->close_lock);
+	if (ret)
+		return ERR_PTR(ret);
 	spin_lock_init(&tdev->lists_lock);
 	INIT_LIST_HEAD(&tdev->pending);
 	INIT_LIST_HEAD(&tdev->scheduled);

@@ -9,6 +9,7 @@
 #include <drm/gpu_scheduler.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 
@@ -56,6 +57,8 @@ struct tapu_core {
  * @desc: backend description
  * @cores: the cores
  * @scheds: schedulers of @cores, for entity load balancing
+ * @close_lock: serialises parking the schedulers while a file's entities
+ *	are torn down
  * @lists_lock: protects @pending and @scheduled
  * @pending: jobs submitted, waiting for dependencies or a free core
  * @scheduled: jobs handed to a core, waiting for completion
@@ -67,6 +70,7 @@ struct tapu_device {
 	struct tapu_device_desc desc;
 	struct tapu_core *cores;
 	struct drm_gpu_scheduler **scheds;
+	struct mutex close_lock; /* parks the schedulers for entity teardown */
 	spinlock_t lists_lock; /* protects pending, scheduled */
 	struct list_head pending;
 	struct list_head scheduled;

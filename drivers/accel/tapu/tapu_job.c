@@ -11,6 +11,7 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -312,13 +313,26 @@ int tapu_file_sched_init(struct tapu_file *tfile)
  * once their dependencies are done) without waiting for them to be
  * scheduled, as drm_sched_entity_destroy() would. Jobs on a core finish and
  * keep their BOs until then.
+ *
+ * The run-job workers are parked meanwhile: in 6.12 a worker that picked
+ * an entity puts it back into its run queue after popping a job when
+ * another is queued, even once drm_sched_entity_kill() has taken it out,
+ * and the entity is freed with the file: the run queue's tree would keep
+ * freed memory.
  */
 void tapu_file_sched_fini(struct tapu_file *tfile)
 {
+	struct tapu_device *tdev = tfile->tdev;
+	u32 c;
 	int i;
 
+	guard(mutex)(&tdev->close_lock);
+	for (c = 0; c < tdev->desc.num_cores; c++)
+		drm_sched_wqueue_stop(tdev->scheds[c]);
 	for (i = 0; i < ARRAY_SIZE(tfile->entities); i++)
 		drm_sched_entity_fini(&tfile->entities[i]);
+	for (c = 0; c < tdev->desc.num_cores; c++)
+		drm_sched_wqueue_start(tdev->scheds[c]);
 }
 
 /* Looks up the BO list, checking each BO against the validated stream. */

@@ -557,6 +557,85 @@ TEST_F(job, kill_child_mid_job)
 	ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
+/*
+ * Files closed with jobs queued, from several threads at once, next to
+ * files that wait for their jobs: closing cancels queued jobs while the
+ * scheduler may be picking the same entity.
+ */
+struct close_stress {
+	unsigned int seed;
+	bool waiter;
+	int64_t end;
+	unsigned long files, jobs, errors;
+};
+
+static void *close_stress_thread(void *p)
+{
+	struct close_stress *cs = p;
+
+	while (tapu_now_ns() < cs->end) {
+		int fd = tapu_open(), h, n, err = 0;
+		struct drm_tapu_sync in = { 0 };
+		struct tj_job j;
+
+		if (fd < 0 || tj_job_init(fd, &j, 4096, cs->seed)) {
+			cs->errors++;
+			break;
+		}
+		h = tj_syncobj_new(fd);
+		in.handle = h;
+		n = cs->waiter ? 4 : 1 + rand_r(&cs->seed) % 40;
+		for (int k = 0; k < n && !err; k++) {
+			/* Every other job chained through one binary syncobj. */
+			bool chain = h > 0 && (k & 1);
+
+			err = tj_job_submit_sync(&j, chain ? &in : NULL,
+						 chain ? 1 : 0, h > 0 ? h : 0, 0);
+			cs->jobs += !err;
+		}
+		if (err || (cs->waiter && tj_job_finish(&j, NULL)))
+			cs->errors++;
+		j.fd = -1;
+		tj_job_fini(&j);
+		close(fd);
+		cs->files++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(job, close_busy_stress, 120)
+{
+	enum { CLOSERS = 4, WAITERS = 2, SECONDS = 8 };
+	struct close_stress cs[CLOSERS + WAITERS];
+	pthread_t t[CLOSERS + WAITERS];
+	unsigned long files = 0, jobs = 0;
+
+	for (int i = 0; i < CLOSERS + WAITERS; i++) {
+		cs[i] = (struct close_stress){
+			.seed = 1000 + i, .waiter = i >= CLOSERS,
+			.end = tapu_deadline_ms(SECONDS * 1000),
+		};
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, close_stress_thread,
+					    &cs[i]));
+	}
+	for (int i = 0; i < CLOSERS + WAITERS; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0ul, cs[i].errors) TH_LOG("thread %d", i);
+		files += cs[i].files;
+		jobs += cs[i].jobs;
+	}
+	TH_LOG("%lu files closed, %lu jobs submitted", files, jobs);
+	EXPECT_LT(0ul, files);
+	/* The device still runs jobs, on every core. */
+	for (int k = 0; k < 8; k++) {
+		int fd = tapu_open();
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, tj_run_one(fd));
+		close(fd);
+	}
+}
+
 /* ---- Faults (simulated NPU) ---- */
 
 #define NEED_FAULT_INJECT() do { \
