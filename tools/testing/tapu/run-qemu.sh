@@ -12,7 +12,7 @@
 # 32- and 64-bit userspace. The serial console is kept in build/.
 #
 # Run mode (--cmd/--run-file) executes the given guest commands instead of
-# the kselftests and reports each as one test.
+# the kselftests (still installed in /tests) and reports each as one test.
 #
 # With --kernel/--kmoddir/--modsrc it boots another kernel, e.g. the debug
 # kernel of build-debug-kernel.sh (KASAN, lockdep, kmemleak, KUnit): there it
@@ -247,13 +247,10 @@ case $ournames in
 *" tapu_mt8183 "*) case $ournames in *" tapu_mt8183_fw_stub "*) mt8183=1 ;; esac ;;
 esac
 
-tests=
-if [ "$MODE" = test ]; then
-	# The kselftest Makefile is the list of what must run.
-	tests=$(make -s --no-print-directory -C "$KSFT_SRC" KSFT_DIR="$KSFT_DIR" \
-		OUTPUT="$KSFT_OUT" emit_tests | sed -n 's/^[^: ]*:\([^ ]*\)$/\1/p')
-	[ -n "$tests" ] || die "no kselftests listed by $KSFT_SRC/Makefile"
-fi
+# The kselftest Makefile is the list of what must run.
+tests=$(make -s --no-print-directory -C "$KSFT_SRC" KSFT_DIR="$KSFT_DIR" \
+	OUTPUT="$KSFT_OUT" emit_tests | sed -n 's/^[^: ]*:\([^ ]*\)$/\1/p')
+[ "$MODE" != test ] || [ -n "$tests" ] || die "no kselftests listed by $KSFT_SRC/Makefile"
 
 say "building initramfs"
 mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,tests,usr/bin,usr/lib} "$mods/extra"
@@ -309,21 +306,21 @@ depmod_args=()
 [ -f "$symvers" ] && depmod_args=(-e -E "$symvers")
 depmod -b "$root" "${depmod_args[@]}" "$rel" 2>&1 | sed 's/^/tapu-qemu: /' >&2
 
-if [ "$MODE" = test ]; then
-	for t in $tests; do
-		if [ -x "$KSFT_OUT/$t" ]; then
-			cp "$KSFT_OUT/$t" "$root/tests/"
-		elif [ -x "$KSFT_SRC/$t" ]; then
-			cp "$KSFT_SRC/$t" "$root/tests/"
-		fi
-	done
-	# Helpers (TEST_GEN_PROGS_EXTENDED, data) built next to the tests.
-	find "$KSFT_OUT" -maxdepth 1 -type f -exec cp -n {} "$root/tests/" \; 2>/dev/null || true
-	# kselftest "settings" may raise the per-binary timeout.
-	if [ -f "$KSFT_SRC/settings" ]; then
-		t=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$KSFT_SRC/settings")
-		[ -n "$t" ] && [ "$t" -gt "$TEST_TIMEOUT" ] && TEST_TIMEOUT=$t
+# The kselftests go to /tests in run mode too, e.g. for
+# --cmd '/tests/tapu_job_test -t close_busy_stress'.
+for t in $tests; do
+	if [ -x "$KSFT_OUT/$t" ]; then
+		cp "$KSFT_OUT/$t" "$root/tests/"
+	elif [ -x "$KSFT_SRC/$t" ]; then
+		cp "$KSFT_SRC/$t" "$root/tests/"
 	fi
+done
+# Helpers (TEST_GEN_PROGS_EXTENDED, data) built next to the tests.
+find "$KSFT_OUT" -maxdepth 1 -type f -exec cp -n {} "$root/tests/" \; 2>/dev/null || true
+# kselftest "settings" may raise the per-binary timeout.
+if [ -f "$KSFT_SRC/settings" ]; then
+	t=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$KSFT_SRC/settings")
+	[ -n "$t" ] && [ "$t" -gt "$TEST_TIMEOUT" ] && TEST_TIMEOUT=$t
 fi
 
 # Userspace tools (tapu-demo and friends) go on the guest's PATH.
