@@ -57,8 +57,10 @@ static int cores_show(struct seq_file *m, void *unused)
 		jobs = core->jobs_done;
 		resets = core->resets;
 		spin_unlock_irq(&core->lock);
-		seq_printf(m, "core%u: state=%s jobs=%llu resets=%u\n", i,
-			   busy ? "busy" : "idle", jobs, resets);
+		/* load: the drm_sched score that balances the entities */
+		seq_printf(m, "core%u: state=%s jobs=%llu resets=%u load=%d\n",
+			   i, busy ? "busy" : "idle", jobs, resets,
+			   atomic_read(core->sched.score));
 	}
 	return 0;
 }

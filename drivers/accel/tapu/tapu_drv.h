@@ -163,6 +163,7 @@ struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
  * @cycles: device cycles reported at completion
  * @progress: backend progress seen at the last timeout
  * @extensions: timeouts survived by making progress
+ * @ran: the scheduler handed the job to run_job (even to be skipped)
  * @priv: backend data
  * @num_bos: entries in @bos
  * @bos: BOs by slot
@@ -183,6 +184,7 @@ struct tapu_job {
 	u64 cycles;
 	u64 progress;
 	u32 extensions;
+	bool ran;
 	void *priv;
 	u32 num_bos;
 	struct drm_gem_object *bos[] __counted_by(num_bos);

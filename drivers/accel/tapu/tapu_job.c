@@ -148,6 +148,8 @@ static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
 	struct tapu_device *tdev = core->tdev;
 	bool cookie;
 
+	/* From here drm_sched_job_done() takes the job off the core's score. */
+	job->ran = true;
 	/* Cancelled or a dependency failed: never reaches the core. */
 	if (unlikely(job->done_fence->error))
 		return NULL;
@@ -225,6 +227,13 @@ static void tapu_job_free(struct drm_sched_job *sched_job)
 
 	scoped_guard(spinlock_irqsave, &tdev->lists_lock)
 		list_del_init(&job->list);
+	/*
+	 * In 6.12 the jobs drm_sched_entity_kill() cancels skip
+	 * drm_sched_job_done(), so nothing else takes back the score their
+	 * push added: the entity load balancing would avoid the core for good.
+	 */
+	if (!job->ran)
+		atomic_dec(sched_job->sched->score);
 
 	/* Retire: later waits find the result in the file's ring. */
 	scoped_guard(spinlock, &tfile->lock) {

@@ -104,6 +104,7 @@ struct core {
 	unsigned int idx;
 	char state[16];
 	unsigned long long jobs, resets;
+	int load;
 };
 
 /* Parses debugfs "cores"; returns the number of cores or -1. */
@@ -116,9 +117,10 @@ static int cores_read(struct core *c)
 		return -1;
 	for (line = strtok_r(buf, "\n", &save); line && n < MAX_CORES;
 	     line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "core%u: state=%15[a-z] jobs=%llu resets=%llu",
-			   &c[n].idx, c[n].state, &c[n].jobs,
-			   &c[n].resets) == 4)
+		if (sscanf(line,
+			   "core%u: state=%15[a-z] jobs=%llu resets=%llu load=%d",
+			   &c[n].idx, c[n].state, &c[n].jobs, &c[n].resets,
+			   &c[n].load) == 5)
 			n++;
 	return n;
 }
@@ -634,6 +636,59 @@ TEST_F_TIMEOUT(job, close_busy_stress, 120)
 		ASSERT_EQ(0, tj_run_one(fd));
 		close(fd);
 	}
+}
+
+/*
+ * Jobs a closed file had queued give their core's load back: a job held on
+ * one core then leaves the other to a new file.
+ */
+TEST_F_TIMEOUT(job, close_queued_keeps_balance, 120)
+{
+	int fd2 = tapu_open(), fd3 = tapu_open(), fd4 = tapu_open(), n;
+	struct core c0[MAX_CORES], c1[MAX_CORES];
+	unsigned long long c2;
+	struct tj_job a, q, b, c;
+
+	n = cores_read(c0);
+	ASSERT_LE(2, n);
+	ASSERT_LE(0, fd2);
+	ASSERT_LE(0, fd3);
+	ASSERT_LE(0, fd4);
+	c2 = client_id(fd2);
+	ASSERT_EQ(0, tj_job_init(fd2, &a, 4096, 110));
+	ASSERT_EQ(0, tj_job_init(fd2, &q, 4096, 111));
+	TJ_STALL();
+	ASSERT_EQ(0, tj_job_submit(&a));
+	ASSERT_EQ(0, tj_stall_started());
+	for (int k = 0; k < 200; k++)
+		ASSERT_EQ(0, tj_job_submit(&q));
+	/* Unmapped, so that close() releases the file and cancels. */
+	a.fd = q.fd = -1;
+	tj_job_fini(&a);
+	tj_job_fini(&q);
+	close(fd2);
+	ASSERT_EQ(0, tj_release());
+	EXPECT_TRUE(client_gone(c2));
+	/* The scheduler load is what it was before the file. */
+	ASSERT_EQ(n, cores_read(c1));
+	for (int k = 0; k < n; k++) {
+		EXPECT_EQ(c0[k].load, c1[k].load) TH_LOG("core %d", k);
+	}
+
+	ASSERT_EQ(0, tj_job_init(fd3, &b, 4096, 112));
+	ASSERT_EQ(0, tj_job_init(fd4, &c, 4096, 113));
+	TJ_STALL();
+	ASSERT_EQ(0, tj_job_submit(&b));
+	ASSERT_EQ(0, tj_stall_started());
+	ASSERT_EQ(0, tj_job_submit(&c));
+	/* Not queued behind the held job: it has the idle core. */
+	EXPECT_EQ(0, tj_job_finish(&c, NULL));
+	ASSERT_EQ(0, tj_release());
+	EXPECT_EQ(0, tj_job_finish(&b, NULL));
+	tj_job_fini(&b);
+	tj_job_fini(&c);
+	close(fd3);
+	close(fd4);
 }
 
 /* ---- Faults (simulated NPU) ---- */
