@@ -39,6 +39,7 @@ static int tapu_open(struct drm_device *drm, struct drm_file *file)
 	tfile->tdev = tdev;
 	tfile->client_id = file->client_id;
 	spin_lock_init(&tfile->lock);
+	mutex_init(&tfile->submit_lock);
 	INIT_LIST_HEAD(&tfile->jobs);
 	tfile->next_id = 1;
 
@@ -50,6 +51,7 @@ static int tapu_open(struct drm_device *drm, struct drm_file *file)
 	return 0;
 
 err_free:
+	mutex_destroy(&tfile->submit_lock);
 	kvfree(tfile);
 err_put_module:
 	module_put(tdev->desc.owner);
@@ -58,7 +60,11 @@ err_put_module:
 
 static void tapu_file_release(struct kref *kref)
 {
-	kvfree(container_of(kref, struct tapu_file, refcount));
+	struct tapu_file *tfile = container_of(kref, struct tapu_file,
+					       refcount);
+
+	mutex_destroy(&tfile->submit_lock);
+	kvfree(tfile);
 }
 
 void tapu_file_put(struct tapu_file *tfile)

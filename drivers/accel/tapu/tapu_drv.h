@@ -103,6 +103,7 @@ struct tapu_job_result {
  * @tdev: device
  * @client_id: DRM client id (debugfs, scheduler)
  * @entities: one scheduler entity per &enum drm_tapu_priority
+ * @submit_lock: held from drm_sched_job_arm() to drm_sched_entity_push_job()
  * @lock: protects @jobs, @next_id, @in_flight and @results
  * @jobs: jobs not yet retired
  * @next_id: id of the next job
@@ -116,6 +117,7 @@ struct tapu_file {
 	struct tapu_device *tdev;
 	u64 client_id;
 	struct drm_sched_entity entities[DRM_TAPU_PRIO_HIGH + 1];
+	struct mutex submit_lock; /* orders arm and push on the entities */
 	spinlock_t lock; /* protects jobs, ids, in_flight, results */
 	struct list_head jobs;
 	u64 next_id;

@@ -536,9 +536,17 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	if (ret)
 		goto err_cleanup;
 
+	/*
+	 * Arm to push under one lock: the entity's queue must take the jobs in
+	 * the order of their fences, and their implicit dependencies in the
+	 * order they joined the reservations.
+	 */
+	mutex_lock(&tfile->submit_lock);
 	ret = tapu_job_lock_bos(job, written, &ctx);
-	if (ret)
+	if (ret) {
+		mutex_unlock(&tfile->submit_lock);
 		goto err_cleanup;
+	}
 
 	/* Nothing fails from here on. */
 	drm_sched_job_arm(&job->base);
@@ -561,6 +569,7 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	scoped_guard(spinlock_irqsave, &tdev->lists_lock)
 		list_add_tail(&job->list, &tdev->pending);
 	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&tfile->submit_lock);
 	return 0;
 
 err_cleanup:

@@ -691,6 +691,111 @@ TEST_F_TIMEOUT(job, close_queued_keeps_balance, 120)
 	close(fd4);
 }
 
+/*
+ * Two threads submit on one file at once: a writer of X and a reader of X.
+ * Whichever SUBMIT the kernel orders first (job ids follow submission),
+ * the other job sees it: the reader copies the writer's data or the data
+ * before it, and BO_WAIT(X) does not return before the writer is done. A
+ * job held on one core by a third file makes the entity's core choice
+ * matter.
+ */
+struct order_race {
+	pthread_barrier_t go;
+	struct tj_job *job;
+	int ret;
+	bool stop;
+};
+
+static void *order_race_thread(void *p)
+{
+	struct order_race *o = p;
+
+	for (;;) {
+		pthread_barrier_wait(&o->go);
+		if (o->stop)
+			return NULL;
+		o->ret = tj_job_submit(o->job);
+		pthread_barrier_wait(&o->go);
+	}
+}
+
+TEST_F_TIMEOUT(job, submit_two_threads_order, 120)
+{
+	struct drm_tapu_bo_wait bw = { 0 };
+	int fd3 = tapu_open(), before = 0, after = 0, bad = 0;
+	struct order_race o = { 0 };
+	int64_t end = tapu_deadline_ms(8000);
+	struct tj_job w, r, hold;
+	uint32_t prev = 0;
+	pthread_t t;
+	int k;
+
+	ASSERT_LE(0, fd3);
+	ASSERT_EQ(0, tj_job_init(self->fd, &w, 4096, 1));
+	ASSERT_EQ(0, tj_job_init(self->fd, &r, 4096, 0));
+	/* r copies w.out, which w writes. */
+	r.in_h = w.out.handle;
+	bw.handle = w.out.handle;
+	ASSERT_EQ(0, tj_job_init(fd3, &hold, 4096, 2));
+	TJ_STALL();
+	ASSERT_EQ(0, tj_job_submit(&hold));
+	ASSERT_EQ(0, tj_stall_started());
+
+	o.job = &r;
+	ASSERT_EQ(0, pthread_barrier_init(&o.go, NULL, 2));
+	ASSERT_EQ(0, pthread_create(&t, NULL, order_race_thread, &o));
+	for (k = 0; k < 3000 && tapu_now_ns() < end && !bad; k++) {
+		uint32_t seed = 1000 + k;
+		int ret;
+
+		tj_fill(w.in.map, w.n, seed);
+		memset(r.out.map, 0, r.n);
+		pthread_barrier_wait(&o.go);
+		ret = tj_job_submit(&w);
+		pthread_barrier_wait(&o.go);
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, o.ret);
+		bw.timeout_ns = tapu_deadline_ms(TJ_WAIT_MS);
+		ASSERT_EQ(0, tapu_ioctl(self->fd, DRM_IOCTL_TAPU_BO_WAIT, &bw));
+		/* X is idle: its writer must have finished. */
+		if (tj_poll(self->fd, w.id, NULL)) {
+			TH_LOG("iteration %d: BO idle, writer %llu running",
+			       k, (unsigned long long)w.id);
+			bad++;
+		}
+		ASSERT_EQ(0, tapu_wait(self->fd, w.id, TJ_WAIT_MS, NULL));
+		ASSERT_EQ(0, tapu_wait(self->fd, r.id, TJ_WAIT_MS, NULL));
+		if (r.id > w.id)
+			after++;
+		else
+			before++;
+		if (tj_check(r.out.map, r.n, r.id > w.id ? seed : prev) &&
+		    (k || r.id > w.id)) {
+			TH_LOG("iteration %d: reader %llu, writer %llu: wrong data",
+			       k, (unsigned long long)r.id,
+			       (unsigned long long)w.id);
+			bad++;
+		}
+		prev = seed;
+	}
+	o.stop = true;
+	pthread_barrier_wait(&o.go);
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&o.go);
+	TH_LOG("%d rounds: reader after the writer %d, before %d", k, after,
+	       before);
+	EXPECT_EQ(0, bad);
+	ASSERT_EQ(0, tj_release());
+	EXPECT_EQ(0, tj_job_finish(&hold, NULL));
+	tj_job_fini(&hold);
+	tj_job_fini(&w);
+	tj_job_fini(&r);
+	close(fd3);
+	/* Both cores still take jobs. */
+	for (k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
 /* ---- Faults (simulated NPU) ---- */
 
 #define NEED_FAULT_INJECT() do { \
