@@ -17,6 +17,8 @@
 #include "tapu_isa.h"
 
 #define TAPU_MAX_IN_SYNCS		64
+/* Handles one syncobj wait, reset, signal or query may name. */
+#define TAPU_MAX_SYNCOBJ_HANDLES	65536
 #define TAPU_MAX_JOBS_IN_FLIGHT		256
 #define TAPU_RESULTS_KEPT		256
 #define TAPU_MAX_BO_SIZE		SZ_1G
@@ -216,5 +218,12 @@ int tapu_file_sched_init(struct tapu_file *tfile);
 void tapu_file_sched_fini(struct tapu_file *tfile);
 
 void tapu_debugfs_init(struct tapu_device *tdev);
+
+#ifdef TAPU_CORE_IOCTL_FILTER
+long tapu_core_ioctl_filter(struct file *filp, unsigned int cmd,
+			    unsigned long arg);
+long tapu_core_compat_ioctl_filter(struct file *filp, unsigned int cmd,
+				   unsigned long arg);
+#endif
 
 #endif /* __TAPU_DRV_H__ */

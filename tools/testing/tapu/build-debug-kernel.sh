@@ -3,7 +3,8 @@
 #
 # Build the TAPU debug kernel (TESTING.md section 2, TAPU.md section 7):
 #
-#  1. a build tree: a hard-linked copy of linux-source-6.12 with the TAPU
+#  1. a build tree: a hard-linked copy of linux-source-6.12 with the DRM
+#     core fixes of tools/testing/tapu/kernel-patches/ applied and the TAPU
 #     tree dropped in and hooked into drivers/accel/{Kconfig,Makefile};
 #  2. a small x86_64 kernel (tinyconfig + tools/testing/tapu/debug.config:
 #     KASAN, lockdep, kmemleak, fault injection, KUnit, DRM=y, TAPU=m),
@@ -17,8 +18,8 @@
 # Image instead of bzImage, default output build/arm64-kernel/, and
 # no built-in check.
 #
-# The result is reused while its inputs (config fragment, TAPU sources, this
-# script, linux-source version, compiler) are unchanged.
+# The result is reused while its inputs (config fragment, kernel patches,
+# TAPU sources, this script, linux-source version, compiler) are unchanged.
 #
 # Output (default build/debug-kernel/): bzImage (arm64: Image),
 # modules/lib/modules/<rel>, release. With --results FILE, one
@@ -28,6 +29,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../../.." && pwd)
+PATCHES=$here/kernel-patches
 
 KSRC=${KSRC:-/usr/src/linux-source-6.12}
 OUT=${TAPU_DEBUG_KERNEL_OUT:-}
@@ -130,7 +132,7 @@ inputs_hash() {
 		echo "ksrc: $(ksrc_version)"
 		echo "arch: $ARCH"
 		echo "gcc: $("${CROSS}gcc" --version | head -n 1)"
-		sha256sum "$FRAG" "${BASH_SOURCE[0]}"
+		sha256sum "$FRAG" "${BASH_SOURCE[0]}" "$PATCHES"/*.patch
 		(cd "$top" && tapu_files | xargs sha256sum)
 	} | sha256sum | cut -d' ' -f1
 }
@@ -150,6 +152,8 @@ make_tree() {
 		echo "$ver" > "$SRC/.tapu-ksrc"
 	fi
 
+	apply_patches || return 1
+
 	# Drop the TAPU tree in (again: removed files must go too).
 	rm -rf "$SRC/drivers/accel/tapu" "$SRC/Documentation/accel/tapu"
 	# Only the new files, never the hard links to /usr/src.
@@ -163,6 +167,22 @@ make_tree() {
 	# Hook it in, idempotently; new files replace the hard links.
 	hook "$SRC/drivers/accel/Kconfig" 'source "drivers/accel/tapu/Kconfig"'
 	hook "$SRC/drivers/accel/Makefile" 'obj-$(CONFIG_DRM_ACCEL_TAPU)	+= tapu/'
+}
+
+# The DRM core fixes the suite tests: the files they touch are copied from
+# $KSRC again (never patched through a hard link), then patched.
+apply_patches() {
+	local p f
+	for p in "$PATCHES"/*.patch; do
+		sed -n 's|^+++ b/||p' "$p"
+	done | sort -u | while read -r f; do
+		rm -f "$SRC/$f"
+		cp "$KSRC/$f" "$SRC/$f" || return 1
+	done
+	for p in "$PATCHES"/*.patch; do
+		say "applying ${p##*/}"
+		patch -s -p1 -d "$SRC" --no-backup-if-mismatch < "$p" || return 1
+	done
 }
 
 hook() {	# hook FILE LINE: add LINE to FILE unless it is there

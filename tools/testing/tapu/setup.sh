@@ -4,7 +4,8 @@
 # Install every Debian package needed to build TAPU against Debian's 6.12
 # kernel, boot it in QEMU and run its tests, and to build the debug kernel
 # from linux-source-6.12 (build-debug-kernel.sh: gcc, make, bc, flex, bison,
-# libelf-dev for objtool, libssl-dev, cpio, kmod for depmod, perl, python3).
+# libelf-dev for objtool, libssl-dev, cpio, kmod for depmod, perl, python3,
+# patch for the DRM core fixes it applies).
 # Safe to run again.
 #
 # The arm64 run (build-debug-kernel.sh --arch arm64, run-qemu.sh --arch
@@ -28,7 +29,7 @@ SUDO=
 # protobuf-c, ONNX's onnx.proto and zlib; its tests the ONNX node test data
 # and the Fashion-MNIST test set.
 PKGS="make mawk gcc libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
-      dwarves sparse kmod cpio gzip xz-utils zstd perl python3
+      dwarves sparse kmod cpio gzip xz-utils zstd perl python3 patch
       linux-source-6.12 qemu-system-x86 busybox-static libdrm-dev pkg-config
       gcc-12-multilib libc6-dev-i386
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev zlib1g-dev
@@ -100,7 +101,7 @@ need() {	# need WHAT COMMAND...
 	"$@" > /dev/null 2>&1 || { echo "setup: missing: $what" >&2; bad=1; }
 }
 for t in make awk gcc aarch64-linux-gnu-gcc bc flex bison pahole sparse depmod \
-	 cpio gzip xz zstd perl python3 pkg-config protoc-c \
+	 cpio gzip xz zstd perl python3 patch pkg-config protoc-c \
 	 qemu-system-x86_64 qemu-system-aarch64 busybox dt-doc-validate \
 	 dt-mk-schema dt-validate yamllint; do
 	need "command $t" command -v "$t"

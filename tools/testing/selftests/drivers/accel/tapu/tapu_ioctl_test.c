@@ -886,6 +886,128 @@ TEST_F_TIMEOUT(tapu, submit_busy, 120)
 	ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
+/* ---- DRM core ioctls ---- */
+
+/*
+ * The core ioctls an accel file may call: those render nodes may call
+ * (DRM_RENDER_ALLOW in 6.12). Numbers, not libdrm's macros, which may be
+ * older than the kernel.
+ */
+static bool core_ioctl_allowed(unsigned int nr)
+{
+	static const unsigned char allowed[] = {
+		0x00,		/* VERSION */
+		0x0c,		/* GET_CAP */
+		0x09,		/* GEM_CLOSE */
+		0x2d, 0x2e,	/* PRIME_HANDLE_TO_FD, PRIME_FD_TO_HANDLE */
+		0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5,	/* SYNCOBJ_* */
+		0xca, 0xcb, 0xcc, 0xcd, 0xcf,
+	};
+
+	for (size_t i = 0; i < sizeof(allowed); i++)
+		if (allowed[i] == nr)
+			return true;
+	return false;
+}
+
+/*
+ * Every other core ioctl, GET_UNIQUE and GET_MAGIC among them (they
+ * dereference the master accel files lack), fails with -EACCES before it
+ * does anything, whatever its argument; the device keeps working.
+ */
+TEST_F(tapu, core_ioctls_render_only)
+{
+	unsigned char buf[4096];
+	int denied = 0;
+
+	for (unsigned int nr = 0; nr <= 0xd0; nr++) {
+		if ((nr >= DRM_COMMAND_BASE && nr < DRM_COMMAND_END) ||
+		    core_ioctl_allowed(nr))
+			continue;
+		for (unsigned int size = 0; size <= 128; size += 64) {
+			unsigned long cmd = size ?
+				_IOC(_IOC_READ | _IOC_WRITE, DRM_IOCTL_BASE, nr,
+				     size) :
+				_IO(DRM_IOCTL_BASE, nr);
+
+			memset(buf, 0, sizeof(buf));
+			EXPECT_EQ(-EACCES, tapu_ioctl(self->fd, cmd, buf)) {
+				TH_LOG("ioctl 0x%02x, size %u", nr, size);
+			}
+			denied++;
+		}
+	}
+	TH_LOG("%d core ioctl forms denied", denied);
+	/* The real GET_UNIQUE and GET_MAGIC, with plausible arguments. */
+	{
+		struct drm_unique u = { .unique_len = sizeof(buf),
+					.unique = (char *)buf };
+		struct drm_auth a = { 0 };
+
+		EXPECT_EQ(-EACCES, tapu_ioctl(self->fd, DRM_IOCTL_GET_UNIQUE, &u));
+		EXPECT_EQ(-EACCES, tapu_ioctl(self->fd, DRM_IOCTL_GET_MAGIC, &a));
+		EXPECT_EQ(-EACCES, tapu_ioctl(self->fd, DRM_IOCTL_SET_MASTER, NULL));
+	}
+	/* The allowed ones still work. */
+	{
+		struct drm_version v = { 0 };
+
+		EXPECT_EQ(0, tapu_ioctl(self->fd, DRM_IOCTL_VERSION, &v));
+	}
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+/*
+ * Syncobj ioctls with a huge handle count fail with -ENOMEM, and without
+ * the page allocator's warning that a multi-gigabyte array request gives.
+ */
+TEST_F(tapu, syncobj_huge_counts)
+{
+	static const uint32_t counts[] = { 0x40000000u, 0xffffffffu };
+	int h = tj_syncobj_new(self->fd);
+	uint64_t point = 0;
+	uint32_t handle;
+
+	ASSERT_LT(0, h);
+	handle = h;
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		uint32_t n = counts[i];
+		struct drm_syncobj_wait w = {
+			.handles = (uintptr_t)&handle, .count_handles = n,
+		};
+		struct drm_syncobj_timeline_wait tw = {
+			.handles = (uintptr_t)&handle,
+			.points = (uintptr_t)&point, .count_handles = n,
+		};
+		struct drm_syncobj_array a = {
+			.handles = (uintptr_t)&handle, .count_handles = n,
+		};
+		struct drm_syncobj_timeline_array ta = {
+			.handles = (uintptr_t)&handle,
+			.points = (uintptr_t)&point, .count_handles = n,
+		};
+
+		EXPECT_EQ(-ENOMEM, tapu_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_WAIT, &w));
+		EXPECT_EQ(-ENOMEM, tapu_ioctl(self->fd,
+					      DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+					      &tw));
+		EXPECT_EQ(-ENOMEM, tapu_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_RESET,
+					      &a));
+		EXPECT_EQ(-ENOMEM, tapu_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_SIGNAL,
+					      &a));
+		EXPECT_EQ(-ENOMEM, tapu_ioctl(self->fd,
+					      DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+					      &ta));
+		EXPECT_EQ(-ENOMEM, tapu_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_QUERY,
+					      &ta));
+	}
+	/* A count within bounds works as before. */
+	EXPECT_EQ(0, tj_syncobj_signal(self->fd, handle, 0));
+	EXPECT_EQ(0, tj_syncobj_wait(self->fd, handle, 0, tapu_deadline_ms(1000)));
+	tj_syncobj_free(self->fd, handle);
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
 /* ---- WAIT_JOB ---- */
 
 TEST_F(tapu, wait_job_bad_ids)
