@@ -258,6 +258,8 @@ struct tapu_device *tapu_device_create(struct device *parent,
 
 		core->tdev = tdev;
 		core->index = i;
+		/* Fences name their timeline after it while the device lives. */
+		snprintf(core->name, sizeof(core->name), "tapu-core%u", i);
 		spin_lock_init(&core->lock);
 		core->fence_context = dma_fence_context_alloc(1);
 		tdev->scheds[i] = &core->sched;
@@ -266,7 +268,12 @@ struct tapu_device *tapu_device_create(struct device *parent,
 	ret = tapu_sched_init(tdev);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = devm_add_action_or_reset(parent, tapu_sched_fini, tdev);
+	/*
+	 * Open files keep their entities in the schedulers' run queues after
+	 * an unbind: the schedulers go with the DRM device, after the last
+	 * close.
+	 */
+	ret = drmm_add_action_or_reset(&tdev->drm, tapu_sched_fini, tdev);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -296,7 +303,7 @@ EXPORT_SYMBOL_GPL(tapu_device_register);
  *
  * New ioctls fail with -ENODEV from here on. Waits for the jobs already
  * submitted, so the backend must keep its cores working until this returns;
- * the schedulers stop when the parent device is unbound.
+ * the schedulers stop once the last open file of the device is closed.
  */
 void tapu_device_unregister(struct tapu_device *tdev)
 {

@@ -32,6 +32,7 @@ extern unsigned int tapu_job_timeout_ms;
  * @tdev: owning device
  * @index: core number
  * @sched: scheduler feeding this core, one job at a time
+ * @name: name of @sched and of its fences' timeline
  * @lock: protects @running (taken in the completion interrupt)
  * @running: job handed to the core and not yet completed
  * @fence_context: context of the hardware fences of this core
@@ -44,6 +45,7 @@ struct tapu_core {
 	struct tapu_device *tdev;
 	u32 index;
 	struct drm_gpu_scheduler sched;
+	char name[sizeof("tapu-core4294967295")];
 	spinlock_t lock; /* protects running, fences */
 	struct tapu_job *running;
 	u64 fence_context;
@@ -213,7 +215,7 @@ struct drm_gem_object *tapu_gem_create_object(struct drm_device *drm,
 					      size_t size);
 
 int tapu_sched_init(struct tapu_device *tdev);
-void tapu_sched_fini(void *tdev);
+void tapu_sched_fini(struct drm_device *drm, void *tdev);
 int tapu_file_sched_init(struct tapu_file *tfile);
 void tapu_file_sched_fini(struct tapu_file *tfile);
 

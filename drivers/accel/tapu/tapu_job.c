@@ -259,8 +259,7 @@ int tapu_sched_init(struct tapu_device *tdev)
 	int ret;
 
 	for (i = 0; i < tdev->desc.num_cores; i++) {
-		const char *name = devm_kasprintf(dev, GFP_KERNEL, "tapu-core%u",
-						  i);
+		const char *name = tdev->cores[i].name;
 		/* drm_sched_init() takes an argument struct from 6.12.115. */
 #ifdef TAPU_SCHED_INIT_ARGS
 		const struct drm_sched_init_args args = {
@@ -272,14 +271,12 @@ int tapu_sched_init(struct tapu_device *tdev)
 			.dev = dev,
 		};
 
-		ret = name ? drm_sched_init(&tdev->cores[i].sched, &args) :
-			     -ENOMEM;
+		ret = drm_sched_init(&tdev->cores[i].sched, &args);
 #else
-		ret = name ? drm_sched_init(&tdev->cores[i].sched,
-					    &tapu_sched_ops, NULL,
-					    DRM_SCHED_PRIORITY_COUNT, 1, 0,
-					    msecs_to_jiffies(tapu_job_timeout_ms),
-					    NULL, NULL, name, dev) : -ENOMEM;
+		ret = drm_sched_init(&tdev->cores[i].sched, &tapu_sched_ops,
+				     NULL, DRM_SCHED_PRIORITY_COUNT, 1, 0,
+				     msecs_to_jiffies(tapu_job_timeout_ms),
+				     NULL, NULL, name, dev);
 #endif
 		if (ret) {
 			while (i--)
@@ -290,7 +287,7 @@ int tapu_sched_init(struct tapu_device *tdev)
 	return 0;
 }
 
-void tapu_sched_fini(void *data)
+void tapu_sched_fini(struct drm_device *drm, void *data)
 {
 	struct tapu_device *tdev = data;
 	u32 i;

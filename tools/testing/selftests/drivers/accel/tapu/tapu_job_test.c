@@ -4,6 +4,7 @@
  * the cores), lifetime (close, unmap, fork, kill mid-job), simulated faults,
  * concurrency, fdinfo and debugfs.
  */
+#include <linux/sync_file.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -1085,6 +1086,85 @@ TEST_F(job, debugfs_lists)
 	EXPECT_TRUE(client_gone(self->client));
 	tj_job_fini(&a);
 	tj_job_fini(&b);
+}
+
+/* ---- Unbind ---- */
+
+#define SIM_DRIVER	"/sys/bus/platform/drivers/tapu-sim"
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The device unbound under an open file with a job running and one queued:
+ * the unbind waits for them, the file's ioctls then fail with -ENODEV, an
+ * exported out-fence still tells its timeline and status, and the file
+ * closes cleanly; bound again, the device runs jobs. Before the schedulers
+ * lived with the DRM device, KASAN saw the scheduler's name and run queues
+ * used after the unbind had freed them.
+ */
+TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
+{
+	struct drm_syncobj_handle e = {
+		.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+	};
+	struct sync_file_info info = { 0 };
+	struct drm_tapu_limits lim;
+	int fd2, h, dmabuf;
+	struct tj_job a, b;
+
+	NEED_FAULT_INJECT();
+	if (access(SIM_DRIVER "/unbind", W_OK))
+		SKIP(return, "no %s/unbind", SIM_DRIVER);
+	/* Only fd2 may keep the device: a rebound one takes its minor. */
+	close(self->fd);
+	self->fd = -1;
+	fd2 = tapu_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, tj_job_init(fd2, &a, 4096, 120));
+	ASSERT_EQ(0, tj_job_init(fd2, &b, 4096, 121));
+	h = tj_syncobj_new(fd2);
+	ASSERT_LT(0, h);
+	/* a runs for three job timeouts, b waits behind it. */
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "slow"));
+	ASSERT_EQ(0, tj_job_submit(&a));
+	ASSERT_EQ(0, tj_job_submit_sync(&b, NULL, 0, h, 0));
+	e.handle = h;
+	ASSERT_EQ(0, tapu_ioctl(fd2, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &e));
+	dmabuf = tj_prime_export(fd2, b.out.handle);
+	ASSERT_LE(0, dmabuf);
+
+	ASSERT_EQ(0, sysfs_write(SIM_DRIVER "/unbind", "tapu-sim"));
+	EXPECT_EQ(-ENODEV, tj_query(fd2, DRM_TAPU_QUERY_LIMITS, &lim,
+				    sizeof(lim)));
+	EXPECT_EQ(-ENODEV, tj_job_submit(&a));
+	EXPECT_EQ(0, tj_check(b.out.map, b.n, b.seed));
+	ASSERT_EQ(0, ioctl(e.fd, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(1, info.status);
+	EXPECT_NE(NULL, strstr(info.name, "tapu-core")) {
+		TH_LOG("sync_file name \"%s\"", info.name);
+	}
+	close(e.fd);
+	close(dmabuf);
+	a.fd = b.fd = -1;
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+	close(fd2);
+
+	ASSERT_EQ(0, sysfs_write(SIM_DRIVER "/bind", "tapu-sim"));
+	self->fd = tapu_open();
+	ASSERT_LE(0, self->fd);
+	for (int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
 TEST_HARNESS_MAIN
