@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 
 #include "tapu_drv.h"
 
@@ -213,6 +214,11 @@ static const struct drm_driver tapu_drm_driver = {
 	.minor = 0,
 };
 
+static void tapu_destroy_wq(struct drm_device *drm, void *wq)
+{
+	destroy_workqueue(wq);
+}
+
 /**
  * tapu_device_create() - allocate a TAPU device for a backend
  * @parent: the backend's device; the TAPU device's lifetime follows it
@@ -240,7 +246,16 @@ struct tapu_device *tapu_device_create(struct device *parent,
 		return tdev;
 
 	tdev->desc = *desc;
-	ret = drmm_mutex_init(&tdev->drm, &tdev->close_lock);
+	ret = drmm_mutex_init(&tdev->drm, &tdev->park_lock);
+	if (ret)
+		return ERR_PTR(ret);
+	/* Reclaim may wait for a hung job's fence: the timeouts progress. */
+	tdev->timeout_wq = alloc_ordered_workqueue("tapu-timeout",
+						   WQ_MEM_RECLAIM);
+	if (!tdev->timeout_wq)
+		return ERR_PTR(-ENOMEM);
+	ret = drmm_add_action_or_reset(&tdev->drm, tapu_destroy_wq,
+				       tdev->timeout_wq);
 	if (ret)
 		return ERR_PTR(ret);
 	spin_lock_init(&tdev->lists_lock);

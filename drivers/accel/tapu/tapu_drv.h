@@ -61,8 +61,9 @@ struct tapu_core {
  * @desc: backend description
  * @cores: the cores
  * @scheds: schedulers of @cores, for entity load balancing
- * @close_lock: serialises parking the schedulers while a file's entities
- *	are torn down
+ * @park_lock: serialises parking the schedulers (drm_sched_wqueue_stop(),
+ *	drm_sched_stop()) for a file's entity teardown or a timeout
+ * @timeout_wq: ordered: the cores' timeout handlers run one at a time
  * @lists_lock: protects @pending and @scheduled
  * @pending: jobs submitted, waiting for dependencies or a free core
  * @scheduled: jobs handed to a core, waiting for completion
@@ -74,7 +75,8 @@ struct tapu_device {
 	struct tapu_device_desc desc;
 	struct tapu_core *cores;
 	struct drm_gpu_scheduler **scheds;
-	struct mutex close_lock; /* parks the schedulers for entity teardown */
+	struct mutex park_lock; /* one user of stopped schedulers at a time */
+	struct workqueue_struct *timeout_wq;
 	spinlock_t lists_lock; /* protects pending, scheduled */
 	struct list_head pending;
 	struct list_head scheduled;

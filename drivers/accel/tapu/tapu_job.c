@@ -177,45 +177,68 @@ tapu_job_timedout(struct drm_sched_job *sched_job)
 	struct tapu_core *core = to_tapu_core(sched_job->sched);
 	struct tapu_device *tdev = core->tdev;
 	const struct tapu_backend_ops *ops = tdev->desc.ops;
+	struct drm_sched_job *pending;
+	bool hung = false, cookie;
 	u64 progress;
 
 	/*
-	 * The job completes below one way or another: put it back on the
-	 * scheduler's list, which the timeout handler took it off, so that it
-	 * is freed like any other.
+	 * Park the scheduler: it puts the job back on its list, and nothing
+	 * frees it or starts the next job before drm_sched_start(), which also
+	 * completes it if its fence signalled meanwhile. Closing a file parks
+	 * the schedulers too, hence the lock.
 	 */
-	scoped_guard(spinlock, &sched_job->sched->job_list_lock)
-		list_add(&sched_job->list, &sched_job->sched->pending_list);
+	guard(mutex)(&tdev->park_lock);
+	drm_sched_stop(&core->sched, sched_job);
 
-	if (dma_fence_is_signaled(job->hw_fence))
-		return DRM_GPU_SCHED_STAT_NOMINAL;
+	/* Skipped by run_job (cancelled), done, and only not freed yet. */
+	if (!job->hw_fence->ops)
+		goto restart;
 
-	if (ops->poll) {
+	if (!dma_fence_is_signaled(job->hw_fence) && ops->poll) {
 		ops->poll(core);
-		if (dma_fence_is_signaled(job->hw_fence)) {
+		if (dma_fence_is_signaled(job->hw_fence))
 			drm_warn(&tdev->drm, "core %u: completion interrupt lost\n",
 				 core->index);
-			return DRM_GPU_SCHED_STAT_NOMINAL;
-		}
 	}
-
-	progress = ops->progress(core);
-	if (progress != job->progress &&
-	    job->extensions < TAPU_MAX_TIMEOUT_EXTENSIONS) {
+	if (!dma_fence_is_signaled(job->hw_fence)) {
+		progress = ops->progress(core);
+		hung = progress == job->progress ||
+		       job->extensions >= TAPU_MAX_TIMEOUT_EXTENSIONS;
 		job->progress = progress;
 		job->extensions++;
-		return DRM_GPU_SCHED_STAT_NOMINAL;
 	}
 
-	drm_warn(&tdev->drm, "core %u: job hung, resetting the core\n",
-		 core->index);
-	ops->reset(core);
-	scoped_guard(spinlock_irqsave, &core->lock) {
-		if (core->running == job) {
-			core->resets++;
-			tapu_core_finish_locked(core, -ETIMEDOUT, 0);
+	if (hung) {
+		drm_warn(&tdev->drm, "core %u: job hung, resetting the core\n",
+			 core->index);
+		cookie = dma_fence_begin_signalling();
+		ops->reset(core);
+		scoped_guard(spinlock_irqsave, &core->lock) {
+			if (core->running == job) {
+				core->resets++;
+				tapu_core_finish_locked(core, -ETIMEDOUT, 0);
+			}
 		}
+		dma_fence_end_signalling(cookie);
 	}
+
+restart:
+	/*
+	 * drm_sched_stop() detached the jobs still on the core from their
+	 * fences (this one, or the next one if this one completed meanwhile),
+	 * for drm_sched_resubmit_jobs() to run them again. They keep running:
+	 * attach them again, drm_sched_start() waits for them. The list is
+	 * stable while the scheduler is stopped.
+	 */
+	list_for_each_entry(pending, &core->sched.pending_list, list) {
+		struct dma_fence *hw = to_tapu_job(pending)->hw_fence;
+
+		if (pending->s_fence->parent)
+			continue;
+		/* Pairs with lockless readers, as drm_sched_fence_set_parent() */
+		smp_store_release(&pending->s_fence->parent, dma_fence_get(hw));
+	}
+	drm_sched_start(&core->sched);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
@@ -267,6 +290,7 @@ int tapu_sched_init(struct tapu_device *tdev)
 			.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 			.credit_limit = 1,
 			.timeout = msecs_to_jiffies(tapu_job_timeout_ms),
+			.timeout_wq = tdev->timeout_wq,
 			.name = name,
 			.dev = dev,
 		};
@@ -276,7 +300,7 @@ int tapu_sched_init(struct tapu_device *tdev)
 		ret = drm_sched_init(&tdev->cores[i].sched, &tapu_sched_ops,
 				     NULL, DRM_SCHED_PRIORITY_COUNT, 1, 0,
 				     msecs_to_jiffies(tapu_job_timeout_ms),
-				     NULL, NULL, name, dev);
+				     tdev->timeout_wq, NULL, name, dev);
 #endif
 		if (ret) {
 			while (i--)
@@ -332,7 +356,7 @@ void tapu_file_sched_fini(struct tapu_file *tfile)
 	u32 c;
 	int i;
 
-	guard(mutex)(&tdev->close_lock);
+	guard(mutex)(&tdev->park_lock);
 	for (c = 0; c < tdev->desc.num_cores; c++)
 		drm_sched_wqueue_stop(tdev->scheds[c]);
 	for (i = 0; i < ARRAY_SIZE(tfile->entities); i++)

@@ -871,6 +871,94 @@ TEST_F_TIMEOUT(job, fault_slow, 90)
 	EXPECT_EQ(resets, cores_sum(true));
 }
 
+/*
+ * Faults on jobs nobody waits for through WAIT_JOB (which would hold a
+ * reference): waits through BO_WAIT or the out-syncobj, then the result
+ * from the file's ring. The reset counter rises by exactly one per hang.
+ */
+TEST_F_TIMEOUT(job, fault_loop_no_waiter, 180)
+{
+	unsigned long long resets = cores_sum(true), hangs = 0;
+	int h = tj_syncobj_new(self->fd);
+	struct tj_job j;
+
+	NEED_FAULT_INJECT();
+	ASSERT_LT(0, h);
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 130));
+	for (int k = 0; k < 8; k++) {
+		bool hang = k & 1;
+		struct drm_tapu_bo_wait bw = {
+			.handle = j.out.handle,
+			.timeout_ns = tapu_deadline_ms(30000),
+		};
+		struct drm_tapu_wait_job w;
+
+		tj_job_reset(&j, 131 + k);
+		ASSERT_EQ(0, tapu_debugfs_write("fault_inject",
+						hang ? "hang" : "drop_irq"));
+		ASSERT_EQ(0, tj_job_submit_sync(&j, NULL, 0, h, 0));
+		if (k & 2) {
+			ASSERT_EQ(0, tapu_ioctl(self->fd, DRM_IOCTL_TAPU_BO_WAIT,
+						&bw));
+		} else {
+			ASSERT_EQ(0, tj_syncobj_wait(self->fd, h, 0,
+						     tapu_deadline_ms(30000)));
+		}
+		ASSERT_EQ(0, tj_poll(self->fd, j.id, &w));
+		EXPECT_EQ(hang ? -ETIMEDOUT : 0, w.error) {
+			TH_LOG("round %d", k);
+		}
+		if (!hang)
+			EXPECT_EQ(0, tj_check(j.out.map, j.n, j.seed));
+		hangs += hang;
+	}
+	EXPECT_EQ(resets + hangs, cores_sum(true));
+	tj_job_fini(&j);
+	tj_syncobj_free(self->fd, h);
+	for (int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+/*
+ * A hang with other files' jobs queued on both cores: the hung job fails,
+ * every other job succeeds, and there is exactly one reset.
+ */
+TEST_F_TIMEOUT(job, hang_with_queued_jobs, 120)
+{
+	enum { FILES = 4, PER = 3 };
+	unsigned long long resets = cores_sum(true);
+	struct tj_job hung, jobs[FILES][PER];
+	struct drm_tapu_wait_job w;
+	int fds[FILES];
+
+	NEED_FAULT_INJECT();
+	ASSERT_EQ(0, tj_job_init(self->fd, &hung, 4096, 140));
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "hang"));
+	ASSERT_EQ(0, tj_job_submit(&hung));
+	for (int f = 0; f < FILES; f++) {
+		fds[f] = tapu_open();
+		ASSERT_LE(0, fds[f]);
+		for (int k = 0; k < PER; k++) {
+			ASSERT_EQ(0, tj_job_init(fds[f], &jobs[f][k], 4096,
+						 141 + f * PER + k));
+			ASSERT_EQ(0, tj_job_submit(&jobs[f][k]));
+		}
+	}
+	ASSERT_EQ(0, tapu_wait(self->fd, hung.id, 30000, &w));
+	EXPECT_EQ(-ETIMEDOUT, w.error);
+	for (int f = 0; f < FILES; f++) {
+		for (int k = 0; k < PER; k++) {
+			EXPECT_EQ(0, tj_job_finish(&jobs[f][k], NULL)) {
+				TH_LOG("file %d job %d", f, k);
+			}
+			tj_job_fini(&jobs[f][k]);
+		}
+		close(fds[f]);
+	}
+	EXPECT_EQ(resets + 1, cores_sum(true));
+	tj_job_fini(&hung);
+}
+
 /* ---- Concurrency ---- */
 
 /* Runs @n jobs on @fd, @depth at once, checking each; returns failures. */
