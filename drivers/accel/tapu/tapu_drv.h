@@ -173,6 +173,9 @@ struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
  * @extensions: timeouts survived by making progress
  * @ran: the scheduler handed the job to run_job (even to be skipped)
  * @priv: backend data
+ * @num_deps: entries in @deps
+ * @deps: in-syncs and writers of the BOs the job reads, checked for
+ *	errors before it runs
  * @num_bos: entries in @bos
  * @bos: BOs by slot
  */
@@ -194,6 +197,8 @@ struct tapu_job {
 	u32 extensions;
 	bool ran;
 	void *priv;
+	u32 num_deps;
+	struct dma_fence **deps;
 	u32 num_bos;
 	struct drm_gem_object *bos[] __counted_by(num_bos);
 };

@@ -75,6 +75,9 @@ static void tapu_job_release(struct kref *kref)
 			drm_gem_object_put(job->bos[i]);
 	if (job->stream)
 		drm_gem_object_put(&job->stream->base);
+	for (i = 0; i < job->num_deps; i++)
+		dma_fence_put(job->deps[i]);
+	kfree(job->deps);
 	/* The hardware fence is initialised only if the job ever ran. */
 	if (job->hw_fence && job->hw_fence->ops)
 		dma_fence_put(job->hw_fence);
@@ -141,6 +144,29 @@ void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles)
 }
 EXPORT_SYMBOL_GPL(tapu_core_job_done);
 
+/*
+ * Whether a job this one waited for failed. drm_sched in 6.12 runs a job
+ * whatever its dependencies' errors, and does not wait at all for an
+ * earlier job of its own entity, which only ran first: the error of that
+ * one can still be on its hardware fence only.
+ */
+static bool tapu_job_dep_failed(struct tapu_job *job)
+{
+	u32 i;
+
+	for (i = 0; i < job->num_deps; i++) {
+		struct dma_fence *fence = job->deps[i];
+		struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
+		int status = dma_fence_get_status(fence);
+
+		if (!status && s_fence && s_fence->parent)
+			status = dma_fence_get_status(s_fence->parent);
+		if (status < 0)
+			return true;
+	}
+	return false;
+}
+
 static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
 {
 	struct tapu_job *job = to_tapu_job(sched_job);
@@ -150,9 +176,11 @@ static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
 
 	/* From here drm_sched_job_done() takes the job off the core's score. */
 	job->ran = true;
-	/* Cancelled or a dependency failed: never reaches the core. */
+	/* Cancelled: never reaches the core. */
 	if (unlikely(job->done_fence->error))
 		return NULL;
+	if (unlikely(tapu_job_dep_failed(job)))
+		return ERR_PTR(-ECANCELED);
 
 	cookie = dma_fence_begin_signalling();
 	dma_fence_init(job->hw_fence, &tapu_hw_fence_ops, &core->lock,
@@ -367,7 +395,8 @@ void tapu_file_sched_fini(struct tapu_file *tfile)
 
 /* Looks up the BO list, checking each BO against the validated stream. */
 static int tapu_job_lookup_bos(struct drm_file *file, struct tapu_job *job,
-			       const struct drm_tapu_submit *args, u64 *written)
+			       const struct drm_tapu_submit *args, u64 *written,
+			       u64 *read)
 {
 	struct drm_tapu_submit_bo __user *ubos = u64_to_user_ptr(args->bos);
 	const struct tapu_isa_summary *sum = &job->stream->sum;
@@ -376,6 +405,7 @@ static int tapu_job_lookup_bos(struct drm_file *file, struct tapu_job *job,
 	int ret;
 
 	*written = 0;
+	*read = 0;
 	for (i = 0; i < job->num_bos; i++) {
 		if (copy_from_user(&bo, &ubos[i], sizeof(bo)))
 			return -EFAULT;
@@ -393,6 +423,8 @@ static int tapu_job_lookup_bos(struct drm_file *file, struct tapu_job *job,
 			return -EACCES;
 		if (bo.flags & DRM_TAPU_BO_WRITE)
 			*written |= BIT_ULL(i);
+		if (bo.flags & DRM_TAPU_BO_READ)
+			*read |= BIT_ULL(i);
 	}
 	return 0;
 }
@@ -406,6 +438,12 @@ static int tapu_job_add_in_syncs(struct drm_file *file, struct tapu_job *job,
 	u32 i;
 	int ret;
 
+	if (!args->in_sync_count)
+		return 0;
+	job->deps = kmalloc_array(args->in_sync_count, sizeof(*job->deps),
+				  GFP_KERNEL);
+	if (!job->deps)
+		return -ENOMEM;
 	for (i = 0; i < args->in_sync_count; i++) {
 		if (copy_from_user(&sync, &usyncs[i], sizeof(sync)))
 			return -EFAULT;
@@ -416,6 +454,9 @@ static int tapu_job_add_in_syncs(struct drm_file *file, struct tapu_job *job,
 					     &fence);
 		if (ret)
 			return ret;
+		/* A timeline point's chain node does not carry the error. */
+		job->deps[job->num_deps++] =
+			dma_fence_get(dma_fence_chain_contained(fence));
 		ret = drm_sched_job_add_dependency(&job->base, fence);
 		if (ret)
 			return ret;
@@ -423,8 +464,40 @@ static int tapu_job_add_in_syncs(struct drm_file *file, struct tapu_job *job,
 	return 0;
 }
 
+/*
+ * The jobs whose output this one reads, beside its in-syncs: the writers
+ * of the BOs it reads. If one of them failed, this job fails too. Waiting
+ * for readers before writing is not a use of their data: a failed job
+ * does not keep failing later writers of its BOs.
+ */
+static int tapu_job_keep_producers(struct tapu_job *job, u64 read)
+{
+	struct dma_fence **deps, *fence;
+	struct dma_resv_iter cursor;
+	u32 i, n = 0;
+
+	for (i = 0; i < job->num_bos; i++)
+		if (read & BIT_ULL(i))
+			dma_resv_for_each_fence(&cursor, job->bos[i]->resv,
+						DMA_RESV_USAGE_WRITE, fence)
+				n++;
+	if (!n)
+		return 0;
+	deps = krealloc_array(job->deps, job->num_deps + n, sizeof(*deps),
+			      GFP_KERNEL);
+	if (!deps)
+		return -ENOMEM;
+	job->deps = deps;
+	for (i = 0; i < job->num_bos; i++)
+		if (read & BIT_ULL(i))
+			dma_resv_for_each_fence(&cursor, job->bos[i]->resv,
+						DMA_RESV_USAGE_WRITE, fence)
+				deps[job->num_deps++] = dma_fence_get(fence);
+	return 0;
+}
+
 /* Waits for earlier users of the BOs and makes later ones wait for us. */
-static int tapu_job_lock_bos(struct tapu_job *job, u64 written,
+static int tapu_job_lock_bos(struct tapu_job *job, u64 written, u64 read,
 			     struct ww_acquire_ctx *ctx)
 {
 	u32 i;
@@ -439,12 +512,17 @@ static int tapu_job_lock_bos(struct tapu_job *job, u64 written,
 			ret = drm_sched_job_add_implicit_dependencies(&job->base,
 								      job->bos[i],
 								      written & BIT_ULL(i));
-		if (ret) {
-			drm_gem_unlock_reservations(job->bos, job->num_bos, ctx);
-			return ret;
-		}
+		if (ret)
+			goto err_unlock;
 	}
+	ret = tapu_job_keep_producers(job, read);
+	if (ret)
+		goto err_unlock;
 	return 0;
+
+err_unlock:
+	drm_gem_unlock_reservations(job->bos, job->num_bos, ctx);
+	return ret;
 }
 
 static void tapu_job_publish(struct tapu_job *job, u64 written,
@@ -516,7 +594,7 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	struct drm_syncobj *out_sync = NULL;
 	struct ww_acquire_ctx ctx;
 	struct tapu_job *job;
-	u64 written;
+	u64 written, read;
 	int ret;
 
 	job = tapu_job_alloc(tfile, args->bo_count);
@@ -530,7 +608,7 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	ret = -EINVAL;
 	if (args->bo_count < job->stream->sum.num_slots)
 		goto err_put;
-	ret = tapu_job_lookup_bos(file, job, args, &written);
+	ret = tapu_job_lookup_bos(file, job, args, &written, &read);
 	if (ret)
 		goto err_put;
 
@@ -563,7 +641,7 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	 * order they joined the reservations.
 	 */
 	mutex_lock(&tfile->submit_lock);
-	ret = tapu_job_lock_bos(job, written, &ctx);
+	ret = tapu_job_lock_bos(job, written, read, &ctx);
 	if (ret) {
 		mutex_unlock(&tfile->submit_lock);
 		goto err_cleanup;
@@ -571,6 +649,13 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 
 	/* Nothing fails from here on. */
 	drm_sched_job_arm(&job->base);
+	/*
+	 * Jobs of other files on the same core wait for this one to finish,
+	 * not only to be scheduled: a cancelled job's error (set after its
+	 * scheduled fence) reaches them. With one job per core nothing is
+	 * lost.
+	 */
+	set_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &job->base.s_fence->finished.flags);
 	job->done_fence = dma_fence_get(&job->base.s_fence->finished);
 	tapu_job_publish(job, written, &ctx);
 

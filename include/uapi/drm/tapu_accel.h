@@ -250,9 +250,11 @@ struct drm_tapu_submit {
  * enum drm_tapu_job_status - outcome of a job
  * @DRM_TAPU_JOB_DONE: completed successfully
  * @DRM_TAPU_JOB_FAILED: failed, &drm_tapu_wait_job.error says why:
- *	-ETIMEDOUT (hang, the core was reset), -EIO (device error); jobs
- *	cancelled because their file was closed fail with -ESRCH, which their
- *	out-syncobj and BO fences carry
+ *	-ETIMEDOUT (hang, the core was reset), -EIO (device error),
+ *	-ECANCELED (an in-syncobj's fence failed, or the last writer of a BO
+ *	the job reads did while its fence was still the BO's write fence; the
+ *	job did not run); jobs cancelled because their file was closed fail
+ *	with -ESRCH. Out-syncobj and BO fences carry the error
  */
 enum drm_tapu_job_status {
 	DRM_TAPU_JOB_DONE = 1,

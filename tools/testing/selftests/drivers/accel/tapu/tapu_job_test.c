@@ -959,6 +959,81 @@ TEST_F_TIMEOUT(job, hang_with_queued_jobs, 120)
 	tj_job_fini(&hung);
 }
 
+/*
+ * A failed job fails the jobs that wait for it, with -ECANCELED and before
+ * they reach a core: a reader of its output on the same file (implicit),
+ * one on another file (implicit, through PRIME), a job on its out-syncobj
+ * and one on a timeline point holding the same fence. The next writer of
+ * the BO and its readers run normally.
+ */
+TEST_F_TIMEOUT(job, failed_dependency_fails_dependents, 90)
+{
+	int fd2 = tapu_open(), h = tj_syncobj_new(self->fd), x;
+	int t = tj_syncobj_new(self->fd);
+	struct drm_tapu_sync in = { 0 }, tin = { .point = 1 };
+	struct drm_syncobj_transfer xfer = { .dst_point = 1 };
+	struct tj_job w, r1, r2, s, st;
+	struct drm_tapu_wait_job res;
+
+	NEED_FAULT_INJECT();
+	ASSERT_LE(0, fd2);
+	ASSERT_LT(0, h);
+	in.handle = h;
+	ASSERT_EQ(0, tj_job_init(self->fd, &w, 4096, 150));
+	ASSERT_EQ(0, tj_job_init(self->fd, &r1, 4096, 151));
+	ASSERT_EQ(0, tj_job_init(fd2, &r2, 4096, 152));
+	ASSERT_EQ(0, tj_job_init(self->fd, &s, 4096, 153));
+	ASSERT_EQ(0, tj_job_init(self->fd, &st, 4096, 155));
+	ASSERT_LT(0, t);
+	r1.in_h = w.out.handle;
+	x = share(self->fd, w.out.handle, fd2);
+	ASSERT_LT(0, x);
+	r2.in_h = x;
+
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "hang"));
+	ASSERT_EQ(0, tj_job_submit_sync(&w, NULL, 0, h, 0));
+	ASSERT_EQ(0, tj_job_submit(&r1));
+	ASSERT_EQ(0, tj_job_submit(&r2));
+	ASSERT_EQ(0, tj_job_submit_sync(&s, &in, 1, 0, 0));
+	/* The same fence as point 1 of a timeline: a chain node. */
+	xfer.src_handle = h;
+	xfer.dst_handle = t;
+	ASSERT_EQ(0, tapu_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_TRANSFER, &xfer));
+	tin.handle = t;
+	ASSERT_EQ(0, tj_job_submit_sync(&st, &tin, 1, 0, 0));
+
+	ASSERT_EQ(0, tapu_wait(self->fd, w.id, 30000, &res));
+	EXPECT_EQ(-ETIMEDOUT, res.error);
+	ASSERT_EQ(0, tapu_wait(self->fd, r1.id, 30000, &res));
+	EXPECT_EQ(-ECANCELED, res.error);
+	ASSERT_EQ(0, tapu_wait(fd2, r2.id, 30000, &res));
+	EXPECT_EQ(-ECANCELED, res.error);
+	ASSERT_EQ(0, tapu_wait(self->fd, s.id, 30000, &res));
+	EXPECT_EQ(-ECANCELED, res.error);
+	ASSERT_EQ(0, tapu_wait(self->fd, st.id, 30000, &res));
+	EXPECT_EQ(-ECANCELED, res.error);
+	EXPECT_TRUE(tj_zero(st.out.map, st.n));
+	EXPECT_TRUE(tj_zero(r1.out.map, r1.n));
+	EXPECT_TRUE(tj_zero(r2.out.map, r2.n));
+	EXPECT_TRUE(tj_zero(s.out.map, s.n));
+	/* The BO is not poisoned: a new writer, then a reader, succeed. */
+	tj_job_reset(&w, 154);
+	ASSERT_EQ(0, tj_job_submit(&w));
+	ASSERT_EQ(0, tj_job_finish(&w, NULL));
+	r1.seed = w.seed;
+	ASSERT_EQ(0, tj_job_submit(&r1));
+	EXPECT_EQ(0, tj_job_finish(&r1, NULL));
+	tj_job_fini(&w);
+	tj_job_fini(&r1);
+	tj_job_fini(&r2);
+	tj_job_fini(&s);
+	tj_job_fini(&st);
+	tj_syncobj_free(self->fd, h);
+	tj_syncobj_free(self->fd, t);
+	close(fd2);
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
 /* ---- Concurrency ---- */
 
 /* Runs @n jobs on @fd, @depth at once, checking each; returns failures. */
