@@ -31,7 +31,7 @@ static int tapu_open(struct drm_device *drm, struct drm_file *file)
 	if (!try_module_get(tdev->desc.owner))
 		return -ENODEV;
 
-	tfile = kvzalloc(sizeof(*tfile), GFP_KERNEL);
+	tfile = kvzalloc(sizeof(*tfile), GFP_KERNEL_ACCOUNT);
 	if (!tfile) {
 		ret = -ENOMEM;
 		goto err_put_module;
@@ -87,6 +87,7 @@ static void tapu_postclose(struct drm_device *drm, struct drm_file *file)
 static void tapu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
 	struct tapu_file *tfile = file->driver_priv;
+	u64 streams;
 
 	drm_printf(p, "drm-engine-npu:\t%llu ns\n",
 		   atomic64_read(&tfile->busy_ns));
@@ -94,6 +95,9 @@ static void tapu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 		drm_printf(p, "drm-engine-capacity-npu:\t%u\n",
 			   tfile->tdev->desc.num_cores);
 	drm_printf(p, "drm-cycles-npu:\t%llu\n", atomic64_read(&tfile->cycles));
+	scoped_guard(spinlock, &tfile->lock)
+		streams = tfile->stream_bytes;
+	drm_printf(p, "tapu-cmdstream-memory:\t%llu KiB\n", streams / SZ_1K);
 	drm_show_memory_stats(p, file);
 }
 

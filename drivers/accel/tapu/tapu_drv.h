@@ -22,6 +22,8 @@
 #define TAPU_MAX_JOBS_IN_FLIGHT		256
 #define TAPU_RESULTS_KEPT		256
 #define TAPU_MAX_BO_SIZE		SZ_1G
+/* Kernel memory of one file's command streams, in whole pages each. */
+#define TAPU_MAX_CMDSTREAM_MEMORY	(64ULL * TAPU_MAX_CMDSTREAM_SIZE)
 /* Timeouts a job may survive by showing progress before it counts as hung. */
 #define TAPU_MAX_TIMEOUT_EXTENSIONS	32
 
@@ -110,13 +112,15 @@ struct tapu_job_result {
  * @client_id: DRM client id (debugfs, scheduler)
  * @entities: one scheduler entity per &enum drm_tapu_priority
  * @submit_lock: held from drm_sched_job_arm() to drm_sched_entity_push_job()
- * @lock: protects @jobs, @next_id, @in_flight and @results
+ * @lock: protects @jobs, @next_id, @in_flight, @results and @stream_bytes
  * @jobs: jobs not yet retired
  * @next_id: id of the next job
  * @in_flight: number of entries in @jobs
  * @busy_ns: engine time of completed jobs (fdinfo)
  * @cycles: device cycles of completed jobs (fdinfo)
  * @results: ring of the results of the last retired jobs
+ * @stream_bytes: memory charged for the file's command streams, at most
+ *	TAPU_MAX_CMDSTREAM_MEMORY
  */
 struct tapu_file {
 	struct kref refcount;
@@ -131,6 +135,7 @@ struct tapu_file {
 	atomic64_t busy_ns;
 	atomic64_t cycles;
 	struct tapu_job_result results[TAPU_RESULTS_KEPT];
+	u64 stream_bytes;
 };
 
 void tapu_file_put(struct tapu_file *tfile);
@@ -138,12 +143,14 @@ void tapu_file_put(struct tapu_file *tfile);
 /**
  * struct tapu_cmdstream - a validated, immutable command stream
  * @base: GEM object (no backing pages, never mapped or exported)
+ * @tfile: file whose stream memory it is charged to
  * @sum: what validation learnt
  * @size: stream size in bytes
  * @data: the stream
  */
 struct tapu_cmdstream {
 	struct drm_gem_object base;
+	struct tapu_file *tfile;
 	struct tapu_isa_summary sum;
 	u32 size;
 	void *data;

@@ -10,11 +10,39 @@
 
 #include "tapu_drv.h"
 
+/*
+ * The kernel memory of a file's streams is bounded: each counts as its size
+ * in whole pages against the file until it is freed, even after the file
+ * is closed while jobs still use it.
+ */
+static int tapu_file_charge_streams(struct tapu_file *tfile, u64 bytes)
+{
+	bool room;
+
+	spin_lock(&tfile->lock);
+	room = bytes <= TAPU_MAX_CMDSTREAM_MEMORY - tfile->stream_bytes;
+	if (room)
+		tfile->stream_bytes += bytes;
+	spin_unlock(&tfile->lock);
+	if (!room)
+		return -ENOSPC;
+	kref_get(&tfile->refcount);
+	return 0;
+}
+
+static void tapu_file_uncharge_streams(struct tapu_file *tfile, u64 bytes)
+{
+	scoped_guard(spinlock, &tfile->lock)
+		tfile->stream_bytes -= bytes;
+	tapu_file_put(tfile);
+}
+
 static void tapu_cmdstream_free(struct drm_gem_object *obj)
 {
 	struct tapu_cmdstream *cs = container_of(obj, struct tapu_cmdstream,
 						 base);
 
+	tapu_file_uncharge_streams(cs->tfile, obj->size);
 	drm_gem_object_release(obj);
 	kvfree(cs->data);
 	kfree(cs);
@@ -210,6 +238,7 @@ int tapu_ioctl_cmdstream_create(struct drm_device *drm, void *data,
 				struct drm_file *file)
 {
 	struct drm_tapu_cmdstream_create *args = data;
+	struct tapu_file *tfile = file->driver_priv;
 	struct tapu_cmdstream *cs;
 	int ret;
 
@@ -218,25 +247,35 @@ int tapu_ioctl_cmdstream_create(struct drm_device *drm, void *data,
 	if (args->size > TAPU_MAX_CMDSTREAM_SIZE)
 		return -E2BIG;
 
-	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	ret = tapu_file_charge_streams(tfile, PAGE_ALIGN(args->size));
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
 	if (!cs)
-		return -ENOMEM;
+		goto err_uncharge;
+	cs->tfile = tfile;
 	cs->size = args->size;
-	cs->data = vmemdup_user(u64_to_user_ptr(args->data), args->size);
-	if (IS_ERR(cs->data)) {
-		ret = PTR_ERR(cs->data);
-		kfree(cs);
-		return ret;
-	}
+	cs->data = kvmalloc(cs->size, GFP_KERNEL_ACCOUNT);
+	if (!cs->data)
+		goto err_free;
+	ret = -EFAULT;
+	if (copy_from_user(cs->data, u64_to_user_ptr(args->data), cs->size))
+		goto err_free;
 	ret = tapu_isa_validate(cs->data, cs->size, &cs->sum);
-	if (ret) {
-		kvfree(cs->data);
-		kfree(cs);
-		return ret;
-	}
+	if (ret)
+		goto err_free;
 
+	/* From here the object's free callback uncharges. */
 	cs->base.funcs = &tapu_cmdstream_funcs;
 	drm_gem_private_object_init(drm, &cs->base, PAGE_ALIGN(cs->size));
 	args->num_slots = cs->sum.num_slots;
 	return tapu_handle_create(file, &cs->base, &args->handle);
+
+err_free:
+	kvfree(cs->data);
+	kfree(cs);
+err_uncharge:
+	tapu_file_uncharge_streams(tfile, PAGE_ALIGN(args->size));
+	return ret;
 }

@@ -441,7 +441,7 @@ static int tapu_job_add_in_syncs(struct drm_file *file, struct tapu_job *job,
 	if (!args->in_sync_count)
 		return 0;
 	job->deps = kmalloc_array(args->in_sync_count, sizeof(*job->deps),
-				  GFP_KERNEL);
+				  GFP_KERNEL_ACCOUNT);
 	if (!job->deps)
 		return -ENOMEM;
 	for (i = 0; i < args->in_sync_count; i++) {
@@ -484,7 +484,7 @@ static int tapu_job_keep_producers(struct tapu_job *job, u64 read)
 	if (!n)
 		return 0;
 	deps = krealloc_array(job->deps, job->num_deps + n, sizeof(*deps),
-			      GFP_KERNEL);
+			      GFP_KERNEL_ACCOUNT);
 	if (!deps)
 		return -ENOMEM;
 	job->deps = deps;
@@ -569,10 +569,10 @@ static struct tapu_job *tapu_job_alloc(struct tapu_file *tfile,
 {
 	struct tapu_job *job;
 
-	job = kzalloc(struct_size(job, bos, num_bos), GFP_KERNEL);
+	job = kzalloc(struct_size(job, bos, num_bos), GFP_KERNEL_ACCOUNT);
 	if (!job)
 		return NULL;
-	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL_ACCOUNT);
 	if (!job->hw_fence) {
 		kfree(job);
 		return NULL;

@@ -160,6 +160,12 @@ struct drm_tapu_bo_wait {
  * starting with &struct drm_tapu_op_hdr). The result is an immutable,
  * kernel-owned object named by a GEM handle: it cannot be mmapped, exported
  * or used as a data BO, and can be submitted any number of times.
+ *
+ * The streams of one file together hold at most 64 times
+ * &drm_tapu_limits.max_cmdstream_size of kernel memory, each counted as its
+ * size rounded up to whole pages until its last handle and job are gone;
+ * beyond, the ioctl fails with -ENOSPC. fdinfo reports the current amount as
+ * ``tapu-cmdstream-memory``.
  */
 struct drm_tapu_cmdstream_create {
 	/** @data: user pointer to the stream */

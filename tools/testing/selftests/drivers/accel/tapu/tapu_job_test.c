@@ -1128,7 +1128,7 @@ TEST_F(job, fdinfo_keys)
 	static const char * const keys[] = {
 		"drm-driver:\ttapu\n", "drm-client-id:\t", "drm-engine-npu:\t",
 		"drm-cycles-npu:\t", "drm-total-memory:\t",
-		"drm-resident-memory:\t",
+		"drm-resident-memory:\t", "tapu-cmdstream-memory:\t",
 	};
 	struct drm_tapu_device_info dev;
 	int fd2 = tapu_open();
@@ -1157,6 +1157,53 @@ TEST_F(job, fdinfo_keys)
 	/* Each file is its own client. */
 	EXPECT_NE(self->client, client_id(fd2));
 	close(fd2);
+}
+
+/*
+ * A file's command streams hold at most 64 times the largest stream of
+ * kernel memory, each counted in whole pages (fdinfo
+ * tapu-cmdstream-memory); beyond, CMDSTREAM_CREATE fails with -ENOSPC.
+ * Another file has its own budget, and closing handles gives it back.
+ */
+TEST_F_TIMEOUT(job, cmdstream_memory_bounded, 120)
+{
+	uint32_t size = self->lim.max_cmdstream_size, n = 0;
+	struct drm_tapu_op_hdr nop = { DRM_TAPU_OP_NOP, sizeof(nop), 0 };
+	uint64_t limit = 64ULL * size;
+	int fd2 = tapu_open(), h, handles[80];
+	uint8_t *buf = malloc(size);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, fd2);
+	for (uint32_t off = 0; off < size; off += sizeof(nop))
+		memcpy(buf + off, &nop, sizeof(nop));
+	ASSERT_EQ(0, fdinfo_val(self->fd, "tapu-cmdstream-memory"));
+	for (;;) {
+		h = tapu_stream_new(self->fd, buf, size);
+		if (h < 0)
+			break;
+		ASSERT_GT(80u, n);
+		handles[n++] = h;
+	}
+	EXPECT_EQ(-ENOSPC, h);
+	EXPECT_EQ(limit / size, n);
+	EXPECT_EQ((long long)limit, fdinfo_val(self->fd,
+					       "tapu-cmdstream-memory"));
+	/* Even the smallest stream counts as a page. */
+	EXPECT_EQ(-ENOSPC, tapu_stream_new(self->fd, &nop, sizeof(nop)));
+	h = tapu_stream_new(fd2, &nop, sizeof(nop));
+	EXPECT_LT(0, h);
+	EXPECT_EQ(4096, fdinfo_val(fd2, "tapu-cmdstream-memory"));
+	close(fd2);
+	for (uint32_t k = 0; k < n; k++)
+		ASSERT_EQ(0, tapu_gem_close(self->fd, handles[k]));
+	EXPECT_EQ(0, fdinfo_val(self->fd, "tapu-cmdstream-memory"));
+	h = tapu_stream_new(self->fd, buf, size);
+	EXPECT_LT(0, h);
+	if (h > 0)
+		tapu_gem_close(self->fd, h);
+	free(buf);
+	ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
 TEST_F(job, fdinfo_engine_cycles)
