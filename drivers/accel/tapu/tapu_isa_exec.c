@@ -48,6 +48,9 @@ struct tapu_job {
 	struct tapu_view v[5];
 	/* RESHAPE: index of the next input element in row-major order. */
 	u32 j[4];
+	/* Work units since the last tick, and whether a tick saw a stop. */
+	u64 spent;
+	bool stopped;
 };
 
 #define TAPU_OP(job, type)	((const struct drm_tapu_op_##type *)(job)->op)
@@ -82,6 +85,26 @@ static bool tapu_tick(struct tapu_exec_ctx *ctx)
 	WRITE_ONCE(ctx->progress, ctx->progress + 1);
 	cond_resched();
 	return READ_ONCE(ctx->stop);
+}
+
+/*
+ * Work (MACs, elements, window taps) between two ticks: a job checks in
+ * within about a millisecond whatever its shapes, so its progress shows and
+ * a stop or reset takes effect at once.
+ */
+#define TAPU_TICK_WORK	SZ_64K
+
+/* Count @n units of work, tick once the budget is spent: true if stopped. */
+static bool tapu_spend(struct tapu_job *job, u64 n)
+{
+	if (job->stopped)
+		return true;
+	job->spent += n;
+	if (job->spent < TAPU_TICK_WORK)
+		return false;
+	job->spent = 0;
+	job->stopped = tapu_tick(job->ctx);
+	return job->stopped;
 }
 
 /* Input coordinate of tap @k of output @o; FC's zero strides act as 1. */
@@ -125,7 +148,7 @@ static s8 tapu_mac(struct tapu_job *job, const u32 *i)
 		acc = get_unaligned_le32(tapu_at(&job->v[TAPU_CONV_BIAS], ch));
 	for (k[1] = 0; k[1] < w->dim[1]; k[1]++) {
 		/* A stopped job bails out here; tapu_run() reports it. */
-		if (tapu_tick(job->ctx))
+		if (tapu_spend(job, 1))
 			return 0;
 		y = tapu_pos(i[1], k[1], c->stride[0], c->dilation[0],
 			     c->pad[0]);
@@ -134,6 +157,8 @@ static s8 tapu_mac(struct tapu_job *job, const u32 *i)
 			continue;
 		x[1] = y;
 		for (k[2] = 0; k[2] < w->dim[2]; k[2]++) {
+			if (tapu_spend(job, ci1 - ci0))
+				return 0;
 			xx = tapu_pos(i[2], k[2], c->stride[1], c->dilation[1],
 				      c->pad[1]);
 			if (xx < 0 || xx >= in->dim[2])
@@ -198,7 +223,7 @@ static s8 tapu_pool(struct tapu_job *job, const u32 *i)
 	tapu_window(tapu_pos(i[2], 0, p->stride[1], 1, p->pad[1]),
 		    p->kernel[1], in->dim[2], &x0, &x1);
 	for (x[1] = y0; x[1] < y1; x[1]++) {
-		if (tapu_tick(job->ctx))
+		if (tapu_spend(job, x1 - x0 + 1))
 			return 0;
 		for (x[2] = x0; x[2] < x1; x[2]++)
 			acc = avg ? acc + tapu_get(in, x) :
@@ -288,7 +313,7 @@ static s8 tapu_pad(struct tapu_job *job, const u32 *i)
 	return tapu_get(in, j);
 }
 
-/* Compute every element of output @o, checking in once per row of C. */
+/* Compute every element of output @o, counting each row of C as work. */
 static int tapu_run(struct tapu_job *job, const struct tapu_view *o,
 		    s8 (*fn)(struct tapu_job *job, const u32 *i))
 {
@@ -297,7 +322,7 @@ static int tapu_run(struct tapu_job *job, const struct tapu_view *o,
 	for (i[0] = 0; i[0] < o->dim[0]; i[0]++)
 		for (i[1] = 0; i[1] < o->dim[1]; i[1]++)
 			for (i[2] = 0; i[2] < o->dim[2]; i[2]++) {
-				if (tapu_tick(job->ctx))
+				if (tapu_spend(job, o->dim[3]))
 					return -ECANCELED;
 				for (i[3] = 0; i[3] < o->dim[3]; i[3]++)
 					*(s8 *)tapu_at(o, i) = fn(job, i);
@@ -477,8 +502,8 @@ static int tapu_exec_op(struct tapu_job *job, const u8 *p, u32 left,
  *
  * Executes the operations in order, bit-exactly as the uAPI header defines
  * them, and adds the cycle model's cost of each to @ctx->cycles. Progress is
- * reported and @ctx->stop checked at least once per operation and per row of
- * output channels.
+ * reported and @ctx->stop checked at least once per operation and per
+ * TAPU_TICK_WORK units of work (MACs, output elements, pooling taps).
  *
  * Context: Process context; may reschedule, never sleeps on a lock and does
  * not allocate memory.

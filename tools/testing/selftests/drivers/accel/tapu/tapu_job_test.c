@@ -1034,6 +1034,63 @@ TEST_F_TIMEOUT(job, failed_dependency_fails_dependents, 90)
 	ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
+/*
+ * The costliest op the validator accepts in 4 KiB BOs: one output element
+ * of 2^32 MACs (a 65536 x 65536 kernel over broadcast, stride-0 tensors).
+ * The executor checks in at a fixed budget of work, so the job shows
+ * progress and is reset as hung after its 32 extensions, 33 job timeouts,
+ * instead of holding a CPU for minutes; the kernel log stays free of soft
+ * lockups and RCU stalls, and the core then runs jobs again.
+ */
+TEST_F_TIMEOUT(job, worst_case_conv_bounded, 240)
+{
+	const struct drm_tapu_tensor bcast = {
+		.dim = { 1, 1, 65536, 65536 },
+	};
+	struct drm_tapu_op_conv op = {
+		.hdr = { DRM_TAPU_OP_CONV2D, sizeof(op), 0 },
+		.input = bcast, .weights = bcast,
+		.output = tj_tensor(2, 0, 1, 1, 1, 1),
+		.stride = { 1, 1 }, .dilation = { 1, 1 },
+		.multiplier = 1, .act_min = -128, .act_max = 127,
+	};
+	uint64_t limit_ms = 33ULL * self->lim.job_timeout_ms, id;
+	struct drm_tapu_submit_bo bos[3];
+	struct drm_tapu_wait_job w;
+	struct tj_bo b[3];
+	int64_t t0;
+	int stream;
+
+	op.weights.slot = 1;
+	for (int k = 0; k < 3; k++) {
+		ASSERT_EQ(0, tj_bo_new(self->fd, 4096, &b[k]));
+		bos[k] = (struct drm_tapu_submit_bo){
+			b[k].handle, k == 2 ? DRM_TAPU_BO_WRITE : DRM_TAPU_BO_READ,
+		};
+	}
+	stream = tapu_stream_new(self->fd, &op, sizeof(op));
+	ASSERT_LT(0, stream);
+	t0 = tapu_now_ns();
+	ASSERT_EQ(0, tj_submit_raw(self->fd, stream, bos, 3, NULL, 0, 0, 0,
+				   &id));
+	ASSERT_EQ(0, tapu_wait(self->fd, id, 2 * limit_ms + 10000, &w));
+	TH_LOG("ended after %lld ms (%d), limit %llu ms",
+	       (long long)(tapu_now_ns() - t0) / 1000000, w.error,
+	       (unsigned long long)limit_ms);
+	/*
+	 * Completed (a fast machine) or reset as hung, a few timeouts after
+	 * its limit at most; the reset stops the executor at once.
+	 */
+	EXPECT_TRUE(w.error == 0 || w.error == -ETIMEDOUT);
+	EXPECT_GE((int64_t)(limit_ms + 10ULL * self->lim.job_timeout_ms) *
+		  1000000, tapu_now_ns() - t0);
+	tapu_gem_close(self->fd, stream);
+	for (int k = 0; k < 3; k++)
+		tj_bo_free(self->fd, &b[k]);
+	for (int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
 /* ---- Concurrency ---- */
 
 /* Runs @n jobs on @fd, @depth at once, checking each; returns failures. */
