@@ -112,13 +112,16 @@ struct tapu_job_result {
  * @client_id: DRM client id (debugfs, scheduler)
  * @entities: one scheduler entity per &enum drm_tapu_priority
  * @submit_lock: held from drm_sched_job_arm() to drm_sched_entity_push_job()
- * @lock: protects @jobs, @next_id, @in_flight, @results and @stream_bytes
+ * @lock: protects @jobs, @next_id, @in_flight, @results, @retired and
+ *	@stream_bytes
  * @jobs: jobs not yet retired
  * @next_id: id of the next job
  * @in_flight: number of entries in @jobs
  * @busy_ns: engine time of completed jobs (fdinfo)
  * @cycles: device cycles of completed jobs (fdinfo)
- * @results: ring of the results of the last retired jobs
+ * @results: ring of the results of the last retired jobs, in the order
+ *	they retired
+ * @retired: jobs retired, the next entry of @results modulo its size
  * @stream_bytes: memory charged for the file's command streams, at most
  *	TAPU_MAX_CMDSTREAM_MEMORY
  */
@@ -135,6 +138,7 @@ struct tapu_file {
 	atomic64_t busy_ns;
 	atomic64_t cycles;
 	struct tapu_job_result results[TAPU_RESULTS_KEPT];
+	u32 retired;
 	u64 stream_bytes;
 };
 

@@ -288,7 +288,8 @@ static void tapu_job_free(struct drm_sched_job *sched_job)
 
 	/* Retire: later waits find the result in the file's ring. */
 	scoped_guard(spinlock, &tfile->lock) {
-		tapu_job_result(job, &tfile->results[job->id % TAPU_RESULTS_KEPT]);
+		tapu_job_result(job, &tfile->results[tfile->retired++ %
+						     TAPU_RESULTS_KEPT]);
 		list_del(&job->link);
 		tfile->in_flight--;
 	}
@@ -745,6 +746,7 @@ int tapu_ioctl_wait_job(struct drm_device *drm, void *data,
 	struct tapu_job_result res = {};
 	struct tapu_job *job = NULL, *pos;
 	long ret;
+	u32 i;
 
 	scoped_guard(spinlock, &tfile->lock) {
 		if (!args->job_id || args->job_id >= tfile->next_id)
@@ -756,8 +758,12 @@ int tapu_ioctl_wait_job(struct drm_device *drm, void *data,
 				break;
 			}
 		}
-		if (!job)
-			res = tfile->results[args->job_id % TAPU_RESULTS_KEPT];
+		for (i = 0; !job && i < TAPU_RESULTS_KEPT; i++) {
+			if (tfile->results[i].id == args->job_id) {
+				res = tfile->results[i];
+				break;
+			}
+		}
 	}
 
 	if (job) {

@@ -1091,6 +1091,59 @@ TEST_F_TIMEOUT(job, worst_case_conv_bounded, 240)
 		ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
+/*
+ * WAIT_JOB finds the results of the last 256 jobs to retire, whatever their
+ * ids: a job held at low priority retires after 300 later ones of its file,
+ * which ran on the other core; it and the 255 before it are found, older
+ * ones are dropped.
+ */
+TEST_F_TIMEOUT(job, results_last_retired, 240)
+{
+	enum { LATER = 300 };
+	struct drm_tapu_submit low = { .priority = DRM_TAPU_PRIO_LOW };
+	uint32_t kept = self->lim.results_kept;
+	struct drm_tapu_submit_bo bos[2];
+	struct drm_tapu_wait_job w;
+	struct tj_job a, b;
+	uint64_t ids[LATER];
+
+	ASSERT_EQ(256u, kept);
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 180));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 181));
+	low.cmdstream = a.stream;
+	low.bos = (uintptr_t)bos;
+	low.bo_count = tj_job_bos(&a, bos);
+	TJ_STALL();
+	ASSERT_EQ(0, tapu_ioctl(self->fd, DRM_IOCTL_TAPU_SUBMIT, &low));
+	a.id = low.job_id;
+	ASSERT_EQ(0, tj_stall_started());
+	for (int k = 0; k < LATER; k++) {
+		/* Stay well below the file's limit of unfinished jobs. */
+		if (k >= 128)
+			ASSERT_EQ(0, tapu_wait(self->fd, ids[k - 128],
+					       TJ_WAIT_MS, NULL));
+		ASSERT_EQ(0, tj_job_submit(&b));
+		ids[k] = b.id;
+	}
+	for (int k = 0; k < LATER; k++)
+		ASSERT_EQ(0, tapu_wait(self->fd, ids[k], TJ_WAIT_MS, NULL));
+	ASSERT_EQ(0, tj_release());
+	/* A WAIT_JOB reference would keep it out of the ring: poll. */
+	for (int t = 0; t < 1000 && tj_poll(self->fd, a.id, &w) == -ETIME; t++)
+		usleep(10000);
+	EXPECT_EQ(0, tj_poll(self->fd, a.id, &w));
+	for (int k = 0; k < LATER; k++) {
+		int want = k >= LATER - (int)kept + 1 ? 0 : -ENOENT;
+
+		EXPECT_EQ(want, tj_poll(self->fd, ids[k], NULL)) {
+			TH_LOG("job %d of %d (id %llu)", k, LATER,
+			       (unsigned long long)ids[k]);
+		}
+	}
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+}
+
 /* ---- Concurrency ---- */
 
 /* Runs @n jobs on @fd, @depth at once, checking each; returns failures. */
