@@ -9,6 +9,7 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 #include <linux/export.h>
+#include <linux/kstrtox.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -17,9 +18,30 @@
 #include "tapu_drv.h"
 
 unsigned int tapu_job_timeout_ms = 2000;
-module_param_named(job_timeout_ms, tapu_job_timeout_ms, uint, 0444);
+
+/* 0 would time every job out at once; a minute without progress is hung. */
+static int tapu_job_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int ret = kstrtouint(val, 0, &ms);
+
+	if (ret)
+		return ret;
+	if (!ms || ms > TAPU_MAX_JOB_TIMEOUT_MS)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = ms;
+	return 0;
+}
+
+static const struct kernel_param_ops tapu_job_timeout_ops = {
+	.set = tapu_job_timeout_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(job_timeout_ms, &tapu_job_timeout_ops, &tapu_job_timeout_ms,
+		0444);
 MODULE_PARM_DESC(job_timeout_ms,
-		 "Time a job may run without progress before it counts as hung");
+		 "Time a job may run without progress before it counts as hung (1-60000 ms)");
 
 static int tapu_open(struct drm_device *drm, struct drm_file *file)
 {

@@ -24,6 +24,7 @@
 #define TAPU_MAX_BO_SIZE		SZ_1G
 /* Kernel memory of one file's command streams, in whole pages each. */
 #define TAPU_MAX_CMDSTREAM_MEMORY	(64ULL * TAPU_MAX_CMDSTREAM_SIZE)
+#define TAPU_MAX_JOB_TIMEOUT_MS		60000
 /* Timeouts a job may survive by showing progress before it counts as hung. */
 #define TAPU_MAX_TIMEOUT_EXTENSIONS	32
 

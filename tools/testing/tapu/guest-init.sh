@@ -114,6 +114,14 @@ run_kunit() {
 
 mark "BOOT: $(uname -r) cpus=$(nproc)"
 
+# A job timeout of 0 would time every job out at once: refused.
+if [ ! -d /sys/module/tapu ]; then
+	modprobe tapu job_timeout_ms=0 2>/dev/null
+	rc=$?
+	[ -d /sys/module/tapu ] && { rmmod tapu; rc=0; }
+	mark "PARAM-CHECK: job_timeout_ms=0 rc=$rc"
+fi
+
 ok=1
 load tapu "job_timeout_ms=$TAPU_JOB_TIMEOUT_MS" || ok=0
 [ "$ok" -eq 1 ] && { load tapu_sim "num_cores=$TAPU_NUM_CORES" || ok=0; }

@@ -639,6 +639,13 @@ else
 	check 1 "modules unloaded after the tests (${line:-not attempted})"
 fi
 
+line=$(grep -m1 '^TAPU-PARAM-CHECK: ' "$LOG" || true)
+case $line in
+'') ;;
+*'rc=0') check 1 "module parameter job_timeout_ms=0 refused (it loaded)" ;;
+*) check 0 "module parameter job_timeout_ms=0 refused" ;;
+esac
+
 # Debug kernel: guest-init scans for leaks after the modules are unloaded.
 line=$(grep -m1 '^TAPU-KMEMLEAK: ' "$LOG" || true)
 if [ -n "$line" ]; then
