@@ -189,8 +189,9 @@ static int tapu_ioctl_query(struct drm_device *drm, void *data,
 	}
 }
 
+/* Accel nodes have no render node: no DRM_RENDER_ALLOW. */
 #define TAPU_IOCTL(name, func) \
-	DRM_IOCTL_DEF_DRV(TAPU_##name, tapu_ioctl_##func, DRM_RENDER_ALLOW)
+	DRM_IOCTL_DEF_DRV(TAPU_##name, tapu_ioctl_##func, 0)
 
 static const struct drm_ioctl_desc tapu_ioctls[] = {
 	TAPU_IOCTL(QUERY, query),
