@@ -409,8 +409,12 @@ static int tapu_sim_probe(struct platform_device *pdev)
 static void tapu_sim_remove(struct platform_device *pdev)
 {
 	struct tapu_sim *sim = platform_get_drvdata(pdev);
+	u32 i;
 
 	tapu_device_unregister(sim->tdev);
+	/* A completion of a dropped interrupt may still be on its way. */
+	for (i = 0; i < sim->num_cores; i++)
+		irq_work_sync(&sim->cores[i].irq);
 }
 
 static struct platform_driver tapu_sim_driver = {
