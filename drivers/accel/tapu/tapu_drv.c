@@ -285,6 +285,13 @@ struct tapu_device *tapu_device_create(struct device *parent,
 				       tdev->timeout_wq);
 	if (ret)
 		return ERR_PTR(ret);
+	tdev->release_wq = alloc_workqueue("tapu-release", WQ_UNBOUND, 0);
+	if (!tdev->release_wq)
+		return ERR_PTR(-ENOMEM);
+	ret = drmm_add_action_or_reset(&tdev->drm, tapu_destroy_wq,
+				       tdev->release_wq);
+	if (ret)
+		return ERR_PTR(ret);
 	spin_lock_init(&tdev->lists_lock);
 	INIT_LIST_HEAD(&tdev->pending);
 	INIT_LIST_HEAD(&tdev->scheduled);

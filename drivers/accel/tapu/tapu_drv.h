@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "tapu_backend.h"
 #include "tapu_isa.h"
@@ -67,6 +68,7 @@ struct tapu_core {
  * @park_lock: serialises parking the schedulers (drm_sched_wqueue_stop(),
  *	drm_sched_stop()) for a file's entity teardown or a timeout
  * @timeout_wq: ordered: the cores' timeout handlers run one at a time
+ * @release_wq: drops the scheduler's job references, off its workqueue
  * @lists_lock: protects @pending and @scheduled
  * @pending: jobs submitted, waiting for dependencies or a free core
  * @scheduled: jobs handed to a core, waiting for completion
@@ -80,6 +82,7 @@ struct tapu_device {
 	struct drm_gpu_scheduler **scheds;
 	struct mutex park_lock; /* one user of stopped schedulers at a time */
 	struct workqueue_struct *timeout_wq;
+	struct workqueue_struct *release_wq;
 	spinlock_t lists_lock; /* protects pending, scheduled */
 	struct list_head pending;
 	struct list_head scheduled;
@@ -170,6 +173,7 @@ struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
  * struct tapu_job - a submitted command stream and its BOs
  * @base: scheduler job
  * @refcount: held by the scheduler and by waiters
+ * @put_work: drops the scheduler's reference after free_job
  * @tfile: submitting file
  * @id: id within @tfile
  * @link: entry in &tapu_file.jobs
@@ -194,6 +198,7 @@ struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
 struct tapu_job {
 	struct drm_sched_job base;
 	struct kref refcount;
+	struct work_struct put_work;
 	struct tapu_file *tfile;
 	u64 id;
 	struct list_head link;

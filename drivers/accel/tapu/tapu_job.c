@@ -96,6 +96,11 @@ static void tapu_job_put(struct tapu_job *job)
 	kref_put(&job->refcount, tapu_job_release);
 }
 
+static void tapu_job_put_work(struct work_struct *work)
+{
+	tapu_job_put(container_of(work, struct tapu_job, put_work));
+}
+
 static void tapu_job_result(struct tapu_job *job, struct tapu_job_result *res)
 {
 	res->id = job->id;
@@ -270,11 +275,19 @@ restart:
 	return DRM_GPU_SCHED_STAT_NOMINAL;
 }
 
+/*
+ * free_job shares the scheduler's ordered workqueue with run_job: whatever
+ * it waits for, the next job waits for too. It is annotated as fence
+ * signalling, and the job's last reference, whose release calls the
+ * backend's cleanup_job (vunmap or IOMMU unmap, reservation locks) and
+ * frees BOs, is dropped on another workqueue.
+ */
 static void tapu_job_free(struct drm_sched_job *sched_job)
 {
 	struct tapu_job *job = to_tapu_job(sched_job);
 	struct tapu_file *tfile = job->tfile;
 	struct tapu_device *tdev = tfile->tdev;
+	bool cookie = dma_fence_begin_signalling();
 
 	scoped_guard(spinlock_irqsave, &tdev->lists_lock)
 		list_del_init(&job->list);
@@ -295,7 +308,8 @@ static void tapu_job_free(struct drm_sched_job *sched_job)
 	}
 
 	drm_sched_job_cleanup(sched_job);
-	tapu_job_put(job);
+	queue_work(tdev->release_wq, &job->put_work);
+	dma_fence_end_signalling(cookie);
 }
 
 static const struct drm_sched_backend_ops tapu_sched_ops = {
@@ -579,6 +593,7 @@ static struct tapu_job *tapu_job_alloc(struct tapu_file *tfile,
 		return NULL;
 	}
 	kref_init(&job->refcount);
+	INIT_WORK(&job->put_work, tapu_job_put_work);
 	INIT_LIST_HEAD(&job->list);
 	job->num_bos = num_bos;
 	kref_get(&tfile->refcount);
