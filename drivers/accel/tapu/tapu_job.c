@@ -135,7 +135,9 @@ static void tapu_core_finish_locked(struct tapu_core *core, int error,
  * @error: 0 or a negative errno (-EIO for a device error)
  * @cycles: device cycles the job took
  *
- * Called from the backend's interrupt handler (any context). A completion
+ * Called from the backend's interrupt handler, or from process context. It
+ * takes spinlock_t locks: not from a raw hard-IRQ context (IRQF_NO_THREAD,
+ * a hard irq_work), where they would sleep on PREEMPT_RT. A completion
  * without a running job is ignored.
  */
 void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles)

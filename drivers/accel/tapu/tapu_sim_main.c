@@ -3,8 +3,10 @@
 
 /*
  * Simulated NPU: each core is a worker that executes validated command
- * streams on the BOs' pages and raises its completion through a hard-IRQ
- * irq_work, acknowledged and reported like a hardware interrupt.
+ * streams on the BOs' pages and raises its completion through an irq_work,
+ * acknowledged and reported like a hardware interrupt. Not a hard irq_work:
+ * like an interrupt handler on PREEMPT_RT it runs in a thread there, as the
+ * spinlock_t locks of tapu_core_job_done() require.
  */
 
 #include <drm/drm_gem.h>
@@ -399,7 +401,7 @@ static int tapu_sim_probe(struct platform_device *pdev)
 
 		sc->core = tapu_device_core(sim->tdev, i);
 		INIT_WORK(&sc->work, tapu_sim_execute);
-		sc->irq = IRQ_WORK_INIT_HARD(tapu_sim_irq);
+		sc->irq = IRQ_WORK_INIT(tapu_sim_irq);
 	}
 
 	platform_set_drvdata(pdev, sim);
