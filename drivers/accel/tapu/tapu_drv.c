@@ -246,6 +246,14 @@ static void tapu_destroy_wq(struct drm_device *drm, void *wq)
 	destroy_workqueue(wq);
 }
 
+/* Destroys @wq, just allocated, with the DRM device. */
+static int tapu_drmm_wq(struct tapu_device *tdev, struct workqueue_struct *wq)
+{
+	if (!wq)
+		return -ENOMEM;
+	return drmm_add_action_or_reset(&tdev->drm, tapu_destroy_wq, wq);
+}
+
 /**
  * tapu_device_create() - allocate a TAPU device for a backend
  * @parent: the backend's device; the TAPU device's lifetime follows it
@@ -279,17 +287,11 @@ struct tapu_device *tapu_device_create(struct device *parent,
 	/* Reclaim may wait for a hung job's fence: the timeouts progress. */
 	tdev->timeout_wq = alloc_ordered_workqueue("tapu-timeout",
 						   WQ_MEM_RECLAIM);
-	if (!tdev->timeout_wq)
-		return ERR_PTR(-ENOMEM);
-	ret = drmm_add_action_or_reset(&tdev->drm, tapu_destroy_wq,
-				       tdev->timeout_wq);
+	ret = tapu_drmm_wq(tdev, tdev->timeout_wq);
 	if (ret)
 		return ERR_PTR(ret);
 	tdev->release_wq = alloc_workqueue("tapu-release", WQ_UNBOUND, 0);
-	if (!tdev->release_wq)
-		return ERR_PTR(-ENOMEM);
-	ret = drmm_add_action_or_reset(&tdev->drm, tapu_destroy_wq,
-				       tdev->release_wq);
+	ret = tapu_drmm_wq(tdev, tdev->release_wq);
 	if (ret)
 		return ERR_PTR(ret);
 	spin_lock_init(&tdev->lists_lock);

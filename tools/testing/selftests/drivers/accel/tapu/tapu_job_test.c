@@ -1412,18 +1412,6 @@ TEST_F(job, debugfs_lists)
 
 #define SIM_DRIVER	"/sys/bus/platform/drivers/tapu-sim"
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * The device unbound under an open file with a job running and one queued:
  * the unbind waits for them, the file's ioctls then fail with -ENODEV, an
@@ -1463,7 +1451,7 @@ TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
 	dmabuf = tj_prime_export(fd2, b.out.handle);
 	ASSERT_LE(0, dmabuf);
 
-	ASSERT_EQ(0, sysfs_write(SIM_DRIVER "/unbind", "tapu-sim"));
+	ASSERT_EQ(0, tapu_write_file(SIM_DRIVER "/unbind", "tapu-sim"));
 	EXPECT_EQ(-ENODEV, tj_query(fd2, DRM_TAPU_QUERY_LIMITS, &lim,
 				    sizeof(lim)));
 	EXPECT_EQ(-ENODEV, tj_job_submit(&a));
@@ -1480,7 +1468,7 @@ TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
 	tj_job_fini(&b);
 	close(fd2);
 
-	ASSERT_EQ(0, sysfs_write(SIM_DRIVER "/bind", "tapu-sim"));
+	ASSERT_EQ(0, tapu_write_file(SIM_DRIVER "/bind", "tapu-sim"));
 	self->fd = tapu_open();
 	ASSERT_LE(0, self->fd);
 	for (int k = 0; k < 4; k++)

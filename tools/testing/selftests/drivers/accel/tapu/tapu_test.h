@@ -142,21 +142,26 @@ static inline int tapu_debugfs_path(const char *name, char *path, size_t len)
 	return ret;
 }
 
-/* Writes @val to a debugfs file of the device; returns 0 or -errno. */
-static inline int tapu_debugfs_write(const char *name, const char *val)
+/* Writes @val to the file @path (sysfs, debugfs); returns 0 or -errno. */
+static inline int tapu_write_file(const char *path, const char *val)
 {
-	char path[256];
-	int fd, ret = tapu_debugfs_path(name, path, sizeof(path));
+	int fd = open(path, O_WRONLY), ret = 0;
 
-	if (ret)
-		return ret;
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, val, strlen(val)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Writes @val to a debugfs file of the device; returns 0 or -errno. */
+static inline int tapu_debugfs_write(const char *name, const char *val)
+{
+	char path[256];
+	int ret = tapu_debugfs_path(name, path, sizeof(path));
+
+	return ret ? ret : tapu_write_file(path, val);
 }
 
 /* Reads a debugfs file into @buf (NUL-terminated); returns length or -errno. */
