@@ -137,6 +137,19 @@ static unsigned long long cores_sum(bool resets)
 	return sum;
 }
 
+/* Whether every core's scheduler load is back to its value in @c0. */
+static bool loads_equal(const struct core *c0, int n)
+{
+	struct core c[MAX_CORES];
+
+	if (cores_read(c) != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (c[i].load != c0[i].load)
+			return false;
+	return true;
+}
+
 static bool any_core_busy(void)
 {
 	struct core c[MAX_CORES];
@@ -606,17 +619,23 @@ static void *close_stress_thread(void *p)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(job, close_busy_stress, 120)
+/* TAPU_CLOSE_STRESS_SECONDS (default 8) makes it a soak test. */
+TEST_F_TIMEOUT(job, close_busy_stress, 3600)
 {
-	enum { CLOSERS = 4, WAITERS = 2, SECONDS = 8 };
+	enum { CLOSERS = 4, WAITERS = 2 };
+	const char *env = getenv("TAPU_CLOSE_STRESS_SECONDS");
+	int seconds = env ? atoi(env) : 8;
 	struct close_stress cs[CLOSERS + WAITERS];
 	pthread_t t[CLOSERS + WAITERS];
 	unsigned long files = 0, jobs = 0;
+	struct core c0[MAX_CORES];
+	int n = cores_read(c0);
 
+	ASSERT_LE(1, n);
 	for (int i = 0; i < CLOSERS + WAITERS; i++) {
 		cs[i] = (struct close_stress){
 			.seed = 1000 + i, .waiter = i >= CLOSERS,
-			.end = tapu_deadline_ms(SECONDS * 1000),
+			.end = tapu_deadline_ms(seconds * 1000LL),
 		};
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, close_stress_thread,
 					    &cs[i]));
@@ -629,6 +648,10 @@ TEST_F_TIMEOUT(job, close_busy_stress, 120)
 	}
 	TH_LOG("%lu files closed, %lu jobs submitted", files, jobs);
 	EXPECT_LT(0ul, files);
+	/* Once the closed files' jobs are gone, the loads are what they were. */
+	for (int t = 0; t < 1000 && !loads_equal(c0, n); t++)
+		usleep(10000);
+	EXPECT_TRUE(loads_equal(c0, n));
 	/* The device still runs jobs, on every core. */
 	for (int k = 0; k < 8; k++) {
 		int fd = tapu_open();
