@@ -8,9 +8,11 @@
  * misbehave: DRM_IOCTL_GET_UNIQUE and DRM_IOCTL_GET_MAGIC dereference the
  * master that accel files never have (an oops, with dev->master_mutex left
  * locked), and the syncobj array ioctls warn from the page allocator for
- * huge handle counts. TAPU's file operations filter them first, with the
- * errors the fixed core gives: -EACCES for a core ioctl that render nodes
- * may not call either, -ENOMEM for more than TAPU_MAX_SYNCOBJ_HANDLES.
+ * huge handle counts. TAPU's file operations filter them first: -EACCES
+ * for a core ioctl that render nodes may not call either (the fixed core
+ * gives -EINVAL for numbers beyond its table), -ENOMEM for more than
+ * TAPU_MAX_SYNCOBJ_HANDLES, a bound the fixed core does not have (it fails
+ * only the allocations it cannot make).
  *
  * The count is read before the DRM core copies the argument; a thread that
  * changes it in between gets past the check, which only the core fix closes.
