@@ -104,7 +104,7 @@ static void *st_guard;
 struct st_state {
 	uint32_t seed;
 	int64_t end;
-	int fd;
+	int fd, peer;
 	uint32_t bos[8];
 	uint64_t bo_size[8];
 	uint32_t streams[4];
@@ -505,72 +505,72 @@ static void st_reset_state(struct st_state *s)
 	s->synced[0] = s->synced[1] = false;
 }
 
+static void st_prime_peer(struct st_state *s)
+{
+	st_prime(s, s->peer);
+}
+
+/* Close with jobs queued and running, and carry on with a new file. */
+static void st_reopen(struct st_state *s)
+{
+	if (!ST_CHANCE(&s->seed, 8))
+		return;
+	st_reset_state(s);
+	close(s->fd);
+	s->fd = tapu_open();
+	st_record(ST_REOPEN, s->fd < 0 ? -errno : 0);
+	if (s->fd >= 0)
+		st_reset_state(s);
+}
+
+static void st_pause(struct st_state *s)
+{
+	usleep(ST_PICK(&s->seed, 200));
+}
+
+/* What a thread does, and how often (out of the sum of the weights). */
+static const struct {
+	void (*fn)(struct st_state *s);
+	unsigned int weight;
+} st_actions[] = {
+	{ st_query, 1 }, { st_bo_create, 3 }, { st_bo_info_wait, 1 },
+	{ st_stream, 3 }, { st_submit, 6 }, { st_wait_job, 2 },
+	{ st_gem_close, 1 }, { st_syncobj, 2 }, { st_prime_peer, 1 },
+	{ st_mmap, 2 }, { st_reopen, 1 }, { st_pause, 1 },
+};
+
+static void st_act(struct st_state *s)
+{
+	unsigned int total = 0, pick, k;
+
+	for (k = 0; k < ARRAY_SIZE(st_actions); k++)
+		total += st_actions[k].weight;
+	pick = ST_PICK(&s->seed, total);
+	for (k = 0; pick >= st_actions[k].weight; k++)
+		pick -= st_actions[k].weight;
+	st_actions[k].fn(s);
+}
+
 /* One thread: a file of its own, requests of every kind until the end. */
 static void *st_thread(void *arg)
 {
 	struct st_state *s = arg;
-	int peer = tapu_open();
 
+	s->peer = tapu_open();
 	s->fd = tapu_open();
-	if (s->fd < 0 || peer < 0) {
+	if (s->fd < 0 || s->peer < 0) {
 		atomic_fetch_add(&stats->unexpected, 1);
 		return NULL;
 	}
 	st_reset_state(s);
-	while (tapu_now_ns() < s->end) {
-		switch (ST_PICK(&s->seed, 24)) {
-		case 0:
-			st_query(s);
-			break;
-		case 1 ... 3:
-			st_bo_create(s);
-			break;
-		case 4:
-			st_bo_info_wait(s);
-			break;
-		case 5 ... 7:
-			st_stream(s);
-			break;
-		case 8 ... 13:
-			st_submit(s);
-			break;
-		case 14 ... 15:
-			st_wait_job(s);
-			break;
-		case 16:
-			st_gem_close(s);
-			break;
-		case 17 ... 18:
-			st_syncobj(s);
-			break;
-		case 19:
-			st_prime(s, peer);
-			break;
-		case 20 ... 21:
-			st_mmap(s);
-			break;
-		case 22:
-			/* Close with jobs queued and running, and carry on. */
-			if (ST_CHANCE(&s->seed, 8)) {
-				st_reset_state(s);
-				close(s->fd);
-				s->fd = tapu_open();
-				st_record(ST_REOPEN, s->fd < 0 ? -errno : 0);
-				if (s->fd < 0)
-					return NULL;
-				st_reset_state(s);
-			}
-			break;
-		default:
-			usleep(ST_PICK(&s->seed, 200));
-			break;
-		}
-	}
+	while (s->fd >= 0 && tapu_now_ns() < s->end)
+		st_act(s);
 	for (int m = 0; m < 4; m++)
 		if (s->maps[m])
 			munmap(s->maps[m], s->map_len[m]);
-	close(s->fd);
-	close(peer);
+	if (s->fd >= 0)
+		close(s->fd);
+	close(s->peer);
 	return NULL;
 }
 
