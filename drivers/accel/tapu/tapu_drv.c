@@ -352,9 +352,11 @@ EXPORT_SYMBOL_GPL(tapu_device_register);
  * tapu_device_unregister() - remove the device from userspace
  * @tdev: registered device
  *
- * New ioctls fail with -ENODEV from here on. Waits for the jobs already
- * submitted, so the backend must keep its cores working until this returns;
- * the schedulers stop once the last open file of the device is closed.
+ * New ioctls fail with -ENODEV from here on. The jobs not yet on a core
+ * fail with -ENODEV without running, once their dependencies are done;
+ * this waits for them and for the running ones, so the backend must keep
+ * its cores working until it returns. The schedulers stop once the last
+ * open file of the device is closed.
  */
 void tapu_device_unregister(struct tapu_device *tdev)
 {

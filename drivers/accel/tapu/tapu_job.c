@@ -186,6 +186,9 @@ static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
 	/* Cancelled: never reaches the core. */
 	if (unlikely(job->done_fence->error))
 		return NULL;
+	/* Unplugged: the jobs not yet on a core drain without running. */
+	if (unlikely(drm_dev_is_unplugged(&tdev->drm)))
+		return ERR_PTR(-ENODEV);
 	if (unlikely(tapu_job_dep_failed(job)))
 		return ERR_PTR(-ECANCELED);
 

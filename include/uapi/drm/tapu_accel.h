@@ -260,7 +260,8 @@ struct drm_tapu_submit {
  *	-ECANCELED (an in-syncobj's fence failed, or the last writer of a BO
  *	the job reads did while its fence was still the BO's write fence; the
  *	job did not run); jobs cancelled because their file was closed fail
- *	with -ESRCH. Out-syncobj and BO fences carry the error
+ *	with -ESRCH, and those not yet on a core when the device was
+ *	unplugged with -ENODEV. Out-syncobj and BO fences carry the error
  */
 enum drm_tapu_job_status {
 	DRM_TAPU_JOB_DONE = 1,

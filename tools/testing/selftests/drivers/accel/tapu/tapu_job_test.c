@@ -5,6 +5,7 @@
  * concurrency, fdinfo and debugfs.
  */
 #include <linux/sync_file.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -1437,11 +1438,13 @@ TEST_F(job, debugfs_lists)
 
 /*
  * The device unbound under an open file with a job running and one queued:
- * the unbind waits for them, the file's ioctls then fail with -ENODEV, an
- * exported out-fence still tells its timeline and status, and the file
- * closes cleanly; bound again, the device runs jobs. Before the schedulers
- * lived with the DRM device, KASAN saw the scheduler's name and run queues
- * used after the unbind had freed them.
+ * the unbind lets the running one finish and fails the queued one with
+ * -ENODEV without running it, the file's ioctls then fail with -ENODEV, an
+ * exported out-fence still tells its timeline and status, the exported
+ * BO's fences are signalled, and the file closes cleanly; bound again, the
+ * device runs jobs. Before the schedulers lived with the DRM device, KASAN
+ * saw the scheduler's name and run queues used after the unbind had freed
+ * them; before the unplug cancelled queued jobs, the unbind ran them all.
  */
 TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
 {
@@ -1478,9 +1481,12 @@ TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
 	EXPECT_EQ(-ENODEV, tj_query(fd2, DRM_TAPU_QUERY_LIMITS, &lim,
 				    sizeof(lim)));
 	EXPECT_EQ(-ENODEV, tj_job_submit(&a));
-	EXPECT_EQ(0, tj_check(b.out.map, b.n, b.seed));
+	EXPECT_EQ(0, tj_check(a.out.map, a.n, a.seed));
+	EXPECT_TRUE(tj_zero(b.out.map, b.n));
 	ASSERT_EQ(0, ioctl(e.fd, SYNC_IOC_FILE_INFO, &info));
-	EXPECT_EQ(1, info.status);
+	EXPECT_EQ(-ENODEV, info.status);
+	EXPECT_EQ(1, poll(&(struct pollfd){ .fd = dmabuf, .events = POLLOUT },
+			  1, 0));
 	EXPECT_NE(NULL, strstr(info.name, "tapu-core")) {
 		TH_LOG("sync_file name \"%s\"", info.name);
 	}
