@@ -5,6 +5,8 @@
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_vma_manager.h>
 #include <linux/dma-resv.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -62,14 +64,42 @@ static const struct drm_gem_object_funcs tapu_cmdstream_funcs = {
 
 static enum drm_gem_object_status tapu_bo_status(struct drm_gem_object *obj)
 {
-	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
-
-	/* Unlocked: a snapshot for fdinfo. */
-	return obj->import_attach || READ_ONCE(shmem->pages) ?
+	/* Unlocked: a snapshot for fdinfo. Pages come as they are touched. */
+	return obj->import_attach || READ_ONCE(obj->filp->f_mapping->nrpages) ?
 	       DRM_GEM_OBJECT_RESIDENT : 0;
 }
 
-/* The shmem helper's object functions, plus residency for fdinfo. */
+/*
+ * A CPU mapping of a cached BO maps the BO's shmem file itself: its pages
+ * are allocated as they are touched and stay reclaimable, where the
+ * helper's mapping pins every page of the BO for as long as any part of it
+ * is mapped. The mapping holds the file, not the object. A write-combined
+ * BO keeps the helper's mapping: the pin is what makes its pages WC in the
+ * kernel's mapping too (set_pages_array_wc()), which pages faulted in
+ * through the file would not be.
+ */
+static int tapu_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	int ret;
+
+	if (obj->import_attach || shmem->map_wc)
+		return drm_gem_shmem_object_mmap(obj, vma);
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+
+	vma->vm_pgoff -= drm_vma_node_start(&obj->vma_node);
+	ret = call_mmap(obj->filp, vma);
+	if (ret)
+		return ret;
+	vma_set_file(vma, obj->filp);
+	vma->vm_private_data = NULL;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	drm_gem_object_put(obj);
+	return 0;
+}
+
+/* The shmem helper's object functions but mmap, and residency. */
 static const struct drm_gem_object_funcs tapu_bo_funcs = {
 	.free = drm_gem_shmem_object_free,
 	.print_info = drm_gem_shmem_object_print_info,
@@ -78,7 +108,7 @@ static const struct drm_gem_object_funcs tapu_bo_funcs = {
 	.get_sg_table = drm_gem_shmem_object_get_sg_table,
 	.vmap = drm_gem_shmem_object_vmap,
 	.vunmap = drm_gem_shmem_object_vunmap,
-	.mmap = drm_gem_shmem_object_mmap,
+	.mmap = tapu_bo_mmap,
 	.status = tapu_bo_status,
 	.vm_ops = &drm_gem_shmem_vm_ops,
 };

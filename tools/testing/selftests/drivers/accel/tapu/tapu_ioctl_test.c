@@ -385,6 +385,82 @@ static bool map_fails(int fd, uint64_t len, uint64_t off)
 	return false;
 }
 
+/* The shared memory in use on the system, in KiB. */
+static long long shmem_kib(void)
+{
+	char line[128];
+	long long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Shmem: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * A CPU mapping of a large cached BO, or of its dma-buf, allocates only
+ * the pages touched, and what one mapping writes the other reads. Before,
+ * mapping one page pinned the whole BO: 512 MiB of shared memory here. A
+ * write-combined BO is pinned while mapped (documented), its data shared
+ * alike.
+ */
+TEST_F(tapu, bo_mmap_pages_on_demand)
+{
+	static const uint32_t flags[] = { 0, DRM_TAPU_BO_WC };
+	const uint64_t size = 512 * SZ_1M, far = size / 2 + 4096;
+
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+		struct drm_tapu_bo_create cr = { .size = size,
+						 .flags = flags[i] };
+		long long base = shmem_kib();
+		uint8_t *page, *whole, *dmap;
+		int dmabuf;
+
+		ASSERT_LE(0, base);
+		ASSERT_EQ(0, tapu_ioctl(self->fd, DRM_IOCTL_TAPU_BO_CREATE,
+					&cr));
+		page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    self->fd, cr.offset);
+		ASSERT_NE(MAP_FAILED, page);
+		whole = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     self->fd, cr.offset);
+		ASSERT_NE(MAP_FAILED, whole);
+		dmabuf = tj_prime_export(self->fd, cr.handle);
+		ASSERT_LE(0, dmabuf);
+		dmap = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    dmabuf, 0);
+		ASSERT_NE(MAP_FAILED, dmap);
+
+		page[17] = 0x5a;
+		whole[far] = 0xa5;
+		EXPECT_EQ(0x5a, whole[17]);
+		EXPECT_EQ(0x5a, dmap[17]);
+		EXPECT_EQ(0xa5, dmap[far]);
+		dmap[far + 1] = 0x3c;
+		EXPECT_EQ(0x3c, whole[far + 1]);
+		if (!flags[i]) {
+			EXPECT_GT(base + 32 * 1024, shmem_kib()) {
+				TH_LOG("shared memory %lld KiB -> %lld KiB",
+				       base, shmem_kib());
+			}
+		}
+
+		/* The mappings keep the memory after the handle is gone. */
+		ASSERT_EQ(0, tapu_gem_close(self->fd, cr.handle));
+		EXPECT_EQ(0x5a, page[17]);
+		EXPECT_EQ(0xa5, dmap[far]);
+		munmap(page, 4096);
+		munmap(whole, size);
+		munmap(dmap, size);
+		close(dmabuf);
+	}
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
 TEST_F(tapu, bo_mmap_bogus_offset)
 {
 	struct drm_tapu_bo_create cr = { .size = 8192 };
