@@ -34,6 +34,7 @@ struct runner {
 	uint8_t *map[2];
 	uint8_t *host;		/* activations for --reference-only */
 	struct tapu_stream *stream;
+	int stream_err;		/* why the kernel refused the stream */
 	uint64_t device_ns, jobs;
 };
 
@@ -72,8 +73,10 @@ static int runner_init(struct runner *r, struct tapu_device *dev, struct model *
 			return tapu_err("BO_CREATE", ret);
 	}
 	memcpy(r->map[0], r->p.cst, r->p.ncst);
-	if (r->p.nops && (ret = tapu_stream_create(dev, r->p.sb, &r->stream)))
+	if (r->p.nops && (ret = tapu_stream_create(dev, r->p.sb, &r->stream))) {
+		r->stream_err = ret;
 		return tapu_err("CMDSTREAM_CREATE (the kernel rejected the lowered stream)", ret);
+	}
 	return 0;
 }
 
@@ -437,11 +440,22 @@ static int fmnist(struct tapu_device *dev, struct model *m, const char *dir, int
 		goto out;
 	}
 	in.name = in_name[0];
-	in.t = tensor_new(DT_FLOAT, 4, dim);
-	if (runner_init(&r, reference_only ? NULL : dev, m, &in, 1)) {
-		fprintf(stderr, "%s: %s\n", prog_name, err_msg);
+	for (;;) {
+		in.t = tensor_new(DT_FLOAT, 4, dim);
+		if (!runner_init(&r, reference_only ? NULL : dev, m, &in, 1))
+			break;
 		runner_free(&r);
-		goto out;
+		tensor_free(in.t);
+		in.t = NULL;
+		/* An op over the whole batch may be more than one job may do. */
+		if (r.stream_err != -E2BIG || batch == 1) {
+			fprintf(stderr, "%s: %s\n", prog_name, err_msg);
+			goto out;
+		}
+		batch = (batch + 1) / 2;
+		dim[0] = batch;
+		fprintf(stderr, "%s: an op of the batch is above the device's work per job, "
+			"batch %d\n", prog_name, batch);
 	}
 	fprintf(stderr, "%s: %u images, batch %d, %u device ops per batch\n", prog_name, nimg,
 		batch, r.p.nops);

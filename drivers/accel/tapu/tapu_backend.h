@@ -66,6 +66,9 @@ struct tapu_backend_ops {
  * @ops: backend operations
  * @num_cores: number of cores, 1 to TAPU_MAX_CORES
  * @cycle_clock_hz: frequency of the cycle counter the backend reports
+ * @work_per_ms: work (see tapu_isa_validate()) a core gets through per
+ *	millisecond at its slowest op: a command stream may hold this much
+ *	per millisecond of the job timeout, so that a valid job ends in time
  */
 struct tapu_device_desc {
 	const char *name;
@@ -73,6 +76,7 @@ struct tapu_device_desc {
 	const struct tapu_backend_ops *ops;
 	u32 num_cores;
 	u64 cycle_clock_hz;
+	u64 work_per_ms;
 };
 
 #define TAPU_MAX_CORES	16

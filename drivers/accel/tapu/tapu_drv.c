@@ -123,22 +123,25 @@ static void tapu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 	drm_show_memory_stats(p, file);
 }
 
-/* Copies a query result, see &struct drm_tapu_query for the size rules. */
+/*
+ * Copies a query result of @size bytes whose first version had @v1 bytes,
+ * see &struct drm_tapu_query for the size rules.
+ */
 static int tapu_query_copy(struct drm_tapu_query *q, const void *info,
-			   u32 size)
+			   u32 size, u32 v1)
 {
 	void __user *ptr = u64_to_user_ptr(q->data);
+	u32 n = min(q->size, size);
 
 	if (!q->size) {
 		q->size = size;
 		return 0;
 	}
-	if (q->size < size)
+	if (q->size < v1)
 		return -EINVAL;
-	if (copy_to_user(ptr, info, size) ||
-	    clear_user(ptr + size, q->size - size))
+	if (copy_to_user(ptr, info, n) || clear_user(ptr + n, q->size - n))
 		return -EFAULT;
-	q->size = size;
+	q->size = n;
 	return 0;
 }
 
@@ -159,7 +162,7 @@ static int tapu_ioctl_query(struct drm_device *drm, void *data,
 		};
 
 		strscpy(info.backend, tdev->desc.name, sizeof(info.backend));
-		return tapu_query_copy(q, &info, sizeof(info));
+		return tapu_query_copy(q, &info, sizeof(info), sizeof(info));
 	}
 	case DRM_TAPU_QUERY_ISA: {
 		struct drm_tapu_isa_info info = {
@@ -169,7 +172,7 @@ static int tapu_ioctl_query(struct drm_device *drm, void *data,
 					   DRM_TAPU_OP_NOP),
 		};
 
-		return tapu_query_copy(q, &info, sizeof(info));
+		return tapu_query_copy(q, &info, sizeof(info), sizeof(info));
 	}
 	case DRM_TAPU_QUERY_LIMITS: {
 		struct drm_tapu_limits info = {
@@ -180,9 +183,11 @@ static int tapu_ioctl_query(struct drm_device *drm, void *data,
 			.max_jobs_in_flight = TAPU_MAX_JOBS_IN_FLIGHT,
 			.job_timeout_ms = tapu_job_timeout_ms,
 			.results_kept = TAPU_RESULTS_KEPT,
+			.max_stream_work = tapu_max_stream_work(tdev),
 		};
 
-		return tapu_query_copy(q, &info, sizeof(info));
+		return tapu_query_copy(q, &info, sizeof(info),
+				       offsetofend(typeof(info), results_kept));
 	}
 	default:
 		return -EINVAL;
@@ -272,7 +277,8 @@ struct tapu_device *tapu_device_create(struct device *parent,
 	int ret;
 
 	if (!desc->num_cores || desc->num_cores > TAPU_MAX_CORES ||
-	    !desc->ops->run_job || !desc->ops->reset || !desc->ops->progress)
+	    !desc->work_per_ms || !desc->ops->run_job || !desc->ops->reset ||
+	    !desc->ops->progress)
 		return ERR_PTR(-EINVAL);
 
 	tdev = devm_drm_dev_alloc(parent, &tapu_drm_driver, struct tapu_device,

@@ -10,6 +10,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -89,6 +90,21 @@ struct tapu_device {
 	atomic_t jobs_active;
 	void *priv;
 };
+
+/*
+ * Work a stream may hold: what a core gets through in half the job
+ * timeout, so that a valid job ends in time also on a busy machine.
+ */
+static inline u64 tapu_max_stream_work(const struct tapu_device *tdev)
+{
+	u64 work;
+
+	/* A firmware's figure is not trusted not to overflow. */
+	if (check_mul_overflow((u64)tapu_job_timeout_ms, tdev->desc.work_per_ms,
+			       &work))
+		return U64_MAX / 2;
+	return work / 2;
+}
 
 static inline struct tapu_device *to_tapu_device(struct drm_device *drm)
 {

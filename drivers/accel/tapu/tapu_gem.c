@@ -293,6 +293,8 @@ int tapu_ioctl_cmdstream_create(struct drm_device *drm, void *data,
 	if (copy_from_user(cs->data, u64_to_user_ptr(args->data), cs->size))
 		goto err_free;
 	ret = tapu_isa_validate(cs->data, cs->size, &cs->sum);
+	if (!ret && cs->sum.work > tapu_max_stream_work(tfile->tdev))
+		ret = -E2BIG;
 	if (ret)
 		goto err_free;
 

@@ -10,6 +10,7 @@
 #include <kunit/visibility.h>
 #include <linux/array_size.h>
 #include <linux/bits.h>
+#include <linux/container_of.h>
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/limits.h>
@@ -371,6 +372,49 @@ static int tapu_check_op(const union tapu_op *op, const struct tapu_op_desc *d,
 }
 
 /**
+ * tapu_isa_op_taps() - work of one output element of an operation
+ * @op: header of a validated operation, followed by the rest of it
+ *
+ * Return: the MACs of one output element for the MAC ops (Kh * Kw * Ci,
+ * Kh * Kw for depthwise, padding taps included), the window taps for the
+ * pools, 1 for the other ops, 0 for NOP.
+ */
+u64 tapu_isa_op_taps(const struct drm_tapu_op_hdr *op)
+{
+	const union tapu_op *u = container_of(op, union tapu_op, hdr);
+	const u32 *w = u->conv.weights.dim;
+
+	switch (op->opcode) {
+	case DRM_TAPU_OP_NOP:
+		return 0;
+	case DRM_TAPU_OP_CONV2D:
+	case DRM_TAPU_OP_FULLY_CONNECTED:
+		return (u64)w[1] * w[2] * w[3];
+	case DRM_TAPU_OP_DEPTHWISE_CONV2D:
+		return (u64)w[1] * w[2];
+	case DRM_TAPU_OP_MAXPOOL:
+	case DRM_TAPU_OP_AVGPOOL:
+		return (u32)u->pool.kernel[0] * u->pool.kernel[1];
+	}
+	return 1;
+}
+
+/*
+ * The work an op costs an executor: per output element, its taps and a
+ * fixed cost for the element itself. Saturates on absurd (valid) sizes.
+ */
+static u64 tapu_op_work(const union tapu_op *op, const struct tapu_op_desc *d)
+{
+	const struct drm_tapu_tensor *t = (const void *)(&op->hdr + 1);
+	u64 taps = tapu_isa_op_taps(&op->hdr), n, work;
+
+	if (!taps || tapu_count(t[d->output].dim, &n) ||
+	    check_mul_overflow(n, taps + DRM_TAPU_ELEMENT_WORK, &work))
+		return taps ? U64_MAX : 0;
+	return work;
+}
+
+/**
  * tapu_isa_validate() - validate a command stream
  * @stream: kernel copy of the stream
  * @size: stream size in bytes
@@ -379,7 +423,10 @@ static int tapu_check_op(const union tapu_op *op, const struct tapu_op_desc *d,
  * Checks every operation against its opcode's rules in the uAPI header:
  * exact sizes, allowed flags, zeroed reserved and unused fields, tensor
  * slots, dimensions and alignment, shape consistency and scalar ranges.
- * Quiet on failure, as every failure is the caller's input.
+ * Also sums up the stream's work, over its operations their output
+ * elements times (DRM_TAPU_ELEMENT_WORK + tapu_isa_op_taps()), saturating, for
+ * the caller to bound how long a job runs. Quiet on failure, as every
+ * failure is the caller's input.
  *
  * Return: 0 on success, -EOVERFLOW if a tensor's extent or element count
  * does not fit in 64 bits, -EINVAL for any other malformed stream.
@@ -415,6 +462,9 @@ int tapu_isa_validate(const void *stream, u32 size,
 		ret = tapu_check_op(&op, d, sum);
 		if (ret)
 			return ret;
+		if (check_add_overflow(sum->work, tapu_op_work(&op, d),
+				       &sum->work))
+			sum->work = U64_MAX;
 		sum->num_ops++;
 	}
 	return 0;

@@ -17,16 +17,19 @@
  * @written: bit n set if slot n is written by some operation
  * @extent: bytes each slot's BO must hold (0 for unreferenced slots)
  * @num_ops: number of operations
+ * @work: work of the whole stream, see tapu_isa_validate()
  */
 struct tapu_isa_summary {
 	u32 num_slots;
 	u64 written;
 	u64 extent[TAPU_MAX_SLOTS];
 	u32 num_ops;
+	u64 work;
 };
 
 int tapu_isa_validate(const void *stream, u32 size,
 		      struct tapu_isa_summary *sum);
+u64 tapu_isa_op_taps(const struct drm_tapu_op_hdr *op);
 
 /**
  * struct tapu_exec_slot - a slot's BO as seen by an executor
@@ -53,5 +56,6 @@ struct tapu_exec_ctx {
 int tapu_isa_execute(const void *stream, u32 size,
 		     const struct tapu_exec_slot *slots, u32 num_slots,
 		     struct tapu_exec_ctx *ctx);
+u64 tapu_isa_work_per_ms(void);
 
 #endif /* __TAPU_ISA_H__ */

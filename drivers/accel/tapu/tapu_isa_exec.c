@@ -10,8 +10,10 @@
 
 #include <linux/array_size.h>
 #include <linux/bits.h>
+#include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/ktime.h>
 #include <linux/limits.h>
 #include <linux/math.h>
 #include <linux/math64.h>
@@ -19,6 +21,7 @@
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/time64.h>
 #include <linux/unaligned.h>
 
 #include "tapu_isa.h"
@@ -385,29 +388,10 @@ static const struct tapu_exec_desc tapu_exec_ops[DRM_TAPU_OP_COUNT] = {
 	[DRM_TAPU_OP_PAD] = TAPU_EXEC_EW(pad, output, tapu_pad),
 };
 
-/* Work units per output element, see the cycle model. */
-static u64 tapu_work(const struct tapu_job *job)
-{
-	const struct drm_tapu_op_pool *p = TAPU_OP(job, pool);
-	const u32 *w = job->v[1].dim;
-
-	switch (p->hdr.opcode) {
-	case DRM_TAPU_OP_CONV2D:
-	case DRM_TAPU_OP_FULLY_CONNECTED:
-		return (u64)w[1] * w[2] * w[3];
-	case DRM_TAPU_OP_DEPTHWISE_CONV2D:
-		return (u64)w[1] * w[2];
-	case DRM_TAPU_OP_MAXPOOL:
-	case DRM_TAPU_OP_AVGPOOL:
-		return (u32)p->kernel[0] * p->kernel[1];
-	}
-	return 1;
-}
-
 static void tapu_account(struct tapu_job *job, const struct tapu_exec_desc *d)
 {
 	const u32 *dim = job->v[d->output].dim;
-	u64 n = d->fn ? tapu_work(job) : 0, cycles;
+	u64 n = tapu_isa_op_taps((const void *)job->op), cycles;
 	u32 k, s = d->cost_shift;
 
 	/* Saturate rather than wrap on absurd (but valid) sizes. */
@@ -532,3 +516,57 @@ int tapu_isa_execute(const void *stream, u32 size,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(tapu_isa_execute);
+
+/*
+ * The executor's slowest op per unit of work: taps over a single channel,
+ * where every tap is a loop iteration of its own. Work 256 * 256 +
+ * DRM_TAPU_ELEMENT_WORK.
+ */
+static const struct drm_tapu_op_conv tapu_calibration_op = {
+	.hdr = { DRM_TAPU_OP_DEPTHWISE_CONV2D, sizeof(tapu_calibration_op) },
+	.input = { .dim = { 1, 256, 256, 1 } },
+	.weights = { .slot = 1, .dim = { 1, 256, 256, 1 } },
+	.output = { .slot = 2, .dim = { 1, 1, 1, 1 } },
+	.stride = { 1, 1 },
+	.dilation = { 1, 1 },
+	.multiplier = 1,
+	.act_min = -128,
+	.act_max = 127,
+};
+
+/**
+ * tapu_isa_work_per_ms() - measure the CPU executor's throughput
+ *
+ * Runs a calibration op, the slowest kind per unit of work, a few times,
+ * for a backend that executes streams on this CPU to declare as its
+ * &tapu_device_desc.work_per_ms.
+ *
+ * Context: Process context; takes about 10 ms on an emulated machine.
+ *
+ * Return: units of work (see tapu_isa_validate()) per millisecond, at
+ * least 1.
+ */
+u64 tapu_isa_work_per_ms(void)
+{
+	const struct drm_tapu_op_hdr *hdr = &tapu_calibration_op.hdr;
+	u64 work = DRM_TAPU_ELEMENT_WORK + tapu_isa_op_taps(hdr), best = U64_MAX;
+	struct tapu_exec_slot slots[3];
+	struct tapu_exec_ctx ctx = {};
+	s8 byte = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(slots); i++)
+		slots[i] = (struct tapu_exec_slot){ &byte, sizeof(byte) };
+	/* The best of three: the others met interrupts or preemption. */
+	for (i = 0; i < 3; i++) {
+		u64 t0 = ktime_get_ns();
+
+		/* Cannot fail; if it did, claim the least throughput. */
+		if (WARN_ON(tapu_isa_execute(&tapu_calibration_op, hdr->size,
+					     slots, ARRAY_SIZE(slots), &ctx)))
+			return 1;
+		best = min(best, ktime_get_ns() - t0);
+	}
+	return max_t(u64, div64_u64(work * NSEC_PER_MSEC, max(best, 1)), 1);
+}
+EXPORT_SYMBOL_GPL(tapu_isa_work_per_ms);

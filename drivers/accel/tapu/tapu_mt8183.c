@@ -150,6 +150,7 @@ struct tapu_mt8183_core {
  * @tdev: TAPU device
  * @registered: @tdev was registered (all cores attached once)
  * @cycle_clock_hz: frequency of the DSP cycle counter
+ * @work_per_ms: throughput of a core at its slowest op, from the firmware
  * @max_segments: buffer table entries the firmware accepts
  * @num_cores: entries in @cores
  * @cores: the cores
@@ -162,6 +163,7 @@ struct tapu_mt8183 {
 	struct tapu_device *tdev;
 	bool registered;
 	u64 cycle_clock_hz;
+	u64 work_per_ms;
 	u32 max_segments;
 	u32 num_cores;
 	struct tapu_mt8183_core cores[] __counted_by(num_cores);
@@ -718,6 +720,7 @@ static int tapu_mt8183_pdev_probe(struct platform_device *pdev)
 		.ops = &tapu_mt8183_ops,
 		.num_cores = apu->num_cores,
 		.cycle_clock_hz = apu->cycle_clock_hz,
+		.work_per_ms = apu->work_per_ms,
 	};
 	u32 i;
 
@@ -781,6 +784,7 @@ static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *dma_dev,
 	apu->num_cores = num_cores;
 	apu->max_segments = le32_to_cpu(pong->max_segments);
 	apu->cycle_clock_hz = le64_to_cpu(pong->cycle_clock_hz);
+	apu->work_per_ms = le64_to_cpu(pong->work_per_ms);
 	apu->dma_dev = get_device(dma_dev);
 	if (rproc) {
 		apu->rproc = rproc;
@@ -845,7 +849,7 @@ static int tapu_mt8183_check_pong(struct tapu_mt8183_chan *chan,
 	    chan->index >= num_cores ||
 	    le32_to_cpu(pong->isa_version) != DRM_TAPU_ISA_VERSION ||
 	    !max_segments || max_segments > TAPU_MT8183_IPC_MAX_SEGMENTS ||
-	    !pong->cycle_clock_hz)
+	    !pong->cycle_clock_hz || !pong->work_per_ms)
 		return -EPROTO;
 	if (apu && (num_cores != apu->num_cores ||
 		    max_segments != apu->max_segments))

@@ -140,6 +140,7 @@ struct tapu_stub_core {
  * @debugfs: debugfs directory
  * @fault_lock: protects @fault
  * @fault: fault armed for the next job message
+ * @work_per_ms: throughput the pong reports, measured at probe
  * @num_cores: entries in @cores
  * @cores: the cores
  */
@@ -151,6 +152,7 @@ struct tapu_stub {
 	struct dentry *debugfs;
 	spinlock_t fault_lock; /* protects fault */
 	enum tapu_stub_fault fault;
+	u64 work_per_ms;
 	u32 num_cores;
 	struct tapu_stub_core cores[] __counted_by(num_cores);
 };
@@ -297,6 +299,7 @@ static void tapu_stub_ping(struct tapu_stub_core *sc,
 		.isa_version = cpu_to_le32(DRM_TAPU_ISA_VERSION),
 		.max_segments = cpu_to_le32(TAPU_MT8183_IPC_MAX_SEGMENTS),
 		.cycle_clock_hz = cpu_to_le64(TAPU_STUB_CLOCK_HZ),
+		.work_per_ms = cpu_to_le64(sc->stub->work_per_ms),
 	};
 
 	tapu_stub_hdr(&pong.hdr, TAPU_MT8183_IPC_PONG,
@@ -705,6 +708,8 @@ static int tapu_stub_probe(struct platform_device *pdev)
 	if (!stub)
 		return -ENOMEM;
 	stub->num_cores = num_cores;
+	/* The stub's cores are this CPU running the kernel's executor. */
+	stub->work_per_ms = tapu_isa_work_per_ms();
 	stub->dev = dev;
 	spin_lock_init(&stub->fault_lock);
 	for (i = 0; i < num_cores; i++) {

@@ -364,6 +364,8 @@ static int tapu_sim_probe(struct platform_device *pdev)
 		.ops = &tapu_sim_ops,
 		.num_cores = num_cores,
 		.cycle_clock_hz = TAPU_SIM_CLOCK_HZ,
+		/* Cores are this CPU: as fast as its executor is here. */
+		.work_per_ms = tapu_isa_work_per_ms(),
 	};
 	struct tapu_sim *sim;
 	u32 i;

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 
 /** TAPU_MT8183_IPC_VERSION - protocol version in every message header */
-#define TAPU_MT8183_IPC_VERSION		1
+#define TAPU_MT8183_IPC_VERSION		2
 
 /**
  * TAPU_MT8183_IPC_MAX_SEGMENTS - entries of a job's buffer table, at most
@@ -109,6 +109,9 @@ struct tapu_mt8183_ipc_ping {
  *	%TAPU_MT8183_IPC_MAX_SEGMENTS
  * @cycle_clock_hz: frequency of the cycle counter reported in job
  *	completions, non-zero
+ * @work_per_ms: work (as the TAPU validator counts it) a core gets through
+ *	per millisecond at its slowest op, non-zero: it bounds the work of a
+ *	command stream with the job timeout
  */
 struct tapu_mt8183_ipc_pong {
 	struct tapu_mt8183_ipc_hdr hdr;
@@ -118,6 +121,7 @@ struct tapu_mt8183_ipc_pong {
 	__le32 isa_version;
 	__le32 max_segments;
 	__le64 cycle_clock_hz;
+	__le64 work_per_ms;
 };
 
 /**
@@ -184,7 +188,7 @@ struct tapu_mt8183_ipc_job_done {
 
 static_assert(sizeof(struct tapu_mt8183_ipc_hdr) == 16);
 static_assert(sizeof(struct tapu_mt8183_ipc_ping) == 24);
-static_assert(sizeof(struct tapu_mt8183_ipc_pong) == 48);
+static_assert(sizeof(struct tapu_mt8183_ipc_pong) == 56);
 static_assert(sizeof(struct tapu_mt8183_ipc_segment) == 24);
 static_assert(sizeof(struct tapu_mt8183_ipc_job) == 56);
 static_assert(sizeof(struct tapu_mt8183_ipc_job_done) == 40);

@@ -100,6 +100,16 @@ struct drm_tapu_limits {
 	__u32 job_timeout_ms;
 	/** @results_kept: results of retired jobs kept per file for WAIT_JOB */
 	__u32 results_kept;
+	/**
+	 * @max_stream_work: largest work of one command stream: the sum over
+	 * its operations of their output elements times
+	 * (%DRM_TAPU_ELEMENT_WORK + the MACs of one element for the MAC ops,
+	 * Kh * Kw * Ci or Kh * Kw for depthwise, padding taps included, or
+	 * the window taps for the pools), so that a valid job ends within
+	 * @job_timeout_ms; CMDSTREAM_CREATE fails with -E2BIG above it. Since
+	 * the second version of this structure.
+	 */
+	__u64 max_stream_work;
 };
 
 /**
@@ -414,6 +424,12 @@ struct drm_tapu_op_hdr {
 
 /** DRM_TAPU_MAX_DIM - largest tensor dimension */
 #define DRM_TAPU_MAX_DIM	65536
+
+/**
+ * DRM_TAPU_ELEMENT_WORK - work of an output element beside its MACs or
+ * window taps, see &drm_tapu_limits.max_stream_work
+ */
+#define DRM_TAPU_ELEMENT_WORK	6
 
 /**
  * struct drm_tapu_tensor - a tensor view of a slot

@@ -30,14 +30,22 @@ int tapu_submit(struct tapu_device *dev, const struct tapu_stream *stream,
 		list[i].flags = access ? access[i] :
 				DRM_TAPU_BO_READ | DRM_TAPU_BO_WRITE;
 	}
-	s = (struct drm_tapu_submit){
-		.cmdstream = stream->handle, .bo_count = n,
-		.bos = (uintptr_t)list, .in_syncs = (uintptr_t)in_syncs,
-		.in_sync_count = n_in, .priority = prio,
-		.out_sync = out_sync ? out_sync->handle : 0,
-		.out_sync_point = out_sync ? out_sync->point : 0,
-	};
-	ret = tapu_ioctl(dev, DRM_IOCTL_TAPU_SUBMIT, &s);
+	/* The parts run in order: one file, one priority, the same BOs. */
+	for (unsigned int i = 0; i < stream->num_parts; i++) {
+		int last = i + 1 == stream->num_parts;
+
+		s = (struct drm_tapu_submit){
+			.cmdstream = stream->handle[i], .bo_count = n,
+			.bos = (uintptr_t)list, .priority = prio,
+			.in_syncs = i ? 0 : (uintptr_t)in_syncs,
+			.in_sync_count = i ? 0 : n_in,
+			.out_sync = out_sync && last ? out_sync->handle : 0,
+			.out_sync_point = out_sync && last ? out_sync->point : 0,
+		};
+		ret = tapu_ioctl(dev, DRM_IOCTL_TAPU_SUBMIT, &s);
+		if (ret)
+			break;
+	}
 	free(list);
 	if (!ret)
 		*job_id = s.job_id;

@@ -492,9 +492,14 @@ int tapu_sb_pad(struct tapu_stream_builder *sb, const struct drm_tapu_tensor *in
  * @sb: builder; it may be reset or freed afterwards
  * @stream: out: the immutable stream, submittable any number of times
  *
+ * A stream whose work (see &drm_tapu_limits.max_stream_work) is more than
+ * the device takes in one job is split at operation boundaries into parts
+ * that each fit: tapu_submit() queues one job per part.
+ *
  * Return: 0; the builder's sticky error; -ENODATA for an empty builder;
  * -EINVAL when the validator rejects an operation, -E2BIG beyond
- * &drm_tapu_limits.max_cmdstream_size, -EOVERFLOW.
+ * &drm_tapu_limits.max_cmdstream_size or for a single operation above
+ * &drm_tapu_limits.max_stream_work, -EOVERFLOW.
  */
 int tapu_stream_create(struct tapu_device *dev,
 		       const struct tapu_stream_builder *sb,
@@ -530,6 +535,13 @@ unsigned int tapu_stream_num_slots(const struct tapu_stream *stream);
  * @out_sync: syncobj (and point) signalled on completion, or NULL
  * @prio: &enum drm_tapu_priority
  * @job_id: out: id for tapu_wait()
+ *
+ * A stream of several parts (see tapu_stream_create()) runs as one job per
+ * part, in order: the first waits for @in_syncs, the last signals
+ * @out_sync and is the job of @job_id, whose result tells how the whole
+ * stream ended (a part after a failed one fails with -ECANCELED), with the
+ * cycles and duration of the last part. When a part cannot be queued, the
+ * parts before it still run.
  *
  * Return: 0; -ENOENT for an unknown syncobj, -EINVAL for too few BOs, a BO
  * smaller than the stream needs, duplicates; -EACCES for a written slot

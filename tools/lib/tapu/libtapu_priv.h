@@ -13,8 +13,9 @@
 struct tapu_device {
 	int fd;
 	char *path;
-	pthread_mutex_t lock;		/* protects @bos */
+	pthread_mutex_t lock;		/* protects @bos, @max_work */
 	struct tapu_bo *bos;		/* live BOs, for import and close */
+	uint64_t max_work;		/* of one kernel stream; 0: not queried */
 };
 
 struct tapu_bo {
@@ -27,10 +28,12 @@ struct tapu_bo {
 	void *map;
 };
 
+/* A stream is one kernel stream per part, each within the work limit. */
 struct tapu_stream {
 	struct tapu_device *dev;
-	uint32_t handle;
 	uint32_t num_slots;
+	unsigned int num_parts;
+	uint32_t handle[];
 };
 
 /* drmIoctl() and friends return -1 or -errno with errno set. */

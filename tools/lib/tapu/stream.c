@@ -370,12 +370,143 @@ int tapu_sb_pad(struct tapu_stream_builder *sb, const struct drm_tapu_tensor *in
 	return sb_emit(sb, DRM_TAPU_OP_PAD, 0, &op, sizeof(op));
 }
 
+static uint64_t tensor_elements(const struct drm_tapu_tensor *t)
+{
+	uint64_t n = 1;
+
+	for (int i = 0; i < 4; i++)
+		if (__builtin_mul_overflow(n, t->dim[i], &n))
+			return UINT64_MAX;
+	return n;
+}
+
+/* The work of one op as the kernel counts it, see drm_tapu_limits. */
+static uint64_t op_work(const uint8_t *p)
+{
+	union {
+		struct drm_tapu_op_hdr hdr;
+		struct drm_tapu_op_conv conv;
+		struct drm_tapu_op_eltwise elt;
+		struct drm_tapu_op_pool pool;
+		struct drm_tapu_op_act act;
+		struct drm_tapu_op_lut lut;
+		struct drm_tapu_op_rs rs;
+		struct drm_tapu_op_concat cat;
+		struct drm_tapu_op_pad pad;
+	} op = { 0 };
+	const struct drm_tapu_tensor *out;
+	const uint32_t *w = op.conv.weights.dim;
+	uint64_t taps = 1, work;
+
+	memcpy(&op.hdr, p, sizeof(op.hdr));
+	memcpy(&op, p, op.hdr.size < sizeof(op) ? op.hdr.size : sizeof(op));
+	switch (op.hdr.opcode) {
+	case DRM_TAPU_OP_CONV2D:
+	case DRM_TAPU_OP_FULLY_CONNECTED:
+		taps = (uint64_t)w[1] * w[2] * w[3];
+		out = &op.conv.output;
+		break;
+	case DRM_TAPU_OP_DEPTHWISE_CONV2D:
+		taps = (uint64_t)w[1] * w[2];
+		out = &op.conv.output;
+		break;
+	case DRM_TAPU_OP_MAXPOOL:
+	case DRM_TAPU_OP_AVGPOOL:
+		taps = (uint64_t)op.pool.kernel[0] * op.pool.kernel[1];
+		out = &op.pool.output;
+		break;
+	case DRM_TAPU_OP_ADD:
+	case DRM_TAPU_OP_SUB:
+	case DRM_TAPU_OP_MUL:
+		out = &op.elt.output;
+		break;
+	case DRM_TAPU_OP_RELU:
+	case DRM_TAPU_OP_RELU6:
+	case DRM_TAPU_OP_CLAMP:
+		out = &op.act.output;
+		break;
+	case DRM_TAPU_OP_LUT:
+		out = &op.lut.output;
+		break;
+	case DRM_TAPU_OP_COPY:
+	case DRM_TAPU_OP_RESHAPE:
+	case DRM_TAPU_OP_TRANSPOSE:
+		out = &op.rs.output;
+		break;
+	case DRM_TAPU_OP_CONCAT:
+		out = &op.cat.output;
+		break;
+	case DRM_TAPU_OP_PAD:
+		out = &op.pad.output;
+		break;
+	default:
+		return 0;	/* NOP, or for the kernel to reject */
+	}
+	if (__builtin_mul_overflow(tensor_elements(out), DRM_TAPU_ELEMENT_WORK + taps,
+				   &work))
+		return UINT64_MAX;
+	return work;
+}
+
+/* The device's limit on the work of one stream, queried once. */
+static int max_work(struct tapu_device *dev, uint64_t *max)
+{
+	struct drm_tapu_limits lim = { 0 };
+	struct drm_tapu_query q = {
+		.type = DRM_TAPU_QUERY_LIMITS, .size = sizeof(lim),
+		.data = (uintptr_t)&lim,
+	};
+	int ret = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->max_work) {
+		ret = tapu_ioctl(dev, DRM_IOCTL_TAPU_QUERY, &q);
+		/* A kernel from before the limit has none. */
+		dev->max_work = lim.max_stream_work ?: UINT64_MAX;
+	}
+	*max = dev->max_work;
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/*
+ * Splits @sb at op boundaries into parts of at most @max work each (an op
+ * above it alone in its part, for the kernel to reject): their ends into
+ * @ends unless NULL. Returns the number of parts.
+ */
+static unsigned int split(const struct tapu_stream_builder *sb, uint64_t max,
+			  size_t *ends)
+{
+	struct drm_tapu_op_hdr hdr;
+	unsigned int n = 0;
+	uint64_t work = 0, w;
+	size_t off;
+
+	for (off = 0; off < sb->size; off += hdr.size) {
+		memcpy(&hdr, sb->buf + off, sizeof(hdr));
+		w = op_work(sb->buf + off);
+		if (off && (work > max || w > max - work)) {
+			if (ends)
+				ends[n] = off;
+			n++;
+			work = 0;
+		}
+		work = work + w < work ? UINT64_MAX : work + w;
+	}
+	if (ends)
+		ends[n] = sb->size;
+	return n + 1;
+}
+
 int tapu_stream_create(struct tapu_device *dev,
 		       const struct tapu_stream_builder *sb,
 		       struct tapu_stream **streamp)
 {
 	struct drm_tapu_cmdstream_create c;
 	struct tapu_stream *s;
+	unsigned int n;
+	size_t *ends, start = 0;
+	uint64_t max;
 	int ret;
 
 	if (!dev || !sb || !streamp)
@@ -384,20 +515,38 @@ int tapu_stream_create(struct tapu_device *dev,
 		return sb->err;
 	if (!sb->size)
 		return -ENODATA;
-	if (sb->size > UINT32_MAX)
-		return -E2BIG;
-	c = (struct drm_tapu_cmdstream_create){
-		.data = (uintptr_t)sb->buf, .size = sb->size,
-	};
-	ret = tapu_ioctl(dev, DRM_IOCTL_TAPU_CMDSTREAM_CREATE, &c);
+	ret = max_work(dev, &max);
 	if (ret)
 		return ret;
-	s = malloc(sizeof(*s));
-	if (!s) {
-		drmCloseBufferHandle(dev->fd, c.handle);
+	n = split(sb, max, NULL);
+	ends = calloc(n, sizeof(*ends));
+	s = calloc(1, sizeof(*s) + n * sizeof(s->handle[0]));
+	if (!ends || !s) {
+		free(ends), free(s);
 		return -ENOMEM;
 	}
-	*s = (struct tapu_stream){ dev, c.handle, c.num_slots };
+	split(sb, max, ends);
+	s->dev = dev;
+	for (unsigned int i = 0; i < n; start = ends[i++]) {
+		if (ends[i] - start > UINT32_MAX) {
+			ret = -E2BIG;
+			break;
+		}
+		c = (struct drm_tapu_cmdstream_create){
+			.data = (uintptr_t)sb->buf + start, .size = ends[i] - start,
+		};
+		ret = tapu_ioctl(dev, DRM_IOCTL_TAPU_CMDSTREAM_CREATE, &c);
+		if (ret)
+			break;
+		s->handle[s->num_parts++] = c.handle;
+		if (c.num_slots > s->num_slots)
+			s->num_slots = c.num_slots;
+	}
+	free(ends);
+	if (ret) {
+		tapu_stream_destroy(s);
+		return ret;
+	}
 	*streamp = s;
 	return 0;
 }
@@ -406,7 +555,8 @@ void tapu_stream_destroy(struct tapu_stream *stream)
 {
 	if (!stream)
 		return;
-	drmCloseBufferHandle(stream->dev->fd, stream->handle);
+	for (unsigned int i = 0; i < stream->num_parts; i++)
+		drmCloseBufferHandle(stream->dev->fd, stream->handle[i]);
 	free(stream);
 }
 

@@ -81,6 +81,7 @@ int main(void)
 	M(drm_tapu_limits, max_jobs_in_flight);
 	M(drm_tapu_limits, job_timeout_ms);
 	M(drm_tapu_limits, results_kept);
+	M(drm_tapu_limits, max_stream_work);
 
 	S(drm_tapu_bo_create);
 	M(drm_tapu_bo_create, size);

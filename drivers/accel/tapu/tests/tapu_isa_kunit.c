@@ -562,9 +562,41 @@ static void tapu_isa_all_ops(struct kunit *test)
 	tk_check_sum(test, exp, sum);
 }
 
+static u64 tk_work(struct kunit *test, const int *bases, u32 n)
+{
+	struct tapu_isa_summary *sum;
+	u32 size = 0, i;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, n * sizeof(union tk_op), GFP_KERNEL);
+	sum = kunit_kzalloc(test, sizeof(*sum), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, sum);
+	for (i = 0; i < n; i++) {
+		memcpy(buf + size, &tk_bases[bases[i]].op,
+		       tk_bases[bases[i]].op.hdr.size);
+		size += tk_bases[bases[i]].op.hdr.size;
+	}
+	KUNIT_ASSERT_EQ(test, tapu_isa_validate(buf, size, sum), 0);
+	return sum->work;
+}
+
+/* Work per output element: DRM_TAPU_ELEMENT_WORK plus its MACs or taps. */
+static void tapu_isa_work(struct kunit *test)
+{
+	static const int ops[] = { B_NOP, B_CONV2D, B_DWCONV, B_MAXPOOL, B_ADD };
+	static const int huge[] = { B_ADD, B_COPY_MAX, B_ADD };
+
+	/* 27 * (6 + 3 * 3 * 2) + 16 * (6 + 2 * 2) + 12 * (6 + 2 * 2) + 24 * 7 */
+	KUNIT_EXPECT_EQ(test, tk_work(test, ops, ARRAY_SIZE(ops)), 1096);
+	/* 2^64 elements: saturated, not wrapped. */
+	KUNIT_EXPECT_EQ(test, tk_work(test, huge, ARRAY_SIZE(huge)), U64_MAX);
+}
+
 static struct kunit_case tapu_isa_test_cases[] = {
 	KUNIT_CASE_PARAM(tapu_isa_case, tapu_isa_gen_params),
 	KUNIT_CASE(tapu_isa_all_ops),
+	KUNIT_CASE(tapu_isa_work),
 	{}
 };
 

@@ -228,6 +228,7 @@ static int tk_init(struct kunit *test)
 	const struct tapu_device_desc desc = {
 		.name = "kunit", .owner = THIS_MODULE, .ops = &tk_ops,
 		.num_cores = TK_CORES, .cycle_clock_hz = 1000000,
+		.work_per_ms = 1000000,
 	};
 	struct device *dev;
 	struct tk_mock *m;

@@ -5,6 +5,7 @@
  * function reports. Needs a TAPU device (skips without one).
  */
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -387,6 +388,51 @@ TEST_F(dev, stream_many_ops)
 	ASSERT_EQ(nops * sizeof(struct drm_tapu_op_eltwise), size);
 	ASSERT_EQ(0, run(self->dev, self->sb, self->b, 3, NULL));
 	for (int i = 0; i < 256; i++)
+		ASSERT_EQ(self->b[0].p[i] + nops, self->b[1 + (nops - 1) % 2].p[i]);
+}
+
+/*
+ * Five ADDs of a broadcast 1, each of 0.4 times the work one kernel stream
+ * may hold: the device rejects the whole stream in one piece, so libtapu
+ * splits it; the job of the last part gives the result of all.
+ */
+TEST_F(dev, stream_split_by_work)
+{
+	uint64_t max = self->info.limits.max_stream_work;
+	uint32_t n = max * 2 / 5 / (1 + DRM_TAPU_ELEMENT_WORK), shape[4];
+	struct tapu_eltwise_params p = {
+		.a_mul = 1, .b_mul = 1, .act_min = -128, .act_max = 127,
+	};
+	struct drm_tapu_cmdstream_create c = { 0 };
+	struct tapu_job_result r;
+	const int nops = 5;
+	size_t size;
+
+	ASSERT_LT(0, max);
+	ASSERT_LT(255, n);
+	n &= ~255u;
+	shape[0] = shape[2] = 1, shape[1] = n / 256, shape[3] = 256;
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, buf_new(self->dev, n + 4096, &self->b[i]));
+	fill(self->b[0].p, n, 3);
+	for (int i = 0; i < n; i++)
+		self->b[0].p[i] &= 0x3f;	/* +5 must not saturate */
+	self->b[0].p[n] = 1;
+	p.b = T(0, n, 1, 1, 1, 1);
+	ASSERT_EQ(0, tapu_tensor_broadcast(&p.b, shape));
+	for (int k = 0; k < nops; k++) {
+		p.a = T(k ? 1 + (k + 1) % 2 : 0, 0, 1, n / 256, 1, 256);
+		p.output = T(1 + k % 2, 0, 1, n / 256, 1, 256);
+		ASSERT_EQ(0, tapu_sb_add(self->sb, &p));
+	}
+	c.data = (uintptr_t)tapu_sb_data(self->sb, &size, NULL);
+	c.size = size;
+	EXPECT_EQ(-1, ioctl(tapu_device_fd(self->dev),
+			    DRM_IOCTL_TAPU_CMDSTREAM_CREATE, &c));
+	EXPECT_EQ(E2BIG, errno);
+	ASSERT_EQ(0, run(self->dev, self->sb, self->b, 3, &r));
+	EXPECT_EQ(DRM_TAPU_JOB_DONE, r.status);
+	for (uint32_t i = 0; i < n; i++)
 		ASSERT_EQ(self->b[0].p[i] + nops, self->b[1 + (nops - 1) % 2].p[i]);
 }
 

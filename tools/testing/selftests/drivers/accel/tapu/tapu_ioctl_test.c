@@ -5,6 +5,7 @@
  * Every negative test ends by running a job and checking its result.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "kselftest_harness.h"
@@ -38,12 +39,16 @@ FIXTURE_TEARDOWN(tapu)
 
 /* ---- QUERY ---- */
 
+/* Each info structure, and the size of its first version. */
 static const struct {
-	uint32_t type, size;
+	uint32_t type, size, v1;
 } qinfo[] = {
-	{ DRM_TAPU_QUERY_DEVICE, sizeof(struct drm_tapu_device_info) },
-	{ DRM_TAPU_QUERY_ISA, sizeof(struct drm_tapu_isa_info) },
-	{ DRM_TAPU_QUERY_LIMITS, sizeof(struct drm_tapu_limits) },
+	{ DRM_TAPU_QUERY_DEVICE, sizeof(struct drm_tapu_device_info),
+	  sizeof(struct drm_tapu_device_info) },
+	{ DRM_TAPU_QUERY_ISA, sizeof(struct drm_tapu_isa_info),
+	  sizeof(struct drm_tapu_isa_info) },
+	{ DRM_TAPU_QUERY_LIMITS, sizeof(struct drm_tapu_limits),
+	  offsetof(struct drm_tapu_limits, max_stream_work) },
 };
 
 static int query_raw(int fd, uint32_t type, void *data, uint32_t *size,
@@ -93,6 +98,8 @@ TEST_F(tapu, query_each_type)
 	EXPECT_LE((uint64_t)SZ_1M, lim->max_bo_size);
 	EXPECT_EQ(0u, lim->max_bo_size % 4096);
 	EXPECT_LE(4096u, lim->max_cmdstream_size);
+	/* Streams may do some work. */
+	EXPECT_LT(0u, lim->max_stream_work);
 	ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
@@ -114,7 +121,7 @@ TEST_F(tapu, query_short)
 	uint8_t buf[256];
 
 	for (size_t i = 0; i < ARRAY_SIZE(qinfo); i++) {
-		uint32_t sizes[] = { 1, 4, qinfo[i].size - 1 };
+		uint32_t sizes[] = { 1, 4, qinfo[i].v1 - 1 };
 
 		for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
 			uint32_t size = sizes[k];
@@ -145,6 +152,33 @@ TEST_F(tapu, query_long)
 		EXPECT_EQ(0, memcmp(ref, buf, n));
 		EXPECT_TRUE(tj_zero(buf + n, 64));
 		EXPECT_EQ(0xff, buf[n + 64]);
+	}
+	ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
+/*
+ * A caller built against the first version of a structure gets that
+ * version: every size from it up to the current one copies that many
+ * bytes and touches nothing beyond.
+ */
+TEST_F(tapu, query_first_version)
+{
+	uint8_t ref[256], buf[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(qinfo); i++) {
+		uint32_t n = qinfo[i].size, size = n;
+
+		ASSERT_EQ(0, query_raw(self->fd, qinfo[i].type, ref, &size,
+				       0, 0));
+		for (uint32_t v = qinfo[i].v1; v <= n; v++) {
+			memset(buf, 0xa5, sizeof(buf));
+			size = v;
+			ASSERT_EQ(0, query_raw(self->fd, qinfo[i].type, buf,
+					       &size, 0, 0));
+			EXPECT_EQ(v, size);
+			EXPECT_EQ(0, memcmp(ref, buf, v));
+			EXPECT_EQ(0xa5, buf[v]);
+		}
 	}
 	ASSERT_EQ(0, tj_run_one(self->fd));
 }

@@ -1058,57 +1058,150 @@ TEST_F_TIMEOUT(job, failed_dependency_fails_dependents, 90)
 	ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
+/* ---- Work per stream ---- */
+
+/* One op of each kind of cost, its work set by @n, in 4 KiB BOs. */
+enum { WK_CONV, WK_DEPTHWISE, WK_MAXPOOL, WK_ADD, WK_COUNT };
+
+static const char *const wk_names[WK_COUNT] = {
+	"CONV2D", "DEPTHWISE_CONV2D", "MAXPOOL", "ADD",
+};
+
+/* @n / @d, rounded up or down. */
+static uint64_t wk_div(uint64_t n, uint64_t d, bool up)
+{
+	return (n + (up ? d - 1 : 0)) / d;
+}
+
 /*
- * The costliest op the validator accepts in 4 KiB BOs: one output element
- * of 2^32 MACs (a 65536 x 65536 kernel over broadcast, stride-0 tensors).
- * The executor checks in at a fixed budget of work, so the job shows
- * progress and is reset as hung after its 32 extensions, 33 job timeouts,
- * instead of holding a CPU for minutes; the kernel log stays free of soft
- * lockups and RCU stalls, and the core then runs jobs again.
+ * Builds into @op the op of kind @k whose work is as close to @work as the
+ * shapes allow, at least @work if @up, else at most; returns its size and
+ * sets @got to its work. Every tensor is one byte broadcast (stride 0):
+ * only the work is large.
  */
-TEST_F_TIMEOUT(job, worst_case_conv_bounded, 240)
+static uint32_t wk_op(int k, uint64_t work, bool up, void *op, uint64_t *got)
+{
+	struct drm_tapu_tensor one = { .dim = { 1, 1, 1, 1 } };
+	struct drm_tapu_op_conv *c = op;
+	struct drm_tapu_op_pool *p = op;
+	struct drm_tapu_op_eltwise *e = op;
+	uint64_t taps = work - DRM_TAPU_ELEMENT_WORK, a, b;
+
+	if (k == WK_ADD) {
+		/* Elements of 1 + 16 work each, over an H x W output. */
+		taps = wk_div(work, 1 + DRM_TAPU_ELEMENT_WORK, up);
+		a = wk_div(taps, 4096, true);
+		b = wk_div(taps, a, up);
+		*e = (struct drm_tapu_op_eltwise){
+			.hdr = { DRM_TAPU_OP_ADD, sizeof(*e), 0 },
+			.a = { .dim = { 1, a, b, 1 } },
+			.b = { .slot = 1, .dim = { 1, a, b, 1 } },
+			.output = { .slot = 2, .dim = { 1, a, b, 1 } },
+			.a_mul = 1, .b_mul = 1, .act_min = -128, .act_max = 127,
+		};
+		*got = a * b * (1 + DRM_TAPU_ELEMENT_WORK);
+		return sizeof(*e);
+	}
+	if (k == WK_MAXPOOL) {
+		a = wk_div(taps, 65535, true);
+		b = wk_div(taps, a, up);
+		*p = (struct drm_tapu_op_pool){
+			.hdr = { DRM_TAPU_OP_MAXPOOL, sizeof(*p), 0 },
+			.input = { .dim = { 1, a, b, 1 } },
+			.output = one, .kernel = { a, b }, .stride = { 1, 1 },
+			.act_min = -128, .act_max = 127,
+		};
+		p->output.slot = 2;
+		*got = a * b + DRM_TAPU_ELEMENT_WORK;
+		return sizeof(*p);
+	}
+	/* One output element of Kh x Kw (x Ci) taps. */
+	a = wk_div(taps, 65536, true);
+	b = wk_div(taps, a, up);
+	*c = (struct drm_tapu_op_conv){
+		.hdr = { k == WK_CONV ? DRM_TAPU_OP_CONV2D :
+			 DRM_TAPU_OP_DEPTHWISE_CONV2D, sizeof(*c), 0 },
+		.output = one, .stride = { 1, 1 }, .dilation = { 1, 1 },
+		.multiplier = 1, .act_min = -128, .act_max = 127,
+	};
+	if (k == WK_CONV) {
+		c->input = (struct drm_tapu_tensor){ .dim = { 1, a, 1, b } };
+		c->weights = (struct drm_tapu_tensor){ .dim = { 1, a, 1, b } };
+	} else {
+		c->input = (struct drm_tapu_tensor){ .dim = { 1, a, b, 1 } };
+		c->weights = (struct drm_tapu_tensor){ .dim = { 1, a, b, 1 } };
+	}
+	c->weights.slot = 1;
+	c->output.slot = 2;
+	*got = a * b + DRM_TAPU_ELEMENT_WORK;
+	return sizeof(*c);
+}
+
+/*
+ * The costliest op the validator used to accept in 4 KiB BOs, one output
+ * element of 2^32 MACs, kept a core for 33 job timeouts; now every stream
+ * is bounded by the work QUERY reports. For each kind of cost, one unit
+ * over the limit fails with -E2BIG, and a stream at the limit completes
+ * within twice the job timeout, without soft lockups or RCU stalls.
+ */
+TEST_F_TIMEOUT(job, stream_work_bounded, 240)
 {
 	const struct drm_tapu_tensor bcast = {
 		.dim = { 1, 1, 65536, 65536 },
 	};
-	struct drm_tapu_op_conv op = {
-		.hdr = { DRM_TAPU_OP_CONV2D, sizeof(op), 0 },
+	struct drm_tapu_op_conv huge = {
+		.hdr = { DRM_TAPU_OP_CONV2D, sizeof(huge), 0 },
 		.input = bcast, .weights = bcast,
 		.output = tj_tensor(2, 0, 1, 1, 1, 1),
 		.stride = { 1, 1 }, .dilation = { 1, 1 },
 		.multiplier = 1, .act_min = -128, .act_max = 127,
 	};
-	uint64_t limit_ms = 33ULL * self->lim.job_timeout_ms, id;
+	uint64_t limit = self->lim.max_stream_work, got, id;
+	uint64_t budget_ns = 2ULL * self->lim.job_timeout_ms * 1000000;
 	struct drm_tapu_submit_bo bos[3];
+	struct drm_tapu_op_conv op;
 	struct drm_tapu_wait_job w;
 	struct tj_bo b[3];
+	uint32_t size;
 	int64_t t0;
 	int stream;
 
-	op.weights.slot = 1;
+	ASSERT_LT(0ULL, limit);
+	huge.weights.slot = 1;
+	EXPECT_EQ(-E2BIG, tapu_stream_new(self->fd, &huge, sizeof(huge)));
 	for (int k = 0; k < 3; k++) {
 		ASSERT_EQ(0, tj_bo_new(self->fd, 4096, &b[k]));
 		bos[k] = (struct drm_tapu_submit_bo){
 			b[k].handle, k == 2 ? DRM_TAPU_BO_WRITE : DRM_TAPU_BO_READ,
 		};
 	}
-	stream = tapu_stream_new(self->fd, &op, sizeof(op));
-	ASSERT_LT(0, stream);
-	t0 = tapu_now_ns();
-	ASSERT_EQ(0, tj_submit_raw(self->fd, stream, bos, 3, NULL, 0, 0, 0,
-				   &id));
-	ASSERT_EQ(0, tapu_wait(self->fd, id, 2 * limit_ms + 10000, &w));
-	TH_LOG("ended after %lld ms (%d), limit %llu ms",
-	       (long long)(tapu_now_ns() - t0) / 1000000, w.error,
-	       (unsigned long long)limit_ms);
-	/*
-	 * Completed (a fast machine) or reset as hung, a few timeouts after
-	 * its limit at most; the reset stops the executor at once.
-	 */
-	EXPECT_TRUE(w.error == 0 || w.error == -ETIMEDOUT);
-	EXPECT_GE((int64_t)(limit_ms + 10ULL * self->lim.job_timeout_ms) *
-		  1000000, tapu_now_ns() - t0);
-	tapu_gem_close(self->fd, stream);
+	for (int k = 0; k < WK_COUNT; k++) {
+		size = wk_op(k, limit + 1, true, &op, &got);
+		ASSERT_LT(limit, got) {
+			TH_LOG("%s: work %llu for %llu", wk_names[k],
+			       (unsigned long long)got,
+			       (unsigned long long)limit + 1);
+		}
+		EXPECT_EQ(-E2BIG, tapu_stream_new(self->fd, &op, size));
+
+		size = wk_op(k, limit, false, &op, &got);
+		ASSERT_GE(limit, got);
+		stream = tapu_stream_new(self->fd, &op, size);
+		ASSERT_LT(0, stream) {
+			TH_LOG("%s: %s", wk_names[k], strerror(-stream));
+		}
+		t0 = tapu_now_ns();
+		ASSERT_EQ(0, tj_submit_raw(self->fd, stream, bos, 3, NULL, 0,
+					   0, 0, &id));
+		ASSERT_EQ(0, tapu_wait(self->fd, id, 60000, &w));
+		TH_LOG("%s, work %llu: %lld ms, job timeout %u ms",
+		       wk_names[k], (unsigned long long)got,
+		       (long long)(tapu_now_ns() - t0) / 1000000,
+		       self->lim.job_timeout_ms);
+		EXPECT_EQ(0, w.error);
+		EXPECT_GE(budget_ns, w.duration_ns);
+		tapu_gem_close(self->fd, stream);
+	}
 	for (int k = 0; k < 3; k++)
 		tj_bo_free(self->fd, &b[k]);
 	for (int k = 0; k < 4; k++)
