@@ -24,6 +24,8 @@
 
 #define TAPU_MAX_SHIFT	62
 #define TAPU_MAC_FLAGS	(DRM_TAPU_OP_F_BIAS | DRM_TAPU_OP_F_PER_CHANNEL)
+/* An average rounds its ties one way at most. */
+#define TAPU_POOL_ROUNDING (DRM_TAPU_OP_F_ROUND_EVEN | DRM_TAPU_OP_F_ROUND_ODD)
 
 /* Tensors follow the header back to back; index of @member among them. */
 #define TAPU_TIDX(type, member)						\
@@ -158,8 +160,12 @@ static int tapu_check_pool(const union tapu_op *op)
 	const u32 *in = p->input.dim, *out = p->output.dim;
 	const u16 *k = p->kernel, *pad = p->pad, *s = p->stride;
 
-	/* Padding below the kernel size keeps every window non-empty. */
-	return pad[0] < k[0] && pad[2] < k[0] &&
+	/*
+	 * Ties round one way at most. Padding below the kernel size keeps
+	 * every window non-empty.
+	 */
+	return (~p->hdr.flags & TAPU_POOL_ROUNDING) &&
+	       pad[0] < k[0] && pad[2] < k[0] &&
 	       pad[1] < k[1] && pad[3] < k[1] &&
 	       out[0] == in[0] && out[3] == in[3] &&
 	       tapu_axis(in[1], pad[0], pad[2], k[0], 1, s[0], out[1]) &&
@@ -282,7 +288,7 @@ struct tapu_op_desc {
 #define TAPU_CONV	TAPU_OP(conv, output, output, tapu_check_conv,	\
 				TAPU_MAC_FLAGS)
 #define TAPU_ELT	TAPU_OP(eltwise, output, output, tapu_check_eltwise, 0)
-#define TAPU_POOL	TAPU_OP(pool, output, output, tapu_check_pool, 0)
+#define TAPU_POOL(fl)	TAPU_OP(pool, output, output, tapu_check_pool, fl)
 #define TAPU_ACT	TAPU_OP(act, output, output, tapu_check_act, 0)
 #define TAPU_RS		TAPU_OP(rs, output, output, tapu_check_rs, 0)
 
@@ -294,8 +300,9 @@ static const struct tapu_op_desc tapu_ops[DRM_TAPU_OP_COUNT] = {
 	[DRM_TAPU_OP_ADD] = TAPU_ELT,
 	[DRM_TAPU_OP_SUB] = TAPU_ELT,
 	[DRM_TAPU_OP_MUL] = TAPU_ELT,
-	[DRM_TAPU_OP_MAXPOOL] = TAPU_POOL,
-	[DRM_TAPU_OP_AVGPOOL] = TAPU_POOL,
+	[DRM_TAPU_OP_MAXPOOL] = TAPU_POOL(0),
+	[DRM_TAPU_OP_AVGPOOL] = TAPU_POOL(DRM_TAPU_OP_F_ROUND_EVEN |
+					  DRM_TAPU_OP_F_ROUND_ODD),
 	[DRM_TAPU_OP_RELU] = TAPU_ACT,
 	[DRM_TAPU_OP_RELU6] = TAPU_ACT,
 	[DRM_TAPU_OP_CLAMP] = TAPU_ACT,

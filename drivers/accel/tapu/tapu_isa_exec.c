@@ -212,6 +212,16 @@ static void tapu_window(s64 start, u32 k, u32 n, u32 *lo, u32 *hi)
 	*hi = clamp_t(s64, start + k, 0, n);
 }
 
+/* Whether a tie between @q and @q + 1 goes to @q + 1. */
+static bool tapu_tie_up(u32 flags, u64 q)
+{
+	if (flags & DRM_TAPU_OP_F_ROUND_EVEN)
+		return q & 1;
+	if (flags & DRM_TAPU_OP_F_ROUND_ODD)
+		return !(q & 1);
+	return true;
+}
+
 static s8 tapu_pool(struct tapu_job *job, const u32 *i)
 {
 	const struct drm_tapu_op_pool *p = TAPU_OP(job, pool);
@@ -219,7 +229,7 @@ static s8 tapu_pool(struct tapu_job *job, const u32 *i)
 	bool avg = p->hdr.opcode == DRM_TAPU_OP_AVGPOOL;
 	u32 x[4] = { i[0], 0, 0, i[3] }, y0, y1, x0, x1;
 	s64 acc = avg ? 0 : S8_MIN;
-	u64 cnt, q;
+	u64 cnt, q, r;
 
 	tapu_window(tapu_pos(i[1], 0, p->stride[0], 1, p->pad[0]),
 		    p->kernel[0], in->dim[1], &y0, &y1);
@@ -235,8 +245,10 @@ static s8 tapu_pool(struct tapu_job *job, const u32 *i)
 	if (avg) {
 		/* Validation keeps windows non-empty; max() keeps this safe. */
 		cnt = max_t(u64, (u64)(y1 - y0) * (x1 - x0), 1);
-		/* Half away from zero: round the magnitude half up. */
-		q = div64_u64(abs(acc) + cnt / 2, cnt);
+		/* Round the magnitude: ties up, or to the parity asked for. */
+		q = div64_u64_rem(abs(acc), cnt, &r);
+		if (2 * r > cnt || (2 * r == cnt && tapu_tie_up(p->hdr.flags, q)))
+			q++;
 		acc = acc < 0 ? -(s64)q : (s64)q;
 	}
 	return clamp_t(s64, acc, p->act_min, p->act_max);

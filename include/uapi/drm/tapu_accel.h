@@ -340,7 +340,7 @@ struct drm_tapu_wait_job {
  *   overflow: acc = bias + sum((x - x_zp) * (w - w_zp)).
  * - Zero points and clamp bounds lie in [-128, 127], lo <= hi.
  */
-#define DRM_TAPU_ISA_VERSION	1
+#define DRM_TAPU_ISA_VERSION	2
 
 /**
  * enum drm_tapu_opcode - TAPU ISA operations
@@ -366,8 +366,10 @@ struct drm_tapu_wait_job {
  * @DRM_TAPU_OP_MAXPOOL: &struct drm_tapu_op_pool; maximum of the window
  *	elements inside the input, then clamped to [act_min, act_max]
  * @DRM_TAPU_OP_AVGPOOL: &struct drm_tapu_op_pool; sum of the window elements
- *	inside the input divided by their count, rounded half away from zero,
- *	then clamped
+ *	inside the input divided by their count, rounded half away from zero
+ *	(TFLite), or half to even or to odd with %DRM_TAPU_OP_F_ROUND_EVEN or
+ *	%DRM_TAPU_OP_F_ROUND_ODD (ONNX, which quantizes the float average
+ *	with ties to even relative to the zero point), then clamped
  * @DRM_TAPU_OP_RELU: &struct drm_tapu_op_act; out = max(in, min); max = 0
  * @DRM_TAPU_OP_RELU6: &struct drm_tapu_op_act; out = clamp(in, min, max),
  *	min the zero point and max the quantised 6
@@ -421,6 +423,16 @@ struct drm_tapu_op_hdr {
 #define DRM_TAPU_OP_F_BIAS		(1 << 0)
 /** DRM_TAPU_OP_F_PER_CHANNEL - MAC op: requantise per output channel */
 #define DRM_TAPU_OP_F_PER_CHANNEL	(1 << 1)
+/**
+ * DRM_TAPU_OP_F_ROUND_EVEN - AVGPOOL: round the average half to even;
+ * since ISA version 2
+ */
+#define DRM_TAPU_OP_F_ROUND_EVEN	(1 << 2)
+/**
+ * DRM_TAPU_OP_F_ROUND_ODD - AVGPOOL: round the average half to odd, not
+ * with %DRM_TAPU_OP_F_ROUND_EVEN; since ISA version 2
+ */
+#define DRM_TAPU_OP_F_ROUND_ODD		(1 << 3)
 
 /** DRM_TAPU_MAX_DIM - largest tensor dimension */
 #define DRM_TAPU_MAX_DIM	65536

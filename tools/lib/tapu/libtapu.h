@@ -321,11 +321,15 @@ struct tapu_eltwise_params {
  * @pad: top, left, bottom, right
  * @act_min: lower clamp of the output
  * @act_max: upper clamp of the output
+ * @flags: AVGPOOL: 0 to round the average's ties away from zero (TFLite),
+ *	%DRM_TAPU_OP_F_ROUND_EVEN or %DRM_TAPU_OP_F_ROUND_ODD to round them
+ *	to even or odd (ONNX, depending on the zero point); ISA version 2
  */
 struct tapu_pool_params {
 	struct drm_tapu_tensor input, output;
 	uint16_t kernel[2], stride[2], pad[4];
 	int32_t act_min, act_max;
+	uint32_t flags;
 };
 
 /**

@@ -250,7 +250,7 @@ static int sb_pool(struct tapu_stream_builder *sb, uint16_t opcode,
 		.pad = { p->pad[0], p->pad[1], p->pad[2], p->pad[3] },
 		.act_min = p->act_min, .act_max = p->act_max,
 	};
-	return sb_emit(sb, opcode, 0, &op, sizeof(op));
+	return sb_emit(sb, opcode, p->flags, &op, sizeof(op));
 }
 
 int tapu_sb_maxpool(struct tapu_stream_builder *sb, const struct tapu_pool_params *p)

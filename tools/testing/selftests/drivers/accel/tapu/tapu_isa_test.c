@@ -531,12 +531,18 @@ static void ref_pool(isa_t *s, const struct drm_tapu_op_pool *op)
 			sum += v;
 			cnt++;
 		}
-		/* average rounded half away from zero */
-		if (op->hdr.opcode == DRM_TAPU_OP_AVGPOOL)
-			r = sum >= 0 ? (sum + cnt / 2) / cnt :
-				       -((-sum + cnt / 2) / cnt);
-		else
+		/* average rounded half away from zero, to even or to odd */
+		if (op->hdr.opcode == DRM_TAPU_OP_AVGPOOL) {
+			int64_t m = sum < 0 ? -sum : sum, q = m / cnt;
+			bool up = op->hdr.flags & DRM_TAPU_OP_F_ROUND_EVEN ? q & 1 :
+				  op->hdr.flags & DRM_TAPU_OP_F_ROUND_ODD ? !(q & 1) : true;
+
+			if (2 * (m % cnt) > cnt || (2 * (m % cnt) == cnt && up))
+				q++;
+			r = sum < 0 ? -q : q;
+		} else {
 			r = best;
+		}
 		wr8(s, &op->output, i, clampi(r, op->act_min, op->act_max));
 	} while (next_idx(op->output.dim, i));
 }
@@ -1050,6 +1056,34 @@ TEST_F(isa, avgpool_pad)
 	p2.act_max = 60;
 	push(self, &p1);
 	push(self, &p2);
+	run(_metadata, self);
+}
+
+/*
+ * Windows of 2, 3, 4 and 6 elements, whose averages often end in .5: half
+ * away from zero, half to even with DRM_TAPU_OP_F_ROUND_EVEN and half to
+ * odd with DRM_TAPU_OP_F_ROUND_ODD, flags only AVGPOOL takes, one at most.
+ */
+TEST_F(isa, avgpool_rounding)
+{
+	const struct geom g = {
+		.n = 2, .h = 12, .w = 12, .ci = 8, .kh = 2, .kw = 3,
+		.s = { 1, 1 }, .p = { 1, 1, 0, 1 },
+	};
+	struct drm_tapu_op_pool away = mk_pool(DRM_TAPU_OP_AVGPOOL, &g, 1);
+	struct drm_tapu_op_pool even = mk_pool(DRM_TAPU_OP_AVGPOOL, &g, 2);
+	struct drm_tapu_op_pool odd = mk_pool(DRM_TAPU_OP_AVGPOOL, &g, 3);
+	struct drm_tapu_op_pool mp = mk_pool(DRM_TAPU_OP_MAXPOOL, &g, 4);
+
+	even.hdr.flags = DRM_TAPU_OP_F_ROUND_EVEN;
+	odd.hdr.flags = DRM_TAPU_OP_F_ROUND_ODD;
+	BAD(-EINVAL, mp, op.hdr.flags = DRM_TAPU_OP_F_ROUND_EVEN);
+	BAD(-EINVAL, mp, op.hdr.flags = DRM_TAPU_OP_F_ROUND_ODD);
+	BAD(-EINVAL, even, op.hdr.flags |= DRM_TAPU_OP_F_ROUND_ODD);
+	BAD(-EINVAL, even, op.hdr.flags |= DRM_TAPU_OP_F_BIAS);
+	push(self, &away);
+	push(self, &even);
+	push(self, &odd);
 	run(_metadata, self);
 }
 
