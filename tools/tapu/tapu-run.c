@@ -25,6 +25,7 @@
 static const char *prog_name = "tapu-run";
 static const char *dev_path;
 static int reference_only, check;
+static long max_diff;	/* node tests: allowed integer difference */
 
 /* Device side of a compiled model: two BOs (constants, activations). */
 struct runner {
@@ -210,6 +211,7 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 	struct model m;
 	const char *names[16], *where;
 	int nin, nout, sets = 0, ok = 1, host_only = 1;
+	long diffs[3] = { 0 };	/* integer elements off by 0, 1, more */
 
 	snprintf(path, sizeof(path), "%s/%s/model.onnx", dir, name);
 	if (model_load(path, &m)) {
@@ -263,14 +265,19 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 				ok = 0;
 				break;
 			}
-			for (size_t k = 0; ok && k < exp.n; k++)
+			for (size_t k = 0; ok && k < exp.n; k++) {
+				long long d = exp.n != out[i].t->n || exp.f ? 0 :
+					      llabs(out[i].t->i[k] - exp.i[k]);
+
+				diffs[d < 2 ? d : 2]++;
 				if (exp.n != out[i].t->n || !!exp.f != !!out[i].t->f ||
-				    (exp.f ? !near(out[i].t->f[k], exp.f[k]) : out[i].t->i[k] != exp.i[k])) {
+				    (exp.f ? !near(out[i].t->f[k], exp.f[k]) : d > max_diff)) {
 					snprintf(msg, sizeof(msg), "output %d element %zu: got %g, expected %g",
 						 i, k, exp.n == out[i].t->n ? (out[i].t->f ? out[i].t->f[k] :
 						 (double)out[i].t->i[k]) : NAN, exp.f ? exp.f[k] : (double)exp.i[k]);
 					ok = 0;
 				}
+			}
 			free(exp.i), free(exp.f);
 		}
 		for (int i = 0; i < 16; i++)
@@ -283,9 +290,12 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 		printf("not ok %d - %s # %s\n", num, name, msg);
 		return 0;
 	}
-	printf("ok %d - %s (%d data set%s, %s%s)\n", num, name, sets, sets == 1 ? "" : "s",
+	printf("ok %d - %s (%d data set%s, %s%s", num, name, sets, sets == 1 ? "" : "s",
 	       reference_only ? "CPU reference" : host_only ? "CPU boundary op only, no device op" :
 	       "on the device", check && !reference_only ? ", = CPU reference" : "");
+	if (max_diff)
+		printf(", integer elements off by 0: %ld, 1: %ld", diffs[0], diffs[1]);
+	printf(")\n");
 	(*pass)++;
 	return 0;
 }
@@ -600,6 +610,8 @@ static void usage(FILE *f)
 		"  -e, --expect FILE      compare with the training script's results\n"
 		"  -n, --onnx-node-tests DIR  run the ONNX backend node tests with int8/uint8\n"
 		"                         data in DIR (TAP output)\n"
+		"  -m, --max-diff N       node tests: integer outputs may differ from the\n"
+		"                         expected ones by N (default 0)\n"
 		"  -c, --check            also run the CPU reference and require\n"
 		"                         bit-identical outputs\n"
 		"  -r, --reference-only   run only the CPU reference (no device)\n"
@@ -617,6 +629,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "onnx-node-tests", required_argument, NULL, 'n' },
+		{ "max-diff", required_argument, NULL, 'm' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "reference-only", no_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
@@ -628,7 +641,7 @@ int main(int argc, char **argv)
 	struct tapu_device *dev = NULL;
 	struct model m;
 
-	while ((c = getopt_long(argc, argv, "i:f:b:e:n:crd:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:crd:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (ninputs == 16)
@@ -641,6 +654,11 @@ int main(int argc, char **argv)
 		case 'c': check = 1; break;
 		case 'r': reference_only = 1; break;
 		case 'd': dev_path = optarg; break;
+		case 'm':
+			max_diff = strtol(optarg, &end, 0);
+			if (*end || max_diff < 0 || max_diff > 255)
+				return fprintf(stderr, "%s: bad --max-diff\n", prog_name), 2;
+			break;
 		case 'b':
 			batch = strtol(optarg, &end, 0);
 			if (*end || batch < 1 || batch > 65536)

@@ -572,6 +572,10 @@ static int lower_pool(struct prog *p, const struct node *n)
 		if (pscale(xs) != pscale(ys) || pzp(xz) != pzp(yz) ||
 		    pdtype(yz, DT_UINT8) != x->dtype)
 			return NODE_ERR(n, "input and output quantisation differ (requantising pool)");
+		/* ONNX rounds the average's ties to even relative to the zero point. */
+		if (avg)
+			pp.flags = (pzp(xz) - off8(x->dtype)) & 1 ? DRM_TAPU_OP_F_ROUND_ODD :
+								     DRM_TAPU_OP_F_ROUND_EVEN;
 	}
 	if (glob) {
 		kernel[0] = x->dim[2], kernel[1] = x->dim[3];
@@ -650,13 +654,16 @@ static int lower_unary(struct prog *p, const struct node *n)
 	mn = lo, mx = hi;
 	if (strstr(n->op, "Relu")) {
 		mn = q ? pzp(yz) : 0;
-	} else if (q) {		/* QLinearClip: float bounds at 5, 6 */
+	} else if (q) {		/* QLinearClip: float bounds at 5, 6 (attributes before opset 11) */
 		const struct tensor *a = param(n, p, 5, 0), *b = param(n, p, 6, 0);
+		int attrs = p->m->opset < 11;
 
-		if (a)
-			mn = quantize_float(pscale(a), pscale(ys), pzp(yz), lo, hi);
-		if (b)
-			mx = quantize_float(pscale(b), pscale(ys), pzp(yz), lo, hi);
+		if ((node_in(n, 5) && !a) || (node_in(n, 6) && !b))
+			return NODE_ERR(n, "min and max must be constants");
+		mn = quantize_float(a ? pscale(a) : attrs ? attr_float(n, "min", -INFINITY) :
+				    -INFINITY, pscale(ys), pzp(yz), lo, hi);
+		mx = quantize_float(b ? pscale(b) : attrs ? attr_float(n, "max", INFINITY) :
+				    INFINITY, pscale(ys), pzp(yz), lo, hi);
 	} else {
 		const struct tensor *a = param(n, p, 1, 0), *b = param(n, p, 2, 0);
 

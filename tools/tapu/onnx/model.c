@@ -475,8 +475,11 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 					o->in[k++] = (size_t)j < dq[i]->n_input ? dq[i]->input[j] : "";
 		o->in[k++] = q->input[1];
 		o->in[k++] = q->n_input > 2 ? q->input[2] : "";
-		/* Conv, Gemm bias (int32, DequantizeLinear'd or not); Clip bounds */
-		for (size_t i = 2; i < x->n_input && k < 9; i++) {
+		/*
+		 * The inputs after the dequantised ones: Conv, Gemm bias (int32,
+		 * DequantizeLinear'd or not); Clip's min and max (float).
+		 */
+		for (size_t i = f->dq_mask & 2 ? 2 : 1; i < x->n_input && k < 9; i++) {
 			const Onnx__NodeProto *b = producer(m, x->input[i]);
 
 			if (is_op(b, "DequantizeLinear") && strcmp(f->op, "Clip")) {

@@ -6,6 +6,7 @@
  * pairs with rshift rounding half up, saturation. It shares nothing with
  * the lowering but the scale -> (multiplier, shift) and table formulas.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,11 +174,15 @@ static struct tensor *matmul(const struct node *n, struct tensor **a)
 	return y;
 }
 
-/* Pools; AVGPOOL divides the int8 (device-domain) sum, half away from 0. */
+/*
+ * Pools; AVGPOOL divides the int8 (device-domain) sum, ties to the parity
+ * of the device-domain zero point, as ONNX rounds relative to it.
+ */
 static struct tensor *pool(const struct node *n, struct tensor **a)
 {
 	const struct tensor *x = a[0];
 	int avg = !!strstr(n->op, "Average"), off = x->dtype == DT_UINT8 ? 128 : 0;
+	int odd = !strncmp(n->op, "QLinear", 7) && (zp(a[2]) - off) & 1;
 	int64_t k[2] = { x->dim[2], x->dim[3] }, st[2] = { 1, 1 }, pd[4] = { 0 }, od[4];
 	const char *ap = attr_string(n, "auto_pad", "NOTSET");
 	struct tensor *y;
@@ -220,8 +225,14 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 						sum += v;
 						cnt++;
 					}
-				if (avg)
-					best = sum >= 0 ? (sum + cnt / 2) / cnt : -((-sum + cnt / 2) / cnt);
+				if (avg) {
+					int64_t m = sum < 0 ? -sum : sum, q = m / cnt;
+
+					if (2 * (m % cnt) > cnt ||
+					    (2 * (m % cnt) == cnt && (q & 1) != odd))
+						q++;
+					best = sum < 0 ? -q : q;
+				}
 				y->i[(p * od[2] + oy) * od[3] + ox] = best + off;
 			}
 	return y;
@@ -249,10 +260,10 @@ static struct tensor *unary(const struct node *n, struct tensor **a, int opset)
 	if (strstr(n->op, "Relu")) {
 		mn = q ? zp(a[4]) : 0;
 	} else if (q) {
-		if (a[5])
-			mn = quantize_float(sc(a[5]), sc(a[3]), zp(a[4]), lo, hi);
-		if (a[6])
-			mx = quantize_float(sc(a[6]), sc(a[3]), zp(a[4]), lo, hi);
+		mn = quantize_float(a[5] ? sc(a[5]) : opset < 11 ? attr_float(n, "min", -INFINITY) :
+				    -INFINITY, sc(a[3]), zp(a[4]), lo, hi);
+		mx = quantize_float(a[6] ? sc(a[6]) : opset < 11 ? attr_float(n, "max", INFINITY) :
+				    INFINITY, sc(a[3]), zp(a[4]), lo, hi);
 	} else {
 		mn = a[1] ? zp(a[1]) : opset < 11 ? attr_float(n, "min", lo) : lo;
 		mx = a[2] ? zp(a[2]) : opset < 11 ? attr_float(n, "max", hi) : hi;

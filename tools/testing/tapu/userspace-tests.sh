@@ -10,7 +10,8 @@
 #   tapu-run-node-tests     tapu-run --check --onnx-node-tests: the ONNX node
 #                           tests with int8/uint8 data, one TAP line each
 #   tapu-run-tests          tools/tapu/onnx/tests/run.sh: tapu-run's own
-#                           models and error paths
+#                           models against the outputs of an ONNX-semantics
+#                           reference (onnx_ref.py), and error paths
 #   tapu-run-fmnist         the Fashion-MNIST network on the 10,000 test
 #                           images, --check --expect: one test, ok iff exit 0
 #

@@ -4,13 +4,23 @@
 
     /usr/bin/python3 tools/tapu/onnx/tests/gen.py   (python3-onnx, numpy)
 
-Each case is DIR/model.onnx plus DIR/input_*.pb with random data (fixed
-seed); run.sh runs them on the device with --check (bit-exact against the
-CPU reference), and checks the error paths with the broken_* ones.
+Each case is models/CLASS/test_NAME/model.onnx with test_data_set_0/
+input_*.pb, random data (fixed seed), and output_0.pb, what onnx_ref.py, an
+evaluator written from the ONNX specifications, computes: the layout of the
+ONNX node tests. run.sh runs them on the device with --check (bit-exact
+against tapu-run's CPU reference too), the outputs of models/exact equal to
+the expected ones, those of models/requant within 1 (one requantization by
+an integer multiplier and shift, where ONNX rounds a float product), and
+checks the error paths with the broken_* ones (NAME/model.onnx,
+NAME/input_0.pb).
 """
 import os
+import sys
 import numpy as np
 from onnx import TensorProto as T, helper as h, numpy_helper as nh, save
+
+sys.dont_write_bytecode = True  # nothing to clean up in the source tree
+import onnx_ref  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(7)
@@ -46,18 +56,32 @@ def bdq(nodes, init, b, s, name):
     return f'{name}_bdq'
 
 
-def write(name, nodes, init, inputs, out, out_dt, opset=13):
-    """inputs: [(name, dtype, array)]; the graph output is out (int)."""
-    d = os.path.join(HERE, name)
-    os.makedirs(d, exist_ok=True)
+def _pb(path, array, name):
+    with open(path, 'wb') as f:
+        f.write(nh.from_array(array, name).SerializeToString())
+
+
+def write(name, nodes, init, inputs, out, out_dt, opset=13, requant=False):
+    """inputs: [(name, dtype, array)]; the graph output is out (int).
+
+    requant: the device requantizes with an integer multiplier and shift
+    where ONNX multiplies in float; the output may differ by 1.
+    """
+    broken = name.startswith('broken_')
+    d = os.path.join(HERE, name) if broken else \
+        os.path.join(HERE, 'models', 'requant' if requant else 'exact', 'test_' + name)
+    data = d if broken else os.path.join(d, 'test_data_set_0')
+    os.makedirs(data, exist_ok=True)
     g = h.make_graph(nodes, name, [h.make_tensor_value_info(n, dt, a.shape)
                                    for n, dt, a in inputs],
                      [h.make_tensor_value_info(out, out_dt, None)], init)
-    save(h.make_model(g, opset_imports=[h.make_opsetid('', opset)]),
-         os.path.join(d, 'model.onnx'))
+    model = h.make_model(g, opset_imports=[h.make_opsetid('', opset)])
+    save(model, os.path.join(d, 'model.onnx'))
     for i, (n, _, a) in enumerate(inputs):
-        with open(os.path.join(d, f'input_{i}.pb'), 'wb') as f:
-            f.write(nh.from_array(a, n).SerializeToString())
+        _pb(os.path.join(data, f'input_{i}.pb'), a, n)
+    if not broken:
+        y, = onnx_ref.run(model, {n: a for n, _, a in inputs})
+        _pb(os.path.join(data, 'output_0.pb'), y, out)
 
 
 def fin(n=(2, 4, 9, 9)):
@@ -83,15 +107,35 @@ def conv_case(name, dt, group, cout, **attrs):
     cv = qdq(nodes, init, 'cv', 0.02, 128 if dt == U8 else -10, dt, 'cvq')
     nodes.append(h.make_node('Relu', [cv], ['r']))
     q_out(nodes, init, 'r', 0.02, 128 if dt == U8 else -10, dt)
-    write(name, nodes, init, [('x', T.FLOAT, fin())], 'y', dt)
+    write(name, nodes, init, [('x', T.FLOAT, fin())], 'y', dt, requant=True)
 
 
-def simple(name, op, dt=I8, shape=(2, 4, 9, 9), same=True, extra=(), **attrs):
+def simple(name, op, dt=I8, shape=(2, 4, 9, 9), same=True, extra=(), zp=3, **attrs):
     nodes, init = [], []
-    x = qdq(nodes, init, 'x', 1 / 64, 3, dt, 'xa')
+    x = qdq(nodes, init, 'x', 1 / 64, zp, dt, 'xa')
     nodes.append(h.make_node(op, [x, *extra], ['o'], **attrs))
-    q_out(nodes, init, 'o', 1 / 64 if same else 1 / 200, 3 if same else 120 if dt == U8 else -7, dt)
+    q_out(nodes, init, 'o', 1 / 64 if same else 1 / 200, zp if same else 120 if dt == U8 else -7, dt)
     write(name, nodes, init, [('x', T.FLOAT, fin(shape))], 'y', dt)
+
+
+def clip_case(name, dt, lo, hi, opset=13):
+    """QDQ Clip (ReLU6 when 0, 6): bounds as inputs, or attributes before 11."""
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 32, 128 if dt == U8 else -3, dt, 'xa')
+    if opset < 11:
+        attrs = {k: v for k, v in (('min', lo), ('max', hi)) if v is not None}
+        nodes.append(h.make_node('Clip', [x], ['c'], **attrs))
+    else:
+        ins = [x]
+        for k, v in (('lo', lo), ('hi', hi)):
+            ins.append(k if v is not None else '')
+            if v is not None:
+                init.append(nh.from_array(np.float32(v), k))
+        while not ins[-1]:
+            ins.pop()
+        nodes.append(h.make_node('Clip', ins, ['c']))
+    q_out(nodes, init, 'c', 1 / 32, 128 if dt == U8 else -3, dt)
+    write(name, nodes, init, [('x', T.FLOAT, 3 * fin())], 'y', dt, opset=opset)
 
 
 def main():
@@ -103,8 +147,18 @@ def main():
     simple('tanh_u8', 'Tanh', dt=U8, same=False)
     simple('avgpool_i8', 'AveragePool', kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
     simple('globalavgpool_u8', 'GlobalAveragePool', dt=U8)
+    # Windows of 1, 2 and 4: many ties, rounded to even relative to 128.
+    simple('avgpool_ties_u8', 'AveragePool', dt=U8, zp=128, kernel_shape=[2, 2],
+           pads=[1, 0, 0, 1])
+    simple('globalavgpool_ties_i8', 'GlobalAveragePool', shape=(2, 8, 2, 3), zp=-6)
     simple('maxpool_qdq_i8', 'MaxPool', kernel_shape=[2, 2], strides=[2, 2])
     simple('transpose_i8', 'Transpose', perm=[0, 2, 3, 1])
+    clip_case('clip_qdq_u8', U8, -1, 1)
+    clip_case('clip_qdq_relu6_i8', I8, 0, 2.5)
+    clip_case('clip_qdq_min_only_i8', I8, -0.75, None)
+    clip_case('clip_qdq_max_only_u8', U8, None, 0.5)
+    clip_case('clip_qdq_opset10_i8', I8, -1.5, 0.5, opset=10)
+    clip_case('clip_qdq_opset10_max_only_u8', U8, None, 1.25, opset=10)
 
     # Gemm (transB) + Add with a broadcast constant + Concat + Pad
     nodes, init = [], []
@@ -113,21 +167,23 @@ def main():
     b = bdq(nodes, init, rng.integers(-300, 300, 7), 0.004 / 64, 'g')
     nodes.append(h.make_node('Gemm', [x, w, b], ['gm'], transB=1))
     q_out(nodes, init, 'gm', 0.03, 2, I8, 'y')
-    write('gemm_i8', nodes, init, [('x', T.FLOAT, fin((5, 12)))], 'y', I8)
+    write('gemm_i8', nodes, init, [('x', T.FLOAT, fin((5, 12)))], 'y', I8, requant=True)
 
     nodes, init = [], []
     a = qdq(nodes, init, 'a', 1 / 64, 5, I8, 'aa')
     c = qdq(nodes, init, 'c', 1 / 40, -5, I8, 'cc')
     nodes.append(h.make_node('Add', [a, c], ['s']))
     q_out(nodes, init, 's', 1 / 30, 1, I8)
-    write('add_qdq_i8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())], 'y', I8)
+    write('add_qdq_i8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())], 'y', I8,
+          requant=True)
 
     nodes, init = [], []
     a = qdq(nodes, init, 'a', 1 / 64, 5, U8, 'aa')
     c = qdq(nodes, init, 'c', 1 / 40, 9, U8, 'cc')
     nodes.append(h.make_node('Mul', [a, c], ['s']))
     q_out(nodes, init, 's', 1 / 90, 100, U8)
-    write('mul_qdq_u8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())], 'y', U8)
+    write('mul_qdq_u8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())], 'y', U8,
+          requant=True)
 
     a = rng.integers(0, 40, (2, 3, 4, 5), dtype=np.uint8)
     c = rng.integers(0, 40, (2, 2, 4, 5), dtype=np.uint8)

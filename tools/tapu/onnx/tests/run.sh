@@ -1,9 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# tapu-run tests (busybox sh): each model of DIR (default: this directory)
-# on the device with --check (outputs bit-identical to the CPU reference),
-# then the error paths. TAP output, closing "N passed, N failed".
+# tapu-run tests (busybox sh): each model of DIR/models (DIR: this
+# directory by default) on the device with --check (outputs bit-identical
+# to the CPU reference), compared with the outputs the ONNX-semantics
+# reference computed (gen.py, onnx_ref.py): those of models/exact equal,
+# those of models/requant within 1; then the error paths. TAP output,
+# closing "N passed, N failed".
 #
 #   run.sh [DIR] [TAPU_RUN]
 dir=${1:-$(dirname "$0")}
@@ -32,14 +35,19 @@ expect() {
 }
 
 echo "TAP version 13"
-for d in "$dir"/*/; do
-	t=$(basename "$d")
-	case $t in broken_*) continue ;; esac
-	set --
-	for f in "$d"input_*.pb; do set -- "$@" --input "$f"; done
-	expect 0 'bit-exact' "$t: device output bit-identical to the CPU reference" -- \
-		"$run" --check "$d/model.onnx" "$@"
-done
+# node_tests CLASS MAX_DIFF: one result per model, as tapu-run reports it.
+node_tests() {
+	"$run" --check --max-diff "$2" --onnx-node-tests "$dir/models/$1" > "$tmp/nodes" 2>&1
+	grep -q '^# ONNX node tests' "$tmp/nodes" || { cp "$tmp/nodes" "$tmp/out"; result 1 "$1: tapu-run ran"; }
+	sed -n 's/^\(not \)*ok [0-9]* - //p' "$tmp/nodes" > "$tmp/lines"
+	while IFS= read -r line; do
+		echo "$line" > "$tmp/out"
+		grep -q "^ok [0-9]* - $line" "$tmp/nodes"
+		result $? "$1/$line"
+	done < "$tmp/lines"
+}
+node_tests exact 0
+node_tests requant 1
 
 m=$dir/broken_unsupported_op/model.onnx
 expect 1 "node 'softmax0': operator Softmax is not supported" \
@@ -49,18 +57,22 @@ expect 1 "node 'softmax0': operator Softmax is not supported" \
 expect 1 'No such file' "missing model file: exit 1" -- "$run" "$tmp/none.onnx"
 printf 'this is not a protobuf\377\377\377' > "$tmp/bad.onnx"
 expect 1 'not an ONNX model' "corrupt model protobuf: exit 1" -- "$run" "$tmp/bad.onnx"
-head -c 300 "$dir/conv_qdq_u8/model.onnx" > "$tmp/short.onnx"
+m=$dir/models/requant/test_gemm_i8
+head -c 300 "$dir/models/requant/test_conv_qdq_u8/model.onnx" > "$tmp/short.onnx"
 expect 1 'not an ONNX model' "truncated model: exit 1" -- "$run" "$tmp/short.onnx"
 cp "$tmp/bad.onnx" "$tmp/bad.pb"
 expect 1 'not an ONNX TensorProto' "corrupt input protobuf: exit 1" -- \
-	"$run" "$dir/gemm_i8/model.onnx" --input "$tmp/bad.pb"
+	"$run" "$m/model.onnx" --input "$tmp/bad.pb"
 expect 1 'shape' "input of the wrong shape: exit 1" -- \
-	"$run" "$dir/gemm_i8/model.onnx" --input "$dir/transpose_i8/input_0.pb"
+	"$run" "$m/model.onnx" --input "$dir/models/exact/test_transpose_i8/test_data_set_0/input_0.pb"
+expect 0 'bit-exact' "one model on --input files: bit-identical to the CPU reference" -- \
+	"$run" --check "$m/model.onnx" --input "$m/test_data_set_0/input_0.pb"
+expect 2 'bad --max-diff' "bad --max-diff: exit 2" -- "$run" --max-diff x --onnx-node-tests "$dir/models"
 expect 2 'usage' "no model: usage, exit 2" -- "$run"
 expect 2 'usage' "unknown option: usage, exit 2" -- "$run" --bogus m.onnx
 expect 2 'bad --batch' "bad --batch: exit 2" -- "$run" m.onnx --fmnist x --batch 0
 expect 1 'No such file' "missing Fashion-MNIST data: exit 1" -- \
-	"$run" "$dir/gemm_i8/model.onnx" --fmnist "$tmp/nodata"
+	"$run" "$m/model.onnx" --fmnist "$tmp/nodata"
 
 rm -rf "$tmp"
 echo "1..$n"

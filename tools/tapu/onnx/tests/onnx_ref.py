@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""An ONNX evaluator in numpy, the tests' oracle for tapu-run.
+
+Written from the ONNX operator specifications (onnx/docs/Operators.md)
+for the operators of tapu-run's test models, in float32 as ONNX Runtime
+computes them. It shares nothing with tapu-run's lowering, folding or CPU
+reference: no QDQ pattern is recognised, every node runs as the spec
+defines it, so a mis-folded graph shows as a wrong output.
+
+    run(model, {name: array}) -> [array per graph output]
+"""
+import numpy as np
+from onnx import helper, numpy_helper
+
+F32 = np.float32
+
+
+def _attrs(node):
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _axis_shape(scale, x, axis):
+    """Shape that broadcasts a per-axis (1-D) parameter along @axis of x."""
+    if np.ndim(scale) == 0:
+        return np.shape(scale)
+    shape = [1] * x.ndim
+    shape[axis % x.ndim] = -1
+    return shape
+
+
+def quantize_linear(x, scale, zp=None, axis=1):
+    dt = np.uint8 if zp is None else zp.dtype
+    zp = np.zeros((), dt) if zp is None else zp
+    shape = _axis_shape(scale, x, axis)
+    # Round half to even, saturate to the zero point's type.
+    q = np.rint(x.astype(F32) / scale.astype(F32).reshape(shape))
+    q = q + zp.astype(np.int64).reshape(shape)
+    info = np.iinfo(dt)
+    return np.clip(q, info.min, info.max).astype(dt)
+
+
+def dequantize_linear(x, scale, zp=None, axis=1):
+    shape = _axis_shape(scale, x, axis)
+    zp = np.zeros((), np.int64) if zp is None else zp.astype(np.int64)
+    return ((x.astype(np.int64) - zp.reshape(shape)).astype(F32) *
+            scale.astype(F32).reshape(shape))
+
+
+def _pads(a, nsp):
+    p = a.get('pads', [0] * (2 * nsp))
+    return list(p[:nsp]), list(p[nsp:])
+
+
+def conv(x, w, b=None, a=None):
+    """NCHW convolution with groups, strides, dilations and explicit pads."""
+    n, c, hi, wi = x.shape
+    co, cig, kh, kw = w.shape
+    g = a.get('group', 1)
+    s = a.get('strides', [1, 1])
+    d = a.get('dilations', [1, 1])
+    (pt, pl), (pb, pr) = _pads(a, 2)
+    assert a.get('auto_pad', b'NOTSET') in (b'NOTSET', 'NOTSET')
+    xp = np.zeros((n, c, hi + pt + pb, wi + pl + pr), np.float64)
+    xp[:, :, pt:pt + hi, pl:pl + wi] = x
+    ho = (hi + pt + pb - d[0] * (kh - 1) - 1) // s[0] + 1
+    wo = (wi + pl + pr - d[1] * (kw - 1) - 1) // s[1] + 1
+    y = np.zeros((n, co, ho, wo), np.float64)
+    cog = co // g
+    for oc in range(co):
+        grp = oc // cog
+        xs = xp[:, grp * cig:(grp + 1) * cig]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[:, :, i * d[0]:i * d[0] + s[0] * (ho - 1) + 1:s[0],
+                           j * d[1]:j * d[1] + s[1] * (wo - 1) + 1:s[1]]
+                y[:, oc] += np.einsum('nchw,c->nhw', patch, w[oc, :, i, j])
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y.astype(F32)
+
+
+def _windows(x, a, fill):
+    """Padded input and output size of a 2-D pool, ceil_mode 0."""
+    k = a['kernel_shape']
+    s = a.get('strides', [1, 1])
+    (pt, pl), (pb, pr) = _pads(a, 2)
+    assert not a.get('ceil_mode', 0)
+    n, c, h, w = x.shape
+    xp = np.full((n, c, h + pt + pb, w + pl + pr), fill, np.float64)
+    xp[:, :, pt:pt + h, pl:pl + w] = x
+    valid = np.zeros(xp.shape[2:], np.float64)
+    valid[pt:pt + h, pl:pl + w] = 1
+    ho = (h + pt + pb - k[0]) // s[0] + 1
+    wo = (w + pl + pr - k[1]) // s[1] + 1
+    return xp, valid, k, s, ho, wo
+
+
+def pool(x, a, avg):
+    xp, valid, k, s, ho, wo = _windows(x, a, 0.0 if avg else -np.inf)
+    y = np.zeros(x.shape[:2] + (ho, wo), np.float64)
+    for i in range(ho):
+        for j in range(wo):
+            win = xp[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]]
+            if not avg:
+                y[:, :, i, j] = win.max(axis=(2, 3))
+                continue
+            cnt = (k[0] * k[1] if a.get('count_include_pad', 0) else
+                   valid[i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]].sum())
+            y[:, :, i, j] = win.sum(axis=(2, 3)) / cnt
+    return y.astype(F32)
+
+
+def gemm(a_, b_, c_=None, a=None):
+    if a.get('transA', 0):
+        a_ = a_.T
+    if a.get('transB', 0):
+        b_ = b_.T
+    y = a.get('alpha', 1.0) * (a_.astype(np.float64) @ b_.astype(np.float64))
+    if c_ is not None:
+        y = y + a.get('beta', 1.0) * c_
+    return y.astype(F32)
+
+
+def clip(x, lo=None, hi=None, a=None, opset=13):
+    if opset < 11:
+        lo, hi = a.get('min', -np.inf), a.get('max', np.inf)
+    y = x
+    if lo is not None:
+        y = np.maximum(y, np.asarray(lo, x.dtype))
+    if hi is not None:
+        y = np.minimum(y, np.asarray(hi, x.dtype))
+    # min > max: every element is max.
+    return y.astype(x.dtype)
+
+
+def reshape(x, shape, a):
+    shape = [int(v) for v in shape]
+    if not a.get('allowzero', 0):
+        shape = [x.shape[i] if v == 0 else v for i, v in enumerate(shape)]
+    return x.reshape(shape)
+
+
+def pad(x, pads, value=None, a=None):
+    assert a.get('mode', b'constant') in (b'constant', 'constant')
+    n = x.ndim
+    p = [int(v) for v in pads]
+    v = np.zeros((), x.dtype) if value is None else value
+    out = np.full([x.shape[i] + p[i] + p[i + n] for i in range(n)], v, x.dtype)
+    out[tuple(slice(p[i], p[i] + x.shape[i]) for i in range(n))] = x
+    return out
+
+
+def _sigmoid(x):
+    return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(F32)
+
+
+def run(model, feeds):
+    """Evaluate @model's graph on @feeds; returns the graph outputs."""
+    opset = max((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')),
+                default=13)
+    env = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    env.update(feeds)
+    for node in model.graph.node:
+        assert node.domain in ('', 'ai.onnx'), node.domain
+        x = [env[i] if i else None for i in node.input]
+        a = _attrs(node)
+        op = node.op_type
+        if op == 'QuantizeLinear':
+            y = quantize_linear(*x, axis=a.get('axis', 1))
+        elif op == 'DequantizeLinear':
+            y = dequantize_linear(*x, axis=a.get('axis', 1))
+        elif op == 'Conv':
+            y = conv(*x, a=a)
+        elif op == 'Gemm':
+            y = gemm(*x, a=a)
+        elif op == 'MatMul':
+            y = (x[0].astype(np.float64) @ x[1]).astype(x[0].dtype)
+        elif op == 'Add':
+            y = x[0] + x[1]
+        elif op == 'Mul':
+            y = x[0] * x[1]
+        elif op == 'Relu':
+            y = np.maximum(x[0], np.zeros((), x[0].dtype))
+        elif op == 'Clip':
+            y = clip(*x, a=a, opset=opset)
+        elif op == 'Sigmoid':
+            y = _sigmoid(x[0])
+        elif op == 'Tanh':
+            y = np.tanh(x[0].astype(np.float64)).astype(F32)
+        elif op in ('AveragePool', 'MaxPool'):
+            y = pool(x[0], a, op == 'AveragePool')
+        elif op == 'GlobalAveragePool':
+            y = x[0].astype(np.float64).mean(axis=(2, 3), keepdims=True).astype(F32)
+        elif op == 'Transpose':
+            y = np.transpose(x[0], a.get('perm'))
+        elif op == 'Reshape':
+            y = reshape(x[0], x[1], a)
+        elif op == 'Flatten':
+            ax = a.get('axis', 1)
+            y = x[0].reshape(int(np.prod(x[0].shape[:ax])), -1)
+        elif op == 'Concat':
+            y = np.concatenate(x, axis=a['axis'])
+        elif op == 'Pad':
+            y = pad(*x, a=a)
+        elif op == 'Identity':
+            y = x[0]
+        else:
+            raise NotImplementedError(op)
+        env[node.output[0]] = y
+    return [env[o.name] for o in model.graph.output]
