@@ -316,6 +316,20 @@ static int check_shift(const struct node *n, uint32_t shift)
 }
 
 /* Bias and requantisation (per tensor or per output channel) of a MAC op. */
+/* The output clamp of a requantising op, narrowed by a fused Relu or Clip. */
+static int act_clamp(struct prog *p, const struct node *n, const struct tensor *ys,
+		     const struct tensor *yz, int yt, int32_t *act_min, int32_t *act_max)
+{
+	int lo, hi;
+
+	dtype_range(yt, &lo, &hi);
+	if (n->act && (!ys || fused_act(p->m, n, pscale(ys), pzp(yz), &lo, &hi)))
+		return NODE_ERR(n, "cannot fold the %s before its QuantizeLinear", n->act->op_type);
+	*act_min = lo - off8(yt);
+	*act_max = hi - off8(yt);
+	return 0;
+}
+
 static int mac_quant(struct prog *p, const struct node *n, struct tapu_conv_params *c,
 		     const struct tensor *b, const struct tensor *xs,
 		     const struct tensor *ws, const struct tensor *ys, int64_t co)
@@ -455,7 +469,8 @@ static int lower_conv(struct prog *p, const struct node *n)
 	c.input_zp = pzp(xz) - off8(x->dtype);
 	c.weight_zp = pzp(wz) - wo;
 	c.output_zp = pzp(yz) - off8(yt);
-	c.act_min = -128, c.act_max = 127;
+	if (act_clamp(p, n, ys, yz, yt, &c.act_min, &c.act_max))
+		return -1;
 	p->nops++;
 	return dw ? tapu_sb_depthwise_conv2d(p->sb, &c) : tapu_sb_conv2d(p->sb, &c);
 }
@@ -532,7 +547,8 @@ static int lower_matmul(struct prog *p, const struct node *n)
 	fc.input_zp = pzp(az) - off8(a->dtype);
 	fc.weight_zp = pzp(bz) - off8(b->dtype);
 	fc.output_zp = pzp(yz) - off8(yt);
-	fc.act_min = -128, fc.act_max = 127;
+	if (act_clamp(p, n, ys, yz, yt, &fc.act_min, &fc.act_max))
+		return -1;
 	for (int64_t i = 0; i < nb; i++) {
 		uint32_t rows = a->rank == 3 && nb == 1 ? a->dim[0] * M : M;
 		uint32_t aoff = a->off + i * M * K, yoff = y->off + i * M * N;
@@ -782,7 +798,8 @@ static int lower_binary(struct prog *p, const struct node *n)
 	e.a_zp = pzp(az) - off8(v[0]->dtype);
 	e.b_zp = pzp(bz) - off8(v[1]->dtype);
 	e.output_zp = pzp(yz) - off8(yt);
-	e.act_min = -128, e.act_max = 127;
+	if (act_clamp(p, n, ys, yz, yt, &e.act_min, &e.act_max))
+		return -1;
 	e.a_mul = e.b_mul = 1;
 	if (!q) {
 		e.a_zp = e.b_zp = e.output_zp = -off8(yt);

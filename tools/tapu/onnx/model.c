@@ -405,44 +405,115 @@ static int is_op(const Onnx__NodeProto *n, const char *op)
 }
 
 /* How a float op folds: the QOperator it becomes, which of its inputs are
- * dequantised (bit i), and whether input and output quantisation must
- * match (plain integer op on the quantised data). */
+ * dequantised (bit i), whether input and output quantisation must match
+ * (plain integer op on the quantised data), and whether a Relu or Clip
+ * before its QuantizeLinear folds into its output clamp. */
 static const struct fold {
 	const char *op, *qop;
 	unsigned int dq_mask;
-	int same;
+	int same, act;
 } folds[] = {
-	{ "Conv", "QLinearConv", 3, 0 },
-	{ "MatMul", "QLinearMatMul", 3, 0 },
-	{ "Gemm", "QLinearGemm", 3, 0 },
-	{ "Add", "QLinearAdd", 3, 0 },
-	{ "Mul", "QLinearMul", 3, 0 },
-	{ "Sigmoid", "QLinearSigmoid", 1, 0 },
-	{ "Tanh", "QLinearTanh", 1, 0 },
-	{ "Relu", "QLinearRelu", 1, 0 },
-	{ "Clip", "QLinearClip", 1, 0 },
-	{ "AveragePool", "QLinearAveragePool", 1, 0 },
-	{ "GlobalAveragePool", "QLinearGlobalAveragePool", 1, 0 },
-	{ "MaxPool", "MaxPool", 1, 1 },
-	{ "Reshape", "Reshape", 1, 1 },
-	{ "Flatten", "Flatten", 1, 1 },
-	{ "Transpose", "Transpose", 1, 1 },
-	{ "Identity", "Identity", 1, 1 },
+	{ "Conv", "QLinearConv", 3, 0, 1 },
+	{ "MatMul", "QLinearMatMul", 3, 0, 1 },
+	{ "Gemm", "QLinearGemm", 3, 0, 1 },
+	{ "Add", "QLinearAdd", 3, 0, 1 },
+	{ "Mul", "QLinearMul", 3, 0, 1 },
+	{ "Sigmoid", "QLinearSigmoid", 1, 0, 0 },
+	{ "Tanh", "QLinearTanh", 1, 0, 0 },
+	{ "Relu", "QLinearRelu", 1, 0, 0 },
+	{ "Clip", "QLinearClip", 1, 0, 0 },
+	{ "AveragePool", "QLinearAveragePool", 1, 0, 0 },
+	{ "GlobalAveragePool", "QLinearGlobalAveragePool", 1, 0, 0 },
+	{ "MaxPool", "MaxPool", 1, 1, 0 },
+	{ "Reshape", "Reshape", 1, 1, 0 },
+	{ "Flatten", "Flatten", 1, 1, 0 },
+	{ "Transpose", "Transpose", 1, 1, 0 },
+	{ "Identity", "Identity", 1, 1, 0 },
 	{ NULL },
 };
+
+static const Onnx__TensorProto *initializer(const struct model *m, const char *name)
+{
+	for (size_t i = 0; i < m->g->n_initializer; i++)
+		if (!strcmp(m->g->initializer[i]->name, name))
+			return m->g->initializer[i];
+	return NULL;
+}
+
+/* A Relu, or a Clip whose bounds are constants. */
+static int is_act(const struct model *m, const Onnx__NodeProto *a)
+{
+	if (is_op(a, "Relu"))
+		return 1;
+	if (!is_op(a, "Clip"))
+		return 0;
+	for (size_t i = 1; i < a->n_input; i++)
+		if (*a->input[i] && !initializer(m, a->input[i]))
+			return 0;
+	return 1;
+}
+
+/* Bound @i (0 min, 1 max) of the fused Clip @a, or @def. */
+static float clip_bound(const struct model *m, const Onnx__NodeProto *a, int i, float def)
+{
+	const Onnx__TensorProto *pb;
+	struct tensor t = { 0 };
+	float v = def;
+
+	if (m->opset < 11) {
+		for (size_t k = 0; k < a->n_attribute; k++)
+			if (!strcmp(a->attribute[k]->name, i ? "max" : "min") &&
+			    a->attribute[k]->has_f)
+				v = a->attribute[k]->f;
+		return v;
+	}
+	if ((size_t)i + 1 >= a->n_input || !*a->input[i + 1])
+		return def;
+	pb = initializer(m, a->input[i + 1]);
+	if (pb && !tensor_from_pb(pb, &t) && t.n == 1)
+		v = t.f ? t.f[0] : t.i[0];
+	free(t.i), free(t.f);
+	return v;
+}
+
+int fused_act(const struct model *m, const struct node *n, float ys, int yzp, int *lo, int *hi)
+{
+	const Onnx__NodeProto *a = n->act;
+	float b[2] = { -INFINITY, INFINITY };
+	int q[2];
+
+	if (!a)
+		return 0;
+	if (is_op(a, "Relu")) {
+		b[0] = 0;
+	} else {
+		b[0] = clip_bound(m, a, 0, b[0]);
+		b[1] = clip_bound(m, a, 1, b[1]);
+	}
+	/* Quantizing is monotonic: the clamp of the quantized value is exact. */
+	q[0] = quantize_float(b[0], ys, yzp, *lo, *hi);
+	q[1] = quantize_float(b[1], ys, yzp, *lo, *hi);
+	*lo = q[0] > q[1] ? q[1] : q[0];	/* min > max: max everywhere */
+	*hi = q[1];
+	return 0;
+}
 
 static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 		    const Onnx__NodeProto **dead, int *ndead)
 {
 	const struct fold *f;
-	const Onnx__NodeProto *q = NULL, *dq[2] = { NULL, NULL };
+	const Onnx__NodeProto *q = NULL, *dq[2] = { NULL, NULL }, *act = NULL, *q2 = NULL;
 	struct node *o = out;
 	int k = 0;
 
 	for (f = folds; f->op && !is_op(x, f->op); f++)
 		;
-	if (!f->op || x->n_output != 1 ||
-	    consumers(m, x->output[0], &q) != 1 || !is_op(q, "QuantizeLinear"))
+	if (!f->op || x->n_output != 1 || consumers(m, x->output[0], &q) != 1)
+		return 0;
+	if (f->act && is_act(m, q) && q->n_output == 1 &&
+	    consumers(m, q->output[0], &q2) == 1 && is_op(q2, "QuantizeLinear"))
+		act = q, q = q2;
+	if (!is_op(q, "QuantizeLinear"))
 		return 0;
 	for (int i = 0; i < 2; i++) {
 		if (!(f->dq_mask & (1u << i)))
@@ -462,6 +533,7 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 	o->op = f->qop;
 	o->name = x->name && *x->name ? x->name : x->output[0];
 	o->pb = x;
+	o->act = act;
 	o->nout = 1;
 	o->out[0] = q->output[0];
 	if (f->same) {
@@ -492,6 +564,8 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 	}
 	o->nin = k;
 	dead[(*ndead)++] = q;
+	if (act)
+		dead[(*ndead)++] = act;
 	for (int i = 0; i < 2; i++)
 		if (dq[i])
 			dead[(*ndead)++] = dq[i];

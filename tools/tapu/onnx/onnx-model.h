@@ -37,6 +37,8 @@ struct node {
 	int nin, nout, foreign;	/* foreign: an op of another domain */
 	const char *in[9], *out[4];
 	const Onnx__NodeProto *pb;
+	/* Relu or Clip between the op and its QuantizeLinear, folded in */
+	const Onnx__NodeProto *act;
 };
 
 struct model {
@@ -76,6 +78,8 @@ const char *node_in(const struct node *n, int i);
 void quantize_multiplier(double real, int32_t *m, uint32_t *shift);
 int64_t rshift64(int64_t v, unsigned int s);
 int quantize_float(float x, float scale, int zp, int lo, int hi);
+int fused_act(const struct model *m, const struct node *n, float ys, int yzp, int *lo,
+	      int *hi);
 /* Two input multipliers sharing one shift (quantised ADD/SUB). */
 void quantize_pair(double ra, double rb, int32_t *ma, int32_t *mb, uint32_t *s);
 /* 256-entry table of a float function on quantised values, indexed by the

@@ -507,6 +507,15 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 			y = pad(n, a, m->opset);
 		else
 			y = reshape(n, a);
+		/* A fused Relu or Clip: its clamp (the output's params at 6, 7). */
+		if (y && n->act) {
+			int lo, hi;
+
+			dtype_range(y->dtype, &lo, &hi);
+			ret = fused_act(m, n, sc(a[6]), zp(a[7]), &lo, &hi);
+			for (size_t k = 0; k < y->n && !ret; k++)
+				y->i[k] = y->i[k] < lo ? lo : y->i[k] > hi ? hi : y->i[k];
+		}
 		if (y)
 			put(&e, n->out[0], y, 1);
 		else if (!ret)

@@ -95,7 +95,21 @@ def q_out(nodes, init, x, s, z, dt, name='y'):
     return name
 
 
-def conv_case(name, dt, group, cout, **attrs):
+def act(nodes, init, x, kind, name):
+    """Relu, or Clip(lo, hi) with constant bounds, of x."""
+    if kind == 'Relu':
+        nodes.append(h.make_node('Relu', [x], [name]))
+        return name
+    lo, hi = kind
+    init += [nh.from_array(np.float32(lo), f'{name}_lo'),
+             nh.from_array(np.float32(hi), f'{name}_hi')]
+    nodes.append(h.make_node('Clip', [x, f'{name}_lo', f'{name}_hi'], [name]))
+    return name
+
+
+def conv_case(name, dt, group, cout, fused=None, **attrs):
+    """QDQ Conv, then Relu after a QDQ pair, or fused: Relu/Clip right
+    before the QuantizeLinear, as quantizers keep activations."""
     nodes, init = [], []
     x = qdq(nodes, init, 'x', 1 / 128, 128 if dt == U8 else 0, dt, 'xa')
     cin = 4
@@ -104,9 +118,12 @@ def conv_case(name, dt, group, cout, **attrs):
     wn = wdq(nodes, init, w, ws, 'c')
     b = bdq(nodes, init, rng.integers(-500, 500, cout), ws / 128, 'c')
     nodes.append(h.make_node('Conv', [x, wn, b], ['cv'], group=group, **attrs))
-    cv = qdq(nodes, init, 'cv', 0.02, 128 if dt == U8 else -10, dt, 'cvq')
-    nodes.append(h.make_node('Relu', [cv], ['r']))
-    q_out(nodes, init, 'r', 0.02, 128 if dt == U8 else -10, dt)
+    if fused:
+        r = act(nodes, init, 'cv', fused, 'r')
+    else:
+        cv = qdq(nodes, init, 'cv', 0.02, 128 if dt == U8 else -10, dt, 'cvq')
+        r = act(nodes, init, cv, 'Relu', 'r')
+    q_out(nodes, init, r, 0.02, 128 if dt == U8 else -10, dt)
     write(name, nodes, init, [('x', T.FLOAT, fin())], 'y', dt, requant=True)
 
 
@@ -143,6 +160,9 @@ def main():
     conv_case('conv_qdq_strided_i8', I8, 1, 5, strides=[2, 2], pads=[0, 1, 1, 0],
               dilations=[1, 2])
     conv_case('conv_depthwise_i8', I8, 4, 8, pads=[1, 1, 1, 1])
+    conv_case('conv_relu_fused_u8', U8, 1, 6, fused='Relu', pads=[1, 1, 1, 1])
+    conv_case('conv_relu6_fused_i8', I8, 4, 8, fused=(0, 0.5), pads=[1, 1, 1, 1])
+    conv_case('conv_clip_fused_u8', U8, 1, 5, fused=(-0.4, 0.3))
     simple('sigmoid_i8', 'Sigmoid', same=False)
     simple('tanh_u8', 'Tanh', dt=U8, same=False)
     simple('avgpool_i8', 'AveragePool', kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
@@ -175,6 +195,25 @@ def main():
     nodes.append(h.make_node('Add', [a, c], ['s']))
     q_out(nodes, init, 's', 1 / 30, 1, I8)
     write('add_qdq_i8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())], 'y', I8,
+          requant=True)
+
+    # Add, Relu right before the QuantizeLinear (a residual block's end)
+    nodes, init = [], []
+    a = qdq(nodes, init, 'a', 1 / 64, 5, I8, 'aa')
+    c = qdq(nodes, init, 'c', 1 / 40, -5, I8, 'cc')
+    nodes.append(h.make_node('Add', [a, c], ['s']))
+    r = act(nodes, init, 's', 'Relu', 'r')
+    q_out(nodes, init, r, 1 / 30, -20, I8)
+    write('add_relu_fused_i8', nodes, init, [('a', T.FLOAT, fin()), ('c', T.FLOAT, fin())],
+          'y', I8, requant=True)
+
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 64, -3, I8, 'xa')
+    w = wdq(nodes, init, rng.integers(-127, 128, (7, 12)), 0.004, 'g')
+    nodes.append(h.make_node('Gemm', [x, w], ['gm'], transB=1))
+    r = act(nodes, init, 'gm', (-0.2, 0.6), 'r')
+    q_out(nodes, init, r, 0.03, 2, I8, 'y')
+    write('gemm_clip_fused_i8', nodes, init, [('x', T.FLOAT, fin((5, 12)))], 'y', I8,
           requant=True)
 
     nodes, init = [], []
