@@ -160,17 +160,23 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-d DEVICE] [-h]\n"
 		"Print a TAPU device's info and run one verified job.\n"
-		"  -d DEVICE  accel device node (default /dev/accel/accel0)\n"
-		"  -h         this help\n", prog);
+		"  -d, --device DEVICE  accel device node (default /dev/accel/accel0)\n"
+		"  -h, --help           this help\n"
+		"Exit status: 0 verified, 1 no device or a wrong result, 2 usage.\n", prog);
 }
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = "/dev/accel/accel0";
 	struct tapu_device *dev;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "d:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			path = optarg;
@@ -182,6 +188,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
 	}
 
 	ret = tapu_device_open(path, &dev);

@@ -64,19 +64,24 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-d DEVICE] [-h]\n"
 		"List the TAPU devices and what they report.\n"
-		"  -d DEVICE  only this accel node, e.g. /dev/accel/accel0\n"
-		"  -h         this help\n"
+		"  -d, --device DEVICE  only this accel node, e.g. /dev/accel/accel0\n"
+		"  -h, --help           this help\n"
 		"Exit status: 0 ok, 1 no device or an error, 2 usage.\n", prog);
 }
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = NULL;
 	char found[256];
 	unsigned int i;
 	int opt, ret = 0;
 
-	while ((opt = getopt(argc, argv, "d:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			path = optarg;

@@ -7,7 +7,7 @@
  *   tapu-run MODEL.onnx --fmnist DIR [--batch N] [--check] [--expect FILE]
  *   tapu-run --onnx-node-tests DIR     (ONNX backend node tests, TAP)
  *
- * See README.tapu-run.
+ * See tools/tapu/README.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
 # those of models/requant within 1; then the error paths. TAP output,
 # closing "N passed, N failed".
 #
-#   run.sh [DIR] [TAPU_RUN]
+#   run.sh [DIR] [TAPU_RUN]     (TAPU_TOOLS: where tapu-info and co. are)
 dir=${1:-$(dirname "$0")}
 run=${2:-tapu-run}
 tmp=${TMPDIR:-/tmp}/tapu-run-tests.$$
@@ -73,6 +73,12 @@ expect 1 'shape' "input of the wrong shape: exit 1" -- \
 expect 0 'bit-exact' "one model on --input files: bit-identical to the CPU reference" -- \
 	"$run" --check "$m/model.onnx" --input "$m/test_data_set_0/input_0.pb"
 expect 2 'bad --max-diff' "bad --max-diff: exit 2" -- "$run" --max-diff x --onnx-node-tests "$dir/models"
+# Every tool takes --help (the others from TAPU_TOOLS, default: the PATH).
+for t in tapu-info tapu-demo tapu-bench; do
+	expect 0 'usage' "$t --help: usage, exit 0" -- "${TAPU_TOOLS:+$TAPU_TOOLS/}$t" --help
+	expect 2 'usage' "$t --bogus: usage, exit 2" -- "${TAPU_TOOLS:+$TAPU_TOOLS/}$t" --bogus
+done
+expect 0 'usage' "tapu-run --help: usage, exit 0" -- "$run" --help
 expect 2 'usage' "no model: usage, exit 2" -- "$run"
 expect 2 'usage' "unknown option: usage, exit 2" -- "$run" --bogus m.onnx
 expect 2 'bad --batch' "bad --batch: exit 2" -- "$run" m.onnx --fmnist x --batch 0
