@@ -32,7 +32,7 @@ extern "C" {
 enum drm_tapu_query_type {
 	DRM_TAPU_QUERY_DEVICE = 0,
 	DRM_TAPU_QUERY_ISA = 1,
-	DRM_TAPU_QUERY_LIMITS = 2,
+	DRM_TAPU_QUERY_LIMITS = 2
 };
 
 /**
@@ -228,7 +228,7 @@ struct drm_tapu_sync {
 enum drm_tapu_priority {
 	DRM_TAPU_PRIO_LOW = 0,
 	DRM_TAPU_PRIO_NORMAL = 1,
-	DRM_TAPU_PRIO_HIGH = 2,
+	DRM_TAPU_PRIO_HIGH = 2
 };
 
 /**
@@ -244,9 +244,9 @@ struct drm_tapu_submit {
 	__u32 cmdstream;
 	/** @bo_count: entries at @bos, at least the stream's num_slots */
 	__u32 bo_count;
-	/** @bos: user pointer to &struct drm_tapu_submit_bo[@bo_count] */
+	/** @bos: user pointer to @bo_count &struct drm_tapu_submit_bo */
 	__u64 bos;
-	/** @in_syncs: user pointer to &struct drm_tapu_sync[@in_sync_count] */
+	/** @in_syncs: user pointer to @in_sync_count &struct drm_tapu_sync */
 	__u64 in_syncs;
 	/** @in_sync_count: number of in-syncobjs */
 	__u32 in_sync_count;
@@ -275,7 +275,7 @@ struct drm_tapu_submit {
  */
 enum drm_tapu_job_status {
 	DRM_TAPU_JOB_DONE = 1,
-	DRM_TAPU_JOB_FAILED = 2,
+	DRM_TAPU_JOB_FAILED = 2
 };
 
 /**
@@ -404,7 +404,7 @@ enum drm_tapu_opcode {
 	DRM_TAPU_OP_TRANSPOSE = 16,
 	DRM_TAPU_OP_CONCAT = 17,
 	DRM_TAPU_OP_PAD = 18,
-	DRM_TAPU_OP_COUNT,
+	DRM_TAPU_OP_COUNT
 };
 
 /**

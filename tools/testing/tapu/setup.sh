@@ -25,10 +25,10 @@ SUDO=
 # may come in only as a recommendation (gcc's libc6-dev, the cross
 # compiler's libc6-dev-arm64-cross, linux-source's build tools).
 # gcc-12-multilib and libc6-dev-i386 (not gcc-multilib, which conflicts with
-# the cross compilers) build the 32-bit uAPI layout check. tapu-run needs
-# protobuf-c, ONNX's onnx.proto and zlib; its tests the ONNX node test data
-# and the Fashion-MNIST test set.
-PKGS="make mawk gcc libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
+# the cross compilers) build the 32-bit uAPI layout check, g++ its C++98
+# check. tapu-run needs protobuf-c, ONNX's onnx.proto and zlib; its tests
+# the ONNX node test data and the Fashion-MNIST test set.
+PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
       dwarves sparse kmod cpio gzip xz-utils zstd perl python3 patch
       linux-source-6.12 qemu-system-x86 busybox-static libdrm-dev pkg-config
       gcc-12-multilib libc6-dev-i386
@@ -100,7 +100,7 @@ need() {	# need WHAT COMMAND...
 	shift
 	"$@" > /dev/null 2>&1 || { echo "setup: missing: $what" >&2; bad=1; }
 }
-for t in make awk gcc aarch64-linux-gnu-gcc bc flex bison pahole sparse depmod \
+for t in make awk gcc g++ aarch64-linux-gnu-gcc bc flex bison pahole sparse depmod \
 	 cpio gzip xz zstd perl python3 patch pkg-config protoc-c \
 	 qemu-system-x86_64 qemu-system-aarch64 busybox dt-doc-validate \
 	 dt-mk-schema dt-validate yamllint; do
