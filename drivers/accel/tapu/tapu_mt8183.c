@@ -24,6 +24,7 @@
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
@@ -36,6 +37,7 @@
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 
 #include "tapu_backend.h"
 #include "tapu_isa.h"
@@ -105,6 +107,7 @@ struct tapu_mt8183_chan {
  * @chan: the channel's state, NULL while offline
  * @lock: protects the fields below
  * @job: job sent to the firmware and not yet completed
+ * @completing: job whose completion is being reported, its caches synced
  * @seq: sequence number of the last job message
  * @job_id: id of the last job message
  * @epoch: increments each time the channel goes away (firmware stopped)
@@ -126,6 +129,7 @@ struct tapu_mt8183_core {
 	struct tapu_mt8183_chan *chan;
 	spinlock_t lock; /* see above */
 	struct tapu_job *job;
+	struct tapu_job *completing;
 	u32 seq;
 	u64 job_id;
 	u64 epoch;
@@ -396,6 +400,8 @@ static void tapu_mt8183_sync_for_cpu(struct tapu_mt8183_job *mj)
 {
 	u32 i;
 
+	/* Up to 64 BOs: not with interrupts off. */
+	lockdep_assert_irqs_enabled();
 	for (i = 0; i < mj->num_slots; i++)
 		dma_sync_sgtable_for_cpu(mj->dma_dev, &mj->slots[i].sgt,
 					 DMA_BIDIRECTIONAL);
@@ -479,17 +485,32 @@ static void tapu_mt8183_reset(struct tapu_core *core)
 {
 	struct tapu_mt8183_core *mc = tapu_mt8183_core(core);
 	struct tapu_mt8183 *apu = mc->apu;
+	struct tapu_mt8183_job *mj = NULL;
+	unsigned long flags;
 
-	scoped_guard(spinlock_irqsave, &mc->lock) {
-		if (mc->job) {
-			struct tapu_mt8183_job *mj = tapu_job_priv(mc->job);
-
-			mj->abandoned = mc;
-			mj->epoch = mc->epoch;
-			mc->job = NULL;
-		}
+	/*
+	 * A completion being reported ends first, its job alive until then;
+	 * what is still on the firmware after it is abandoned under the same
+	 * lock, so that no completion can take it in between.
+	 */
+	for (;;) {
+		spin_lock_irqsave(&mc->lock, flags);
+		if (!mc->completing)
+			break;
+		spin_unlock_irqrestore(&mc->lock, flags);
+		wait_var_event(&mc->completing, !READ_ONCE(mc->completing));
+	}
+	if (mc->job) {
+		mj = tapu_job_priv(mc->job);
+		mj->abandoned = mc;
+		mj->epoch = mc->epoch;
+		mc->job = NULL;
 		mc->recoveries++;
 	}
+	spin_unlock_irqrestore(&mc->lock, flags);
+	/* The job completed meanwhile: the firmware is not stuck. */
+	if (!mj)
+		return;
 
 	if (IS_ENABLED(CONFIG_REMOTEPROC) && apu->rproc)
 		rproc_report_crash(apu->rproc, RPROC_WATCHDOG);
@@ -523,11 +544,18 @@ static void tapu_mt8183_drop(struct tapu_mt8183_core *mc,
 			    tapu_mt8183_drop_names[why]);
 }
 
+/*
+ * Called from the rpmsg receive callback, which may sleep (it runs under
+ * the endpoint's mutex): the caches of the job's BOs are synced with the
+ * lock dropped and interrupts on. Meanwhile the job is neither sent nor
+ * abandoned: it is the core's completing job, which a reset waits for.
+ */
 static void tapu_mt8183_job_done(struct tapu_mt8183_chan *chan,
 				 const struct tapu_mt8183_ipc_job_done *msg)
 {
 	struct tapu_mt8183_core *mc = READ_ONCE(chan->core);
 	u32 status = le32_to_cpu(msg->status);
+	struct tapu_job *job;
 	unsigned long flags;
 	int why = -1;
 
@@ -553,11 +581,23 @@ static void tapu_mt8183_job_done(struct tapu_mt8183_chan *chan,
 		goto unlock;
 	}
 
+	job = mc->job;
+	mc->job = NULL;
+	mc->completing = job;
+	spin_unlock_irqrestore(&mc->lock, flags);
+
 	/* The job is alive until its fence signals, below. */
-	tapu_mt8183_sync_for_cpu(tapu_job_priv(mc->job));
-	mc->completed++;
-	tapu_mt8183_finish_locked(mc, tapu_mt8183_status_errno(status),
-				  le64_to_cpu(msg->cycles));
+	tapu_mt8183_sync_for_cpu(tapu_job_priv(job));
+	scoped_guard(spinlock_irqsave, &mc->lock) {
+		mc->completed++;
+		tapu_core_job_done(mc->core, tapu_mt8183_status_errno(status),
+				   le64_to_cpu(msg->cycles));
+		mc->completing = NULL;
+	}
+	/* Orders the store above before wake_up_var()'s waitqueue check. */
+	smp_mb();
+	wake_up_var(&mc->completing);
+	return;
 unlock:
 	spin_unlock_irqrestore(&mc->lock, flags);
 }
