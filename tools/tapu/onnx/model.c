@@ -35,6 +35,21 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+static void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size);
+	if (!p) {
+		fprintf(stderr, "tapu-run: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	return strcpy(xcalloc(strlen(s) + 1, 1), s);
+}
+
 static int read_file(const char *path, uint8_t **buf, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -54,6 +69,113 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 		return errorf("%s: short read", path);
 	}
 	return 0;
+}
+
+static int is_op(const Onnx__NodeProto *n, const char *op)
+{
+	return n && !strcmp(n->op_type, op) && (!n->domain || !*n->domain);
+}
+
+static Onnx__AttributeProto *pb_attr(const Onnx__NodeProto *n, const char *name)
+{
+	for (size_t i = 0; i < n->n_attribute; i++)
+		if (!strcmp(n->attribute[i]->name, name))
+			return n->attribute[i];
+	return NULL;
+}
+
+static void remove_node(Onnx__GraphProto *g, size_t k)
+{
+	onnx__node_proto__free_unpacked(g->node[k], NULL);
+	memmove(&g->node[k], &g->node[k + 1], (g->n_node - k - 1) * sizeof(*g->node));
+	g->n_node--;
+}
+
+/* Element type of value @name where the graph says it, else 0. */
+static int value_type(const Onnx__GraphProto *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_initializer; i++)
+		if (!strcmp(g->initializer[i]->name, name))
+			return g->initializer[i]->data_type;
+	for (size_t i = 0; i < g->n_input; i++)
+		if (!strcmp(g->input[i]->name, name) && g->input[i]->type &&
+		    g->input[i]->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+			return g->input[i]->type->tensor_type->elem_type;
+	for (size_t i = 0; i < g->n_node; i++) {
+		const Onnx__NodeProto *n = g->node[i];
+
+		if (n->n_output < 1 || strcmp(n->output[0], name))
+			continue;
+		if (is_op(n, "DequantizeLinear"))
+			return DT_FLOAT;
+		if (is_op(n, "Cast") && pb_attr(n, "to"))
+			return pb_attr(n, "to")->i;
+		if (is_op(n, "QuantizeLinear"))
+			return n->n_input > 2 && *n->input[2] ? value_type(g, n->input[2]) :
+				DT_UINT8;
+	}
+	return 0;
+}
+
+/* Makes every reader of value @from read @to. */
+static void rename_value(Onnx__GraphProto *g, const char *from, const char *to)
+{
+	for (size_t i = 0; i < g->n_node; i++)
+		for (size_t k = 0; k < g->node[i]->n_input; k++)
+			if (!strcmp(g->node[i]->input[k], from)) {
+				free(g->node[i]->input[k]);
+				g->node[i]->input[k] = xstrdup(to);
+			}
+}
+
+static int is_graph_output(const Onnx__GraphProto *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_output; i++)
+		if (!strcmp(g->output[i]->name, name))
+			return 1;
+	return 0;
+}
+
+/*
+ * What exporters leave and graph optimizers fold (torch's QDQ export):
+ * Constant nodes become initializers, and a Cast to the type its input
+ * already has goes.
+ */
+static void simplify(struct model *m)
+{
+	Onnx__GraphProto *g = m->g;
+	size_t k = 0;
+
+	while (k < g->n_node) {
+		Onnx__NodeProto *n = g->node[k];
+		Onnx__AttributeProto *a;
+
+		if (is_op(n, "Constant") && n->n_output == 1 &&
+		    (a = pb_attr(n, "value")) && a->t) {
+			Onnx__TensorProto *t = a->t;
+
+			a->t = NULL;
+			free(t->name);
+			t->name = xstrdup(n->output[0]);
+			g->initializer = xrealloc(g->initializer,
+						  (g->n_initializer + 1) * sizeof(*g->initializer));
+			g->initializer[g->n_initializer++] = t;
+			remove_node(g, k);
+			continue;
+		}
+		if (is_op(n, "Cast") && n->n_input == 1 && n->n_output == 1 &&
+		    (a = pb_attr(n, "to")) && a->i == value_type(g, n->input[0]) &&
+		    !is_graph_output(g, n->output[0])) {
+			char *from = xstrdup(n->output[0]), *to = xstrdup(n->input[0]);
+
+			remove_node(g, k);
+			rename_value(g, from, to);
+			free(from), free(to);
+			k = 0;	/* a Cast earlier in the list may now be a no-op */
+			continue;
+		}
+		k++;
+	}
 }
 
 int model_load(const char *path, struct model *m)
@@ -77,6 +199,7 @@ int model_load(const char *path, struct model *m)
 		if (!o->domain || !*o->domain || !strcmp(o->domain, "ai.onnx"))
 			m->opset = o->version;
 	}
+	simplify(m);
 	return qdq_fold(m);
 }
 
@@ -397,11 +520,6 @@ static int same_const(const struct model *m, const char *a, const char *b)
 		       x.n * (x.i ? sizeof(*x.i) : sizeof(*x.f)));
 	free(x.i), free(x.f), free(y.i), free(y.f);
 	return same;
-}
-
-static int is_op(const Onnx__NodeProto *n, const char *op)
-{
-	return n && !strcmp(n->op_type, op) && (!n->domain || !*n->domain);
 }
 
 /* How a float op folds: the QOperator it becomes, which of its inputs are

@@ -234,6 +234,34 @@ def main():
              h.make_node('Pad', ['ak', 'pads', 'pv'], ['y'])]
     write('concat_add_pad_u8', nodes, init, [('a', U8, a), ('c', U8, c)], 'y', U8)
 
+    # As torch's QDQ export writes it: quantization parameters from Constant
+    # nodes, no-op Casts on them and on a DequantizeLinear's output.
+    nodes, init = [], []
+
+    def const(name, value):
+        nodes.append(h.make_node('Constant', [], [name], value=nh.from_array(value, name)))
+        return name
+
+    def cast(x, to, name):
+        nodes.append(h.make_node('Cast', [x], [name], to=to))
+        return name
+
+    s = cast(const('xs', np.float32(1 / 128)), T.FLOAT, 'xs_c')
+    z = const('xz', np.uint8(128))
+    nodes += [h.make_node('QuantizeLinear', ['x', s, z], ['xq']),
+              h.make_node('DequantizeLinear', ['xq', s, z], ['xdq'])]
+    xd = cast('xdq', T.FLOAT, 'xdq_c')
+    w = const('w', rng.integers(-127, 128, (3, 4, 3, 3)).astype(np.int8))
+    ws = const('ws', rng.uniform(0.002, 0.01, 3).astype(np.float32))
+    wz = const('wz', np.zeros(3, np.int8))
+    nodes.append(h.make_node('DequantizeLinear', [w, ws, wz], ['wdq'], axis=0))
+    nodes.append(h.make_node('Conv', [xd, 'wdq'], ['cv'], pads=[1, 1, 1, 1]))
+    r = act(nodes, init, 'cv', 'Relu', 'r')
+    ys = cast(const('ys', np.float32(0.02)), T.FLOAT, 'ys_c')
+    nodes.append(h.make_node('QuantizeLinear', [r, ys, const('yz', np.uint8(0))], ['y']))
+    write('conv_constants_casts_u8', nodes, init, [('x', T.FLOAT, fin())], 'y', U8,
+          requant=True)
+
     # error paths: an operator TAPU cannot run
     nodes = [h.make_node('Softmax', ['x'], ['y'], name='softmax0')]
     write('broken_unsupported_op', nodes, [],

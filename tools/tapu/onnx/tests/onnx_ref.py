@@ -11,7 +11,7 @@ defines it, so a mis-folded graph shows as a wrong output.
     run(model, {name: array}) -> [array per graph output]
 """
 import numpy as np
-from onnx import helper, numpy_helper
+from onnx import helper, mapping, numpy_helper
 
 F32 = np.float32
 
@@ -205,6 +205,10 @@ def run(model, feeds):
             y = pad(*x, a=a)
         elif op == 'Identity':
             y = x[0]
+        elif op == 'Constant':
+            y = numpy_helper.to_array(a['value'])
+        elif op == 'Cast':
+            y = x[0].astype(mapping.TENSOR_TYPE_TO_NP_TYPE[a['to']])
         else:
             raise NotImplementedError(op)
         env[node.output[0]] = y
