@@ -690,6 +690,30 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 	return 1;
 }
 
+/*
+ * Whether value @name is read only by nodes folded into quantised ops that
+ * do not read it themselves (a DequantizeLinear they folded in), as when a
+ * residual Add and a Conv share the input's DequantizeLinear.
+ */
+static int folded_readers_only(const struct model *m, const char *name, const char *folded,
+			       const struct node *tmp)
+{
+	for (size_t i = 0; i < m->g->n_node; i++)
+		for (size_t k = 0; k < m->g->node[i]->n_input; k++) {
+			if (strcmp(m->g->node[i]->input[k], name))
+				continue;
+			if (!folded[i])
+				return 0;
+			for (int j = 0; j < tmp[i].nin; j++)
+				if (tmp[i].in[j] && !strcmp(tmp[i].in[j], name))
+					return 0;
+		}
+	for (size_t i = 0; i < m->g->n_output; i++)
+		if (!strcmp(m->g->output[i]->name, name))
+			return 0;
+	return 1;
+}
+
 int qdq_fold(struct model *m)
 {
 	size_t nn = m->g->n_node;
@@ -708,12 +732,10 @@ int qdq_fold(struct model *m)
 
 		/* A DequantizeLinear stays when anything else still reads it. */
 		for (int d = 0; d < ndead && !is_dead; d++)
-			if (dead[d] == x) {
-				const Onnx__NodeProto *c = NULL;
-
-				is_dead = is_op(x, "QuantizeLinear") ||
-					  consumers(m, x->output[0], &c) == 1;
-			}
+			if (dead[d] == x)
+				is_dead = is_op(x, "QuantizeLinear") || is_op(x, "Relu") ||
+					  is_op(x, "Clip") ||
+					  folded_readers_only(m, x->output[0], folded, tmp);
 		if (is_dead)
 			continue;
 		if (folded[i]) {

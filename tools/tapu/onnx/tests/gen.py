@@ -234,6 +234,18 @@ def main():
              h.make_node('Pad', ['ak', 'pads', 'pv'], ['y'])]
     write('concat_add_pad_u8', nodes, init, [('a', U8, a), ('c', U8, c)], 'y', U8)
 
+    # A residual block: the input's DequantizeLinear feeds the Conv and the Add.
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 64, -2, I8, 'xa')
+    wn = wdq(nodes, init, rng.integers(-127, 128, (4, 4, 3, 3)), rng.uniform(0.002, 0.01, 4), 'c')
+    nodes.append(h.make_node('Conv', [x, wn], ['cv'], pads=[1, 1, 1, 1]))
+    r = act(nodes, init, 'cv', 'Relu', 'r')
+    rq = qdq(nodes, init, r, 0.02, -128, I8, 'rq')
+    nodes.append(h.make_node('Add', [x, rq], ['s']))
+    q_out(nodes, init, 's', 0.03, 0, I8)
+    write('residual_shared_dq_i8', nodes, init, [('x', T.FLOAT, fin())], 'y', I8,
+          requant=True)
+
     # As torch's QDQ export writes it: quantization parameters from Constant
     # nodes, no-op Casts on them and on a DequantizeLinear's output.
     nodes, init = [], []
