@@ -563,13 +563,47 @@ static int lower_matmul(struct prog *p, const struct node *n)
 	return 0;
 }
 
-/* MaxPool, AveragePool (integer, equal in/out quantisation), global ones */
+/*
+ * An average that requantises: a depthwise convolution with a kernel of
+ * ones and the scale x_scale / (y_scale * window) rounds once, as ONNX
+ * does (within the multiplier's rounding); only without padding, where
+ * every window has the same count.
+ */
+static int lower_avg_requant(struct prog *p, const struct node *n, struct val *x,
+			     struct val *y, const struct window *win, const struct tensor **q)
+{
+	struct tapu_conv_params c = { 0 };
+	uint32_t cnt = win->k[0] * win->k[1], ch = x->dim[1], off;
+
+	for (int i = 0; i < 4; i++)
+		if (win->pad[i])
+			return NODE_ERR(n, "a requantising average with padding is not supported");
+	off = cst_alloc(p, (size_t)cnt * ch);
+	memset(p->cst + off, 1, (size_t)cnt * ch);
+	c.input = T(x);
+	c.weights = tapu_tensor_nhwc(0, off, 1, win->k[0], win->k[1], ch, 1);
+	c.output = T(y);
+	c.stride[0] = win->s[0], c.stride[1] = win->s[1];
+	c.dilation[0] = c.dilation[1] = 1;
+	c.input_zp = pzp(q[1]) - off8(x->dtype);
+	c.output_zp = pzp(q[3]) - off8(y->dtype);
+	quantize_multiplier((double)pscale(q[0]) / ((double)pscale(q[2]) * cnt),
+			    &c.multiplier, &c.shift);
+	if (check_shift(n, c.shift) ||
+	    act_clamp(p, n, q[2], q[3], y->dtype, &c.act_min, &c.act_max))
+		return -1;
+	p->nops++;
+	return tapu_sb_depthwise_conv2d(p->sb, &c);
+}
+
+/* MaxPool, AveragePool (integer or QDQ form), global ones */
 static int lower_pool(struct prog *p, const struct node *n)
 {
 	int avg = !!strstr(n->op, "AveragePool"), glob = !!strstr(n->op, "Global");
-	int q = !strncmp(n->op, "QLinear", 7);
+	int q = !strncmp(n->op, "QLinear", 7), requant = 0, yt;
 	struct val *x = act_in(p, n, 0), *y;
 	struct tapu_pool_params pp = { 0 };
+	const struct tensor *qp[4] = { NULL };
 	int64_t kernel[2] = { 1, 1 }, od[4];
 	struct window win;
 
@@ -579,19 +613,22 @@ static int lower_pool(struct prog *p, const struct node *n)
 		return NODE_ERR(n, "only 2-D pooling is supported");
 	if (n->nout > 1)
 		return NODE_ERR(n, "the Indices output is not supported");
+	yt = x->dtype;
 	if (q) {
-		const struct tensor *xs = param(n, p, 1, 1), *xz = param(n, p, 2, 0),
-			*ys = param(n, p, 3, 1), *yz = param(n, p, 4, 0);
-
-		if (!xs || !ys)
+		/* x_scale, x_zero_point, y_scale, y_zero_point */
+		qp[0] = param(n, p, 1, 1), qp[1] = param(n, p, 2, 0);
+		qp[2] = param(n, p, 3, 1), qp[3] = param(n, p, 4, 0);
+		if (!qp[0] || !qp[2])
 			return -1;
-		if (pscale(xs) != pscale(ys) || pzp(xz) != pzp(yz) ||
-		    pdtype(yz, DT_UINT8) != x->dtype)
-			return NODE_ERR(n, "input and output quantisation differ (requantising pool)");
+		yt = pdtype(qp[3], DT_UINT8);
+		requant = pscale(qp[0]) != pscale(qp[2]) || pzp(qp[1]) != pzp(qp[3]) ||
+			  yt != x->dtype;
+		if (requant && !avg)
+			return NODE_ERR(n, "input and output quantisation differ");
 		/* ONNX rounds the average's ties to even relative to the zero point. */
 		if (avg)
-			pp.flags = (pzp(xz) - off8(x->dtype)) & 1 ? DRM_TAPU_OP_F_ROUND_ODD :
-								     DRM_TAPU_OP_F_ROUND_EVEN;
+			pp.flags = (pzp(qp[1]) - off8(x->dtype)) & 1 ? DRM_TAPU_OP_F_ROUND_ODD :
+								       DRM_TAPU_OP_F_ROUND_EVEN;
 	}
 	if (glob) {
 		kernel[0] = x->dim[2], kernel[1] = x->dim[3];
@@ -613,9 +650,11 @@ static int lower_pool(struct prog *p, const struct node *n)
 				return NODE_ERR(n, "padding not smaller than the kernel");
 	}
 	od[0] = x->dim[0], od[1] = x->dim[1], od[2] = win.out[0], od[3] = win.out[1];
-	y = new_act(p, n->out[0], x->dtype, 4, od);
+	y = new_act(p, n->out[0], yt, 4, od);
 	if (!y)
 		return -1;
+	if (requant)
+		return lower_avg_requant(p, n, x, y, &win, qp);
 	pp.input = T(x);
 	pp.output = T(y);
 	for (int i = 0; i < 2; i++)

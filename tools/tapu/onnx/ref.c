@@ -182,10 +182,16 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 {
 	const struct tensor *x = a[0];
 	int avg = !!strstr(n->op, "Average"), off = x->dtype == DT_UINT8 ? 128 : 0;
-	int odd = !strncmp(n->op, "QLinear", 7) && (zp(a[2]) - off) & 1;
+	int q8 = !strncmp(n->op, "QLinear", 7), odd = q8 && (zp(a[2]) - off) & 1;
+	int yt = q8 && a[4] ? a[4]->dtype : q8 ? DT_UINT8 : x->dtype;
+	/* A requantising average: the sum of x - x_zp, requantised once. */
+	int requant = avg && q8 && (sc(a[1]) != sc(a[3]) || zp(a[2]) != zp(a[4]) ||
+				    yt != x->dtype);
 	int64_t k[2] = { x->dim[2], x->dim[3] }, st[2] = { 1, 1 }, pd[4] = { 0 }, od[4];
 	const char *ap = attr_string(n, "auto_pad", "NOTSET");
 	struct tensor *y;
+	int32_t rm = 0;
+	uint32_t rs = 0;
 
 	if (!strstr(n->op, "Global")) {
 		attr_ints(n, "kernel_shape", k, 2);
@@ -207,7 +213,9 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 		od[2 + i] = (in + pd[i] + pd[i + 2] - k[i]) / st[i] + 1;
 	}
 	od[0] = x->dim[0], od[1] = x->dim[1];
-	y = tensor_new(x->dtype, 4, od);
+	if (requant)
+		quantize_multiplier((double)sc(a[1]) / ((double)sc(a[3]) * k[0] * k[1]), &rm, &rs);
+	y = tensor_new(yt, 4, od);
 	for (int64_t p = 0; p < od[0] * od[1]; p++)
 		for (int64_t oy = 0; oy < od[2]; oy++)
 			for (int64_t ox = 0; ox < od[3]; ox++) {
@@ -225,6 +233,12 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 						sum += v;
 						cnt++;
 					}
+				if (requant) {
+					sum -= cnt * (zp(a[2]) - off);
+					y->i[(p * od[2] + oy) * od[3] + ox] =
+						sat(zp(a[4]) + rshift64(sum * rm, rs), yt);
+					continue;
+				}
 				if (avg) {
 					int64_t m = sum < 0 ? -sum : sum, q = m / cnt;
 

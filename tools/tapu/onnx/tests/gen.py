@@ -127,12 +127,13 @@ def conv_case(name, dt, group, cout, fused=None, **attrs):
     write(name, nodes, init, [('x', T.FLOAT, fin())], 'y', dt, requant=True)
 
 
-def simple(name, op, dt=I8, shape=(2, 4, 9, 9), same=True, extra=(), zp=3, **attrs):
+def simple(name, op, dt=I8, shape=(2, 4, 9, 9), same=True, extra=(), zp=3, requant=False,
+           **attrs):
     nodes, init = [], []
     x = qdq(nodes, init, 'x', 1 / 64, zp, dt, 'xa')
     nodes.append(h.make_node(op, [x, *extra], ['o'], **attrs))
     q_out(nodes, init, 'o', 1 / 64 if same else 1 / 200, zp if same else 120 if dt == U8 else -7, dt)
-    write(name, nodes, init, [('x', T.FLOAT, fin(shape))], 'y', dt)
+    write(name, nodes, init, [('x', T.FLOAT, fin(shape))], 'y', dt, requant=requant)
 
 
 def clip_case(name, dt, lo, hi, opset=13):
@@ -171,6 +172,10 @@ def main():
     simple('avgpool_ties_u8', 'AveragePool', dt=U8, zp=128, kernel_shape=[2, 2],
            pads=[1, 0, 0, 1])
     simple('globalavgpool_ties_i8', 'GlobalAveragePool', shape=(2, 8, 2, 3), zp=-6)
+    # Averages that requantize, as at the end of a classifier.
+    simple('globalavgpool_requant_u8', 'GlobalAveragePool', dt=U8, same=False, requant=True)
+    simple('avgpool_requant_i8', 'AveragePool', same=False, requant=True, kernel_shape=[2, 2],
+           strides=[2, 2])
     simple('maxpool_qdq_i8', 'MaxPool', kernel_shape=[2, 2], strides=[2, 2])
     simple('transpose_i8', 'Transpose', perm=[0, 2, 3, 1])
     clip_case('clip_qdq_u8', U8, -1, 1)
