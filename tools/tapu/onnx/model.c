@@ -761,6 +761,18 @@ int qdq_fold(struct model *m)
 				     (strcmp(x->domain, "com.microsoft") ||
 				      !strstr(" QLinearAdd QLinearMul QLinearSigmoid QLinearAveragePool"
 					      " QLinearGlobalAveragePool ", x->op_type));
+			/*
+			 * ONNX Runtime's QGemm with a quantised output is a
+			 * QLinearGemm with the bias C (input 6) last.
+			 */
+			if (o->foreign && !strcmp(x->domain, "com.microsoft") &&
+			    !strcmp(x->op_type, "QGemm") && x->n_input == 9) {
+				o->op = "QLinearGemm";
+				o->in[6] = x->input[7];
+				o->in[7] = x->input[8];
+				o->in[8] = x->input[6];
+				o->foreign = 0;
+			}
 		}
 		m->nnodes++;
 	}

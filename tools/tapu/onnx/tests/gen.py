@@ -61,7 +61,7 @@ def _pb(path, array, name):
         f.write(nh.from_array(array, name).SerializeToString())
 
 
-def write(name, nodes, init, inputs, out, out_dt, opset=13, requant=False):
+def write(name, nodes, init, inputs, out, out_dt, opset=13, requant=False, ms=False):
     """inputs: [(name, dtype, array)]; the graph output is out (int).
 
     requant: the device requantizes with an integer multiplier and shift
@@ -75,7 +75,8 @@ def write(name, nodes, init, inputs, out, out_dt, opset=13, requant=False):
     g = h.make_graph(nodes, name, [h.make_tensor_value_info(n, dt, a.shape)
                                    for n, dt, a in inputs],
                      [h.make_tensor_value_info(out, out_dt, None)], init)
-    model = h.make_model(g, opset_imports=[h.make_opsetid('', opset)])
+    opsets = [h.make_opsetid('', opset)] + ([h.make_opsetid('com.microsoft', 1)] if ms else [])
+    model = h.make_model(g, opset_imports=opsets)
     save(model, os.path.join(d, 'model.onnx'))
     for i, (n, _, a) in enumerate(inputs):
         _pb(os.path.join(data, f'input_{i}.pb'), a, n)
@@ -250,6 +251,20 @@ def main():
     q_out(nodes, init, 's', 0.03, 0, I8)
     write('residual_shared_dq_i8', nodes, init, [('x', T.FLOAT, fin())], 'y', I8,
           requant=True)
+
+    # QOperator format (ONNX Runtime's quantizer): com.microsoft QGemm with
+    # per-column weight scales and an int32 bias.
+    init = [nh.from_array(np.float32(1 / 64), 'xs'), nh.from_array(np.int8(-3), 'xz'),
+            nh.from_array(rng.integers(-127, 128, (6, 12)).astype(np.int8), 'w'),
+            nh.from_array(rng.uniform(0.002, 0.006, 6).astype(np.float32), 'ws'),
+            nh.from_array(np.zeros(6, np.int8), 'wz'),
+            nh.from_array(rng.integers(-2000, 2000, 6).astype(np.int32), 'b'),
+            nh.from_array(np.float32(0.02), 'ys'), nh.from_array(np.int8(4), 'yz')]
+    nodes = [h.make_node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']),
+             h.make_node('QGemm', ['xq', 'xs', 'xz', 'w', 'ws', 'wz', 'b', 'ys', 'yz'], ['y'],
+                         domain='com.microsoft', transB=1)]
+    write('qgemm_qoperator_i8', nodes, init, [('x', T.FLOAT, fin((5, 12)))], 'y', I8,
+          requant=True, ms=True)
 
     # As torch's QDQ export writes it: quantization parameters from Constant
     # nodes, no-op Casts on them and on a DequantizeLinear's output.

@@ -155,6 +155,26 @@ def _sigmoid(x):
     return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(F32)
 
 
+def qgemm(a, a_s, a_z, b, b_s, b_z, c=None, y_s=None, y_z=None, attrs=None):
+    """com.microsoft QGemm: alpha * dq(A) @ dq(B) + dq(C), C in scale
+    a_scale * b_scale, then quantized if y_scale is given; B's scale and
+    zero point per tensor or per output column."""
+    tb = attrs.get('transB', 0)
+    af = dequantize_linear(a, a_s, a_z)
+    if attrs.get('transA', 0):
+        af = af.T
+    col = (-1, 1) if tb else (1, -1)
+    bf = (b.astype(np.int64) - np.reshape(b_z.astype(np.int64), col if b_z.ndim else ())) \
+        .astype(F32) * np.reshape(b_s.astype(F32), col if b_s.ndim else ())
+    if tb:
+        bf = bf.T
+    y = attrs.get('alpha', 1.0) * (af.astype(np.float64) @ bf.astype(np.float64))
+    if c is not None:
+        y = y + c.astype(np.float64) * (a_s.astype(np.float64) * b_s.astype(np.float64))
+    y = y.astype(F32)
+    return y if y_s is None else quantize_linear(y, y_s, y_z)
+
+
 def run(model, feeds):
     """Evaluate @model's graph on @feeds; returns the graph outputs."""
     opset = max((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')),
@@ -162,10 +182,14 @@ def run(model, feeds):
     env = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     env.update(feeds)
     for node in model.graph.node:
-        assert node.domain in ('', 'ai.onnx'), node.domain
         x = [env[i] if i else None for i in node.input]
         a = _attrs(node)
         op = node.op_type
+        if node.domain == 'com.microsoft':
+            assert op == 'QGemm', op
+            env[node.output[0]] = qgemm(*x, attrs=a)
+            continue
+        assert node.domain in ('', 'ai.onnx'), node.domain
         if op == 'QuantizeLinear':
             y = quantize_linear(*x, axis=a.get('axis', 1))
         elif op == 'DequantizeLinear':
