@@ -690,7 +690,7 @@ static int lower_unary(struct prog *p, const struct node *n)
 	in = T(x), out = T(y);
 	dtype_range(yt, &lo, &hi);
 	p->nops++;
-	if (strstr(n->op, "Sigmoid") || strstr(n->op, "Tanh")) {
+	if (lut_op(n->op)) {
 		int16_t t[256];
 		uint32_t off = cst_alloc(p, 256);
 		int xlo, xhi;
@@ -698,7 +698,7 @@ static int lower_unary(struct prog *p, const struct node *n)
 		if (!q)
 			return NODE_ERR(n, "only the quantised (QDQ) form is supported");
 		dtype_range(x->dtype, &xlo, &xhi);
-		lut_table(n->op, pscale(xs), pzp(xz), xlo, pscale(ys), pzp(yz), lo, hi, t);
+		lut_table(n, pscale(xs), pzp(xz), xlo, pscale(ys), pzp(yz), lo, hi, t);
 		for (int k = 0; k < 256; k++)
 			p->cst[off + k] = t[k] - off8(yt);
 		tab = tapu_tensor_nhwc(0, off, 1, 1, 1, 256, 1);
@@ -1079,7 +1079,8 @@ static const struct {
 	{ "QLinearAveragePool", lower_pool }, { "QLinearGlobalAveragePool", lower_pool },
 	{ "Relu", lower_unary }, { "Clip", lower_unary }, { "QLinearRelu", lower_unary },
 	{ "QLinearClip", lower_unary }, { "QLinearSigmoid", lower_unary },
-	{ "QLinearTanh", lower_unary }, { "Add", lower_binary }, { "Sub", lower_binary },
+	{ "QLinearTanh", lower_unary }, { "QLinearLeakyRelu", lower_unary },
+	{ "QLinearHardSigmoid", lower_unary }, { "QLinearHardSwish", lower_unary }, { "Add", lower_binary }, { "Sub", lower_binary },
 	{ "Mul", lower_binary }, { "QLinearAdd", lower_binary }, { "QLinearMul", lower_binary },
 	{ "Reshape", lower_reshape }, { "Flatten", lower_reshape },
 	{ "Identity", lower_reshape }, { "Transpose", lower_transpose },

@@ -426,14 +426,38 @@ int quantize_float(float x, float scale, int zp, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : (int)v;
 }
 
-void lut_table(const char *op, float xs, int xzp, int xlo, float ys, int yzp,
+int lut_op(const char *op)
+{
+	return !strcmp(op, "QLinearSigmoid") || !strcmp(op, "QLinearTanh") ||
+	       !strcmp(op, "QLinearLeakyRelu") || !strcmp(op, "QLinearHardSigmoid") ||
+	       !strcmp(op, "QLinearHardSwish");
+}
+
+/* The float function of a LUT op, as the ONNX operator defines it. */
+static float lut_fn(const struct node *n, float x)
+{
+	const char *op = n->op;
+	float h;
+
+	if (!strcmp(op, "QLinearSigmoid"))
+		return 1.0f / (1.0f + expf(-x));
+	if (!strcmp(op, "QLinearTanh"))
+		return tanhf(x);
+	if (!strcmp(op, "QLinearLeakyRelu"))
+		return x >= 0 ? x : attr_float(n, "alpha", 0.01f) * x;
+	h = !strcmp(op, "QLinearHardSwish") ? x / 6.0f + 0.5f :
+	    attr_float(n, "alpha", 0.2f) * x + attr_float(n, "beta", 0.5f);
+	h = h < 0 ? 0 : h > 1 ? 1 : h;
+	return !strcmp(op, "QLinearHardSwish") ? x * h : h;
+}
+
+void lut_table(const struct node *n, float xs, int xzp, int xlo, float ys, int yzp,
 	       int ylo, int yhi, int16_t out[256])
 {
 	for (int k = 0; k < 256; k++) {
 		float x = (float)(xlo + k - xzp) * xs;
-		float y = !strcmp(op, "QLinearSigmoid") ? 1.0f / (1.0f + expf(-x)) : tanhf(x);
 
-		out[k] = quantize_float(y, ys, yzp, ylo, yhi);
+		out[k] = quantize_float(lut_fn(n, x), ys, yzp, ylo, yhi);
 	}
 }
 
@@ -442,6 +466,7 @@ void lut_table(const char *op, float xs, int xzp, int xlo, float ys, int yzp,
 static const char *const known_ops[] = {
 	"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
 	"QLinearGemm", "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearTanh",
+	"QLinearLeakyRelu", "QLinearHardSigmoid", "QLinearHardSwish",
 	"QLinearRelu", "QLinearClip", "QLinearAveragePool",
 	"QLinearGlobalAveragePool", "Add", "Sub", "Mul", "Relu", "Clip",
 	"MaxPool", "AveragePool", "GlobalAveragePool", "Reshape", "Flatten",
@@ -538,6 +563,9 @@ static const struct fold {
 	{ "Mul", "QLinearMul", 3, 0, 1 },
 	{ "Sigmoid", "QLinearSigmoid", 1, 0, 0 },
 	{ "Tanh", "QLinearTanh", 1, 0, 0 },
+	{ "LeakyRelu", "QLinearLeakyRelu", 1, 0, 0 },
+	{ "HardSigmoid", "QLinearHardSigmoid", 1, 0, 0 },
+	{ "HardSwish", "QLinearHardSwish", 1, 0, 0 },
 	{ "Relu", "QLinearRelu", 1, 0, 0 },
 	{ "Clip", "QLinearClip", 1, 0, 0 },
 	{ "AveragePool", "QLinearAveragePool", 1, 0, 0 },
@@ -759,7 +787,8 @@ int qdq_fold(struct model *m)
 			 * those of the folded nodes, e.g. QLinearAdd. */
 			o->foreign = x->domain && *x->domain && strcmp(x->domain, "ai.onnx") &&
 				     (strcmp(x->domain, "com.microsoft") ||
-				      !strstr(" QLinearAdd QLinearMul QLinearSigmoid QLinearAveragePool"
+				      !strstr(" QLinearAdd QLinearMul QLinearSigmoid QLinearLeakyRelu"
+					      " QLinearAveragePool"
 					      " QLinearGlobalAveragePool ", x->op_type));
 			/*
 			 * ONNX Runtime's QGemm with a quantised output is a

@@ -84,7 +84,8 @@ int fused_act(const struct model *m, const struct node *n, float ys, int yzp, in
 void quantize_pair(double ra, double rb, int32_t *ma, int32_t *mb, uint32_t *s);
 /* 256-entry table of a float function on quantised values, indexed by the
  * native value minus lo (ref) / the int8 value + 128 (device). */
-void lut_table(const char *op, float xs, int xzp, int xlo, float ys, int yzp,
+int lut_op(const char *op);
+void lut_table(const struct node *n, float xs, int xzp, int xlo, float ys, int yzp,
 	       int ylo, int yhi, int16_t out[256]);
 
 /* Operators: known at all, and which inputs are parameters (scales, zero

@@ -261,12 +261,12 @@ static struct tensor *unary(const struct node *n, struct tensor **a, int opset)
 
 	dtype_range(yt, &lo, &hi);
 	mn = lo, mx = hi;
-	if (strstr(n->op, "Sigmoid") || strstr(n->op, "Tanh")) {
+	if (lut_op(n->op)) {
 		int16_t t[256];
 		int xlo, xhi;
 
 		dtype_range(x->dtype, &xlo, &xhi);
-		lut_table(n->op, sc(a[1]), zp(a[2]), xlo, sc(a[3]), zp(a[4]), lo, hi, t);
+		lut_table(n, sc(a[1]), zp(a[2]), xlo, sc(a[3]), zp(a[4]), lo, hi, t);
 		for (size_t k = 0; k < x->n; k++)
 			y->i[k] = t[x->i[k] - xlo];
 		return y;
@@ -508,8 +508,7 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 			y = matmul(n, a);
 		else if (strstr(op, "Pool"))
 			y = pool(n, a);
-		else if (strstr(op, "Relu") || strstr(op, "Clip") || strstr(op, "Sigmoid") ||
-			 strstr(op, "Tanh"))
+		else if (strstr(op, "Relu") || strstr(op, "Clip") || lut_op(op))
 			y = unary(n, a, m->opset);
 		else if (strstr(op, "Add") || strstr(op, "Sub") || strstr(op, "Mul"))
 			y = binary(n, a);

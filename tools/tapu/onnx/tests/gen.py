@@ -129,12 +129,13 @@ def conv_case(name, dt, group, cout, fused=None, **attrs):
 
 
 def simple(name, op, dt=I8, shape=(2, 4, 9, 9), same=True, extra=(), zp=3, requant=False,
-           **attrs):
+           opset=13, **attrs):
     nodes, init = [], []
     x = qdq(nodes, init, 'x', 1 / 64, zp, dt, 'xa')
     nodes.append(h.make_node(op, [x, *extra], ['o'], **attrs))
     q_out(nodes, init, 'o', 1 / 64 if same else 1 / 200, zp if same else 120 if dt == U8 else -7, dt)
-    write(name, nodes, init, [('x', T.FLOAT, fin(shape))], 'y', dt, requant=requant)
+    write(name, nodes, init, [('x', T.FLOAT, fin(shape))], 'y', dt, requant=requant,
+          opset=opset)
 
 
 def clip_case(name, dt, lo, hi, opset=13):
@@ -167,6 +168,10 @@ def main():
     conv_case('conv_clip_fused_u8', U8, 1, 5, fused=(-0.4, 0.3))
     simple('sigmoid_i8', 'Sigmoid', same=False)
     simple('tanh_u8', 'Tanh', dt=U8, same=False)
+    # Unary functions through the LUT (YOLO's LeakyRelu, MobileNetV3's hard ones).
+    simple('leakyrelu_i8', 'LeakyRelu', same=False, alpha=0.1)
+    simple('hardsigmoid_u8', 'HardSigmoid', dt=U8, same=False, alpha=0.3, beta=0.4)
+    simple('hardswish_i8', 'HardSwish', same=False, opset=14)
     simple('avgpool_i8', 'AveragePool', kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
     simple('globalavgpool_u8', 'GlobalAveragePool', dt=U8)
     # Windows of 1, 2 and 4: many ties, rounded to even relative to 128.

@@ -212,6 +212,13 @@ def run(model, feeds):
             y = _sigmoid(x[0])
         elif op == 'Tanh':
             y = np.tanh(x[0].astype(np.float64)).astype(F32)
+        elif op == 'LeakyRelu':
+            y = np.where(x[0] >= 0, x[0], F32(a.get('alpha', 0.01)) * x[0]).astype(F32)
+        elif op == 'HardSigmoid':
+            y = np.clip(F32(a.get('alpha', 0.2)) * x[0] + F32(a.get('beta', 0.5)), 0, 1)
+            y = y.astype(F32)
+        elif op == 'HardSwish':
+            y = (x[0] * np.clip(x[0] / F32(6) + F32(0.5), 0, 1)).astype(F32)
         elif op in ('AveragePool', 'MaxPool'):
             y = pool(x[0], a, op == 'AveragePool')
         elif op == 'GlobalAveragePool':
