@@ -860,7 +860,7 @@ static int lower_binary(struct prog *p, const struct node *n)
 	return strcmp(n->op, "Sub") ? tapu_sb_add(p->sb, &e) : tapu_sb_sub(p->sb, &e);
 }
 
-/* Flatten, Reshape, Identity: the same bytes and view, another shape. */
+/* Flatten, Reshape, (Un)Squeeze, Identity: the same bytes and view, another shape. */
 static int lower_reshape(struct prog *p, const struct node *n)
 {
 	struct val *x = val_find(p, node_in(n, 0)), *y;
@@ -891,6 +891,10 @@ static int lower_reshape(struct prog *p, const struct node *n)
 			else
 				known *= d[r];
 		}
+	} else if (strstr(n->op, "queeze")) {
+		r = squeeze_shape(n, p->m->opset, param(n, p, 1, 0), x->dim, x->rank, d);
+		if (r < 0)
+			return NODE_ERR(n, "axes not supported");
 	} else {
 		r = x->rank;
 		memcpy(d, x->dim, sizeof(d));
@@ -1083,6 +1087,7 @@ static const struct {
 	{ "QLinearHardSigmoid", lower_unary }, { "QLinearHardSwish", lower_unary }, { "Add", lower_binary }, { "Sub", lower_binary },
 	{ "Mul", lower_binary }, { "QLinearAdd", lower_binary }, { "QLinearMul", lower_binary },
 	{ "Reshape", lower_reshape }, { "Flatten", lower_reshape },
+	{ "Squeeze", lower_reshape }, { "Unsqueeze", lower_reshape },
 	{ "Identity", lower_reshape }, { "Transpose", lower_transpose },
 	{ "Concat", lower_concat }, { "Pad", lower_pad },
 	{ "QuantizeLinear", lower_qdq }, { "DequantizeLinear", lower_qdq },

@@ -369,6 +369,44 @@ int attr_ints(const struct node *n, const char *name, int64_t *v, int max)
 	return a->n_ints;
 }
 
+int squeeze_shape(const struct node *n, int opset, const struct tensor *axes,
+		  const int64_t *in, int rank, int64_t *out)
+{
+	int unsq = !strcmp(n->op, "Unsqueeze"), na = 0, orank, r = 0;
+	int64_t ax[MAX_RANK];
+	char mark[MAX_RANK] = { 0 };
+
+	if (opset < 13) {
+		na = attr_ints(n, "axes", ax, MAX_RANK);
+	} else if (axes) {
+		if (axes->n > MAX_RANK || !axes->i)
+			return -1;
+		for (size_t k = 0; k < axes->n; k++)
+			ax[na++] = axes->i[k];
+	}
+	orank = unsq ? rank + na : rank;
+	if (na > MAX_RANK || orank > MAX_RANK || (unsq && !na))
+		return -1;
+	for (int k = 0; k < na; k++) {
+		int64_t a = ax[k] < 0 ? ax[k] + orank : ax[k];
+
+		if (a < 0 || a >= orank || mark[a])
+			return -1;
+		mark[a] = 1;
+	}
+	for (int i = 0, j = 0; i < orank; i++) {
+		if (unsq) {
+			out[r++] = mark[i] ? 1 : in[j++];
+		} else if (na ? mark[i] : in[i] == 1) {
+			if (in[i] != 1)
+				return -1;
+		} else {
+			out[r++] = in[i];
+		}
+	}
+	return r;
+}
+
 const char *attr_string(const struct node *n, const char *name, const char *def)
 {
 	const Onnx__AttributeProto *a = node_attr(n, name);
@@ -470,7 +508,7 @@ static const char *const known_ops[] = {
 	"QLinearRelu", "QLinearClip", "QLinearAveragePool",
 	"QLinearGlobalAveragePool", "Add", "Sub", "Mul", "Relu", "Clip",
 	"MaxPool", "AveragePool", "GlobalAveragePool", "Reshape", "Flatten",
-	"Transpose", "Concat", "Pad", "Identity", NULL,
+	"Transpose", "Concat", "Pad", "Identity", "Squeeze", "Unsqueeze", NULL,
 };
 
 int op_known(const struct node *n)
@@ -573,6 +611,8 @@ static const struct fold {
 	{ "MaxPool", "MaxPool", 1, 1, 0 },
 	{ "Reshape", "Reshape", 1, 1, 0 },
 	{ "Flatten", "Flatten", 1, 1, 0 },
+	{ "Squeeze", "Squeeze", 1, 1, 0 },
+	{ "Unsqueeze", "Unsqueeze", 1, 1, 0 },
 	{ "Transpose", "Transpose", 1, 1, 0 },
 	{ "Identity", "Identity", 1, 1, 0 },
 	{ NULL },

@@ -85,6 +85,10 @@ void quantize_pair(double ra, double rb, int32_t *ma, int32_t *mb, uint32_t *s);
 /* 256-entry table of a float function on quantised values, indexed by the
  * native value minus lo (ref) / the int8 value + 128 (device). */
 int lut_op(const char *op);
+/* Output shape of Squeeze or Unsqueeze (axes: input 1, or the attribute
+ * before opset 13); returns the output rank, or -1 for bad axes. */
+int squeeze_shape(const struct node *n, int opset, const struct tensor *axes,
+		  const int64_t *in, int rank, int64_t *out);
 void lut_table(const struct node *n, float xs, int xzp, int xlo, float ys, int yzp,
 	       int ylo, int yhi, int16_t out[256]);
 

@@ -347,12 +347,20 @@ static struct tensor *copy_shape(const struct tensor *x, int rank, const int64_t
 	return y;
 }
 
-static struct tensor *reshape(const struct node *n, struct tensor **a)
+static struct tensor *reshape(const struct node *n, struct tensor **a, int opset)
 {
 	const struct tensor *x = a[0];
 	int64_t d[MAX_RANK], known = 1;
 	int r, neg = -1;
 
+	if (strstr(n->op, "queeze")) {
+		r = squeeze_shape(n, opset, a[1], x->dim, x->rank, d);
+		if (r < 0) {
+			errorf("axes not supported");
+			return NULL;
+		}
+		return copy_shape(x, r, d);
+	}
 	if (!strcmp(n->op, "Flatten")) {
 		int64_t ax = attr_int(n, "axis", 1);
 
@@ -519,7 +527,7 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 		else if (!strcmp(op, "Pad"))
 			y = pad(n, a, m->opset);
 		else
-			y = reshape(n, a);
+			y = reshape(n, a, m->opset);
 		/* A fused Relu or Clip: its clamp (the output's params at 6, 7). */
 		if (y && n->act) {
 			int lo, hi;

@@ -245,6 +245,29 @@ def main():
              h.make_node('Pad', ['ak', 'pads', 'pv'], ['y'])]
     write('concat_add_pad_u8', nodes, init, [('a', U8, a), ('c', U8, c)], 'y', U8)
 
+    # Unsqueeze and Squeeze around a MaxPool: views, in both opset forms.
+    for opset in (11, 13):
+        nodes, init = [], []
+        x = qdq(nodes, init, 'x', 1 / 64, 3, I8, 'xa')
+        if opset < 13:
+            nodes.append(h.make_node('Unsqueeze', [x], ['u'], axes=[0]))
+            u = qdq(nodes, init, 'u', 1 / 64, 3, I8, 'ua')
+            nodes.append(h.make_node('Squeeze', [u], ['s'], axes=[0]))
+        else:
+            init += [nh.from_array(np.array([0, -1], np.int64), 'ax'),
+                     nh.from_array(np.array([0], np.int64), 'ax0'),
+                     nh.from_array(np.array([-1], np.int64), 'ax1')]
+            nodes.append(h.make_node('Unsqueeze', [x, 'ax'], ['u']))
+            u = qdq(nodes, init, 'u', 1 / 64, 3, I8, 'ua')
+            nodes.append(h.make_node('Squeeze', [u, 'ax0'], ['u1']))
+            u1 = qdq(nodes, init, 'u1', 1 / 64, 3, I8, 'u1a')
+            nodes.append(h.make_node('Squeeze', [u1, 'ax1'], ['s']))
+        s_ = qdq(nodes, init, 's', 1 / 64, 3, I8, 'sa')
+        nodes.append(h.make_node('MaxPool', [s_], ['mp'], kernel_shape=[2, 2], strides=[2, 2]))
+        q_out(nodes, init, 'mp', 1 / 64, 3, I8)
+        write(f'squeeze_unsqueeze_opset{opset}_i8', nodes, init, [('x', T.FLOAT, fin())], 'y',
+              I8, opset=opset)
+
     # A residual block: the input's DequantizeLinear feeds the Conv and the Add.
     nodes, init = [], []
     x = qdq(nodes, init, 'x', 1 / 64, -2, I8, 'xa')

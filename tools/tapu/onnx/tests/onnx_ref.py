@@ -234,6 +234,12 @@ def run(model, feeds):
             y = np.concatenate(x, axis=a['axis'])
         elif op == 'Pad':
             y = pad(*x, a=a)
+        elif op in ('Squeeze', 'Unsqueeze'):
+            axes = a.get('axes') if opset < 13 else (list(x[1]) if len(x) > 1 else None)
+            if op == 'Squeeze':
+                y = np.squeeze(x[0], axis=None if axes is None else tuple(axes))
+            else:
+                y = np.expand_dims(x[0], tuple(int(v) for v in axes))
         elif op == 'Identity':
             y = x[0]
         elif op == 'Constant':
