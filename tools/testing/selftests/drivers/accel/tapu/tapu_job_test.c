@@ -426,6 +426,12 @@ TEST_F_TIMEOUT(job, many_jobs_both_cores, 300)
 
 /* ---- Lifetime ---- */
 
+/*
+ * Closing a file with a job on a core and seven queued, their BOs still
+ * mapped: a mapping holds the BO's memory, not the file, so the close
+ * cancels the queued jobs (they never write their outputs), while the
+ * running one keeps its core and memory until it ends.
+ */
 TEST_F_TIMEOUT(job, close_with_jobs_pending_running, 120)
 {
 	int fd2 = tapu_open(), h, fd3;
@@ -455,6 +461,11 @@ TEST_F_TIMEOUT(job, close_with_jobs_pending_running, 120)
 	EXPECT_TRUE(list_has("scheduled", c2, j[0].id));
 	ASSERT_EQ(0, tj_release());
 	EXPECT_TRUE(client_gone(c2));
+	for (int k = 1; k < 8; k++) {
+		EXPECT_TRUE(tj_zero(j[k].out.map, j[k].n)) {
+			TH_LOG("queued job %d ran after the close", k);
+		}
+	}
 	for (int k = 0; k < 8; k++) {
 		j[k].fd = -1;
 		tj_job_fini(&j[k]);
