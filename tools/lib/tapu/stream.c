@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* libtapu: tensor descriptors, the command stream builder, streams. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,69 +381,48 @@ static uint64_t tensor_elements(const struct drm_tapu_tensor *t)
 	return n;
 }
 
-/* The work of one op as the kernel counts it, see drm_tapu_limits. */
+/* Where the output tensor of the ops without taps is. */
+static const uint16_t output_offset[DRM_TAPU_OP_COUNT] = {
+	[DRM_TAPU_OP_ADD] = offsetof(struct drm_tapu_op_eltwise, output),
+	[DRM_TAPU_OP_SUB] = offsetof(struct drm_tapu_op_eltwise, output),
+	[DRM_TAPU_OP_MUL] = offsetof(struct drm_tapu_op_eltwise, output),
+	[DRM_TAPU_OP_RELU] = offsetof(struct drm_tapu_op_act, output),
+	[DRM_TAPU_OP_RELU6] = offsetof(struct drm_tapu_op_act, output),
+	[DRM_TAPU_OP_CLAMP] = offsetof(struct drm_tapu_op_act, output),
+	[DRM_TAPU_OP_LUT] = offsetof(struct drm_tapu_op_lut, output),
+	[DRM_TAPU_OP_COPY] = offsetof(struct drm_tapu_op_rs, output),
+	[DRM_TAPU_OP_RESHAPE] = offsetof(struct drm_tapu_op_rs, output),
+	[DRM_TAPU_OP_TRANSPOSE] = offsetof(struct drm_tapu_op_rs, output),
+	[DRM_TAPU_OP_CONCAT] = offsetof(struct drm_tapu_op_concat, output),
+	[DRM_TAPU_OP_PAD] = offsetof(struct drm_tapu_op_pad, output),
+};
+
+/* The work of one op built by this builder, as the kernel counts it. */
 static uint64_t op_work(const uint8_t *p)
 {
-	union {
-		struct drm_tapu_op_hdr hdr;
-		struct drm_tapu_op_conv conv;
-		struct drm_tapu_op_eltwise elt;
-		struct drm_tapu_op_pool pool;
-		struct drm_tapu_op_act act;
-		struct drm_tapu_op_lut lut;
-		struct drm_tapu_op_rs rs;
-		struct drm_tapu_op_concat cat;
-		struct drm_tapu_op_pad pad;
-	} op = { 0 };
-	const struct drm_tapu_tensor *out;
-	const uint32_t *w = op.conv.weights.dim;
+	struct drm_tapu_op_conv conv;
+	struct drm_tapu_op_pool pool;
+	struct drm_tapu_op_hdr hdr;
+	struct drm_tapu_tensor out;
 	uint64_t taps = 1, work;
 
-	memcpy(&op.hdr, p, sizeof(op.hdr));
-	memcpy(&op, p, op.hdr.size < sizeof(op) ? op.hdr.size : sizeof(op));
-	switch (op.hdr.opcode) {
-	case DRM_TAPU_OP_CONV2D:
-	case DRM_TAPU_OP_FULLY_CONNECTED:
-		taps = (uint64_t)w[1] * w[2] * w[3];
-		out = &op.conv.output;
-		break;
-	case DRM_TAPU_OP_DEPTHWISE_CONV2D:
-		taps = (uint64_t)w[1] * w[2];
-		out = &op.conv.output;
-		break;
-	case DRM_TAPU_OP_MAXPOOL:
-	case DRM_TAPU_OP_AVGPOOL:
-		taps = (uint64_t)op.pool.kernel[0] * op.pool.kernel[1];
-		out = &op.pool.output;
-		break;
-	case DRM_TAPU_OP_ADD:
-	case DRM_TAPU_OP_SUB:
-	case DRM_TAPU_OP_MUL:
-		out = &op.elt.output;
-		break;
-	case DRM_TAPU_OP_RELU:
-	case DRM_TAPU_OP_RELU6:
-	case DRM_TAPU_OP_CLAMP:
-		out = &op.act.output;
-		break;
-	case DRM_TAPU_OP_LUT:
-		out = &op.lut.output;
-		break;
-	case DRM_TAPU_OP_COPY:
-	case DRM_TAPU_OP_RESHAPE:
-	case DRM_TAPU_OP_TRANSPOSE:
-		out = &op.rs.output;
-		break;
-	case DRM_TAPU_OP_CONCAT:
-		out = &op.cat.output;
-		break;
-	case DRM_TAPU_OP_PAD:
-		out = &op.pad.output;
-		break;
-	default:
+	memcpy(&hdr, p, sizeof(hdr));
+	if (hdr.opcode == DRM_TAPU_OP_CONV2D || hdr.opcode == DRM_TAPU_OP_FULLY_CONNECTED ||
+	    hdr.opcode == DRM_TAPU_OP_DEPTHWISE_CONV2D) {
+		memcpy(&conv, p, sizeof(conv));
+		taps = (uint64_t)conv.weights.dim[1] * conv.weights.dim[2] *
+		       (hdr.opcode == DRM_TAPU_OP_DEPTHWISE_CONV2D ? 1 : conv.weights.dim[3]);
+		out = conv.output;
+	} else if (hdr.opcode == DRM_TAPU_OP_MAXPOOL || hdr.opcode == DRM_TAPU_OP_AVGPOOL) {
+		memcpy(&pool, p, sizeof(pool));
+		taps = (uint64_t)pool.kernel[0] * pool.kernel[1];
+		out = pool.output;
+	} else if (hdr.opcode < DRM_TAPU_OP_COUNT && output_offset[hdr.opcode]) {
+		memcpy(&out, p + output_offset[hdr.opcode], sizeof(out));
+	} else {
 		return 0;	/* NOP, or for the kernel to reject */
 	}
-	if (__builtin_mul_overflow(tensor_elements(out), DRM_TAPU_ELEMENT_WORK + taps,
+	if (__builtin_mul_overflow(tensor_elements(&out), DRM_TAPU_ELEMENT_WORK + taps,
 				   &work))
 		return UINT64_MAX;
 	return work;
