@@ -33,6 +33,21 @@ struct tapu_backend_ops {
 	 */
 	void (*cleanup_job)(struct tapu_device *tdev, struct tapu_job *job);
 	/**
+	 * @prepare_stream: optional; make a validated command stream readable
+	 * by the device once, for every job that runs it (e.g. copy it to
+	 * DMA memory). Called at CMDSTREAM_CREATE, in process context; may
+	 * allocate and sleep. Return: data for tapu_job_stream_priv(), or an
+	 * ERR_PTR().
+	 */
+	void *(*prepare_stream)(struct tapu_device *tdev, const void *data,
+				u32 size);
+	/**
+	 * @cleanup_stream: undo @prepare_stream, when the stream is destroyed
+	 * or the device is unregistered, whichever comes first; a job that
+	 * still uses the stream must hold its own reference. Process context.
+	 */
+	void (*cleanup_stream)(struct tapu_device *tdev, void *priv);
+	/**
 	 * @run_job: start the job on an idle core. Fence signalling critical
 	 * section: no memory allocation, no runtime-PM resume, no lock that is
 	 * taken while allocating. Completion is reported with
@@ -96,6 +111,7 @@ struct tapu_device *tapu_core_device(struct tapu_core *core);
 void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles);
 
 const void *tapu_job_stream(struct tapu_job *job, u32 *size);
+void *tapu_job_stream_priv(struct tapu_job *job);
 u32 tapu_job_num_bos(struct tapu_job *job);
 struct drm_gem_object *tapu_job_bo(struct tapu_job *job, u32 slot);
 void tapu_job_set_priv(struct tapu_job *job, void *priv);

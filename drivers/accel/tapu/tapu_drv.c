@@ -278,7 +278,8 @@ struct tapu_device *tapu_device_create(struct device *parent,
 
 	if (!desc->num_cores || desc->num_cores > TAPU_MAX_CORES ||
 	    !desc->work_per_ms || !desc->ops->run_job || !desc->ops->reset ||
-	    !desc->ops->progress)
+	    !desc->ops->progress ||
+	    !desc->ops->prepare_stream != !desc->ops->cleanup_stream)
 		return ERR_PTR(-EINVAL);
 
 	tdev = devm_drm_dev_alloc(parent, &tapu_drm_driver, struct tapu_device,
@@ -288,8 +289,11 @@ struct tapu_device *tapu_device_create(struct device *parent,
 
 	tdev->desc = *desc;
 	ret = drmm_mutex_init(&tdev->drm, &tdev->park_lock);
+	if (!ret)
+		ret = drmm_mutex_init(&tdev->drm, &tdev->streams_lock);
 	if (ret)
 		return ERR_PTR(ret);
+	INIT_LIST_HEAD(&tdev->streams);
 	/* Reclaim may wait for a hung job's fence: the timeouts progress. */
 	tdev->timeout_wq = alloc_ordered_workqueue("tapu-timeout",
 						   WQ_MEM_RECLAIM);
@@ -361,13 +365,15 @@ EXPORT_SYMBOL_GPL(tapu_device_register);
  * New ioctls fail with -ENODEV from here on. The jobs not yet on a core
  * fail with -ENODEV without running, once their dependencies are done;
  * this waits for them and for the running ones, so the backend must keep
- * its cores working until it returns. The schedulers stop once the last
+ * its cores working until it returns. It also cleans up every stream the
+ * backend prepared. The schedulers stop once the last
  * open file of the device is closed.
  */
 void tapu_device_unregister(struct tapu_device *tdev)
 {
 	drm_dev_unplug(&tdev->drm);
 	wait_var_event(&tdev->jobs_active, !atomic_read(&tdev->jobs_active));
+	tapu_cmdstream_unprepare_all(tdev);
 }
 EXPORT_SYMBOL_GPL(tapu_device_unregister);
 

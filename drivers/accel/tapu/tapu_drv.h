@@ -74,6 +74,8 @@ struct tapu_core {
  * @pending: jobs submitted, waiting for dependencies or a free core
  * @scheduled: jobs handed to a core, waiting for completion
  * @jobs_active: jobs not yet freed, waited for at unregister
+ * @streams_lock: protects @streams
+ * @streams: command streams with backend data, until unregister
  * @priv: backend data
  */
 struct tapu_device {
@@ -88,6 +90,8 @@ struct tapu_device {
 	struct list_head pending;
 	struct list_head scheduled;
 	atomic_t jobs_active;
+	struct mutex streams_lock; /* protects streams */
+	struct list_head streams;
 	void *priv;
 };
 
@@ -171,6 +175,8 @@ void tapu_file_put(struct tapu_file *tfile);
  * @sum: what validation learnt
  * @size: stream size in bytes
  * @data: the stream
+ * @link: entry in &tapu_device.streams while @priv is set
+ * @priv: what &tapu_backend_ops.prepare_stream returned, or NULL
  */
 struct tapu_cmdstream {
 	struct drm_gem_object base;
@@ -178,7 +184,11 @@ struct tapu_cmdstream {
 	struct tapu_isa_summary sum;
 	u32 size;
 	void *data;
+	struct list_head link;
+	void *priv;
 };
+
+void tapu_cmdstream_unprepare_all(struct tapu_device *tdev);
 
 struct tapu_cmdstream *tapu_cmdstream_lookup(struct drm_file *file,
 					     u32 handle, int *err);

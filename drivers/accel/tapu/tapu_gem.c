@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Copyright 2026 The TAPU authors */
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_vma_manager.h>
@@ -39,11 +40,60 @@ static void tapu_file_uncharge_streams(struct tapu_file *tfile, u64 bytes)
 	tapu_file_put(tfile);
 }
 
+/*
+ * A backend may keep its own copy of a stream (device memory), from
+ * creation until the stream is freed or the device unregistered.
+ */
+static int tapu_cmdstream_prepare(struct tapu_device *tdev,
+				  struct tapu_cmdstream *cs)
+{
+	void *priv;
+	int idx;
+
+	if (!tdev->desc.ops->prepare_stream)
+		return 0;
+	/* Unregister cleans up only what was prepared before it. */
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	priv = tdev->desc.ops->prepare_stream(tdev, cs->data, cs->size);
+	if (!IS_ERR(priv)) {
+		cs->priv = priv;
+		scoped_guard(mutex, &tdev->streams_lock)
+			list_add_tail(&cs->link, &tdev->streams);
+	}
+	drm_dev_exit(idx);
+	return PTR_ERR_OR_ZERO(priv);
+}
+
+static void tapu_cmdstream_unprepare(struct tapu_device *tdev,
+				     struct tapu_cmdstream *cs)
+{
+	lockdep_assert_held(&tdev->streams_lock);
+	list_del_init(&cs->link);
+	tdev->desc.ops->cleanup_stream(tdev, cs->priv);
+	cs->priv = NULL;
+}
+
+/* At unregister: streams freed later have nothing left to clean up. */
+void tapu_cmdstream_unprepare_all(struct tapu_device *tdev)
+{
+	struct tapu_cmdstream *cs, *next;
+
+	guard(mutex)(&tdev->streams_lock);
+	list_for_each_entry_safe(cs, next, &tdev->streams, link)
+		tapu_cmdstream_unprepare(tdev, cs);
+}
+
 static void tapu_cmdstream_free(struct drm_gem_object *obj)
 {
 	struct tapu_cmdstream *cs = container_of(obj, struct tapu_cmdstream,
 						 base);
+	/* Alive: the file or a job of it, counted until unregister, holds it. */
+	struct tapu_device *tdev = cs->tfile->tdev;
 
+	scoped_guard(mutex, &tdev->streams_lock)
+		if (!list_empty(&cs->link))
+			tapu_cmdstream_unprepare(tdev, cs);
 	tapu_file_uncharge_streams(cs->tfile, obj->size);
 	drm_gem_object_release(obj);
 	kvfree(cs->data);
@@ -285,6 +335,7 @@ int tapu_ioctl_cmdstream_create(struct drm_device *drm, void *data,
 	if (!cs)
 		goto err_uncharge;
 	cs->tfile = tfile;
+	INIT_LIST_HEAD(&cs->link);
 	cs->size = args->size;
 	cs->data = kvmalloc(cs->size, GFP_KERNEL_ACCOUNT);
 	if (!cs->data)
@@ -295,6 +346,8 @@ int tapu_ioctl_cmdstream_create(struct drm_device *drm, void *data,
 	ret = tapu_isa_validate(cs->data, cs->size, &cs->sum);
 	if (!ret && cs->sum.work > tapu_max_stream_work(tfile->tdev))
 		ret = -E2BIG;
+	if (!ret)
+		ret = tapu_cmdstream_prepare(tfile->tdev, cs);
 	if (ret)
 		goto err_free;
 

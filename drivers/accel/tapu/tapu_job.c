@@ -828,6 +828,21 @@ const void *tapu_job_stream(struct tapu_job *job, u32 *size)
 EXPORT_SYMBOL_GPL(tapu_job_stream);
 
 /**
+ * tapu_job_stream_priv() - backend data of a job's command stream
+ * @job: job being prepared
+ *
+ * Only valid in &tapu_backend_ops.prepare_job: the device may be
+ * unregistered later, cleaning up the stream's data while the job lives.
+ *
+ * Return: what &tapu_backend_ops.prepare_stream returned for the stream.
+ */
+void *tapu_job_stream_priv(struct tapu_job *job)
+{
+	return job->stream->priv;
+}
+EXPORT_SYMBOL_GPL(tapu_job_stream_priv);
+
+/**
  * tapu_job_num_bos() - number of BOs (slots) of a job
  * @job: job
  *

@@ -44,8 +44,6 @@
 
 #define TAPU_MT8183_NAME_PREFIX		"rpmsg-mt8183-apu"
 #define TAPU_MT8183_PING_TIMEOUT_MS	1000
-/* The command stream follows the buffer table in one coherent buffer. */
-#define TAPU_MT8183_CMD_ALIGN		64
 
 static_assert(TAPU_MT8183_IPC_MAX_SLOTS == TAPU_MAX_SLOTS);
 static_assert(TAPU_MT8183_IPC_MAX_CMD_SIZE >= TAPU_MAX_CMDSTREAM_SIZE);
@@ -156,6 +154,8 @@ struct tapu_mt8183_core {
  * @cycle_clock_hz: frequency of the DSP cycle counter
  * @work_per_ms: throughput of a core at its slowest op, from the firmware
  * @max_segments: buffer table entries the firmware accepts
+ * @stream_copies: command streams copied for the DSPs (debugfs)
+ * @stream_bytes: bytes of those copies still allocated (debugfs)
  * @num_cores: entries in @cores
  * @cores: the cores
  */
@@ -169,6 +169,8 @@ struct tapu_mt8183 {
 	u64 cycle_clock_hz;
 	u64 work_per_ms;
 	u32 max_segments;
+	atomic64_t stream_copies;
+	atomic64_t stream_bytes;
 	u32 num_cores;
 	struct tapu_mt8183_core cores[] __counted_by(num_cores);
 };
@@ -188,14 +190,31 @@ struct tapu_mt8183_slot {
 };
 
 /**
+ * struct tapu_mt8183_stream - a command stream, copied once for the DSPs
+ * @ref: held by the stream and by each job that runs it
+ * @apu: APU whose DMA device holds the copy
+ * @buf: coherent copy of the validated stream, read-only for the DSPs
+ * @dma: device address of @buf
+ * @size: size of @buf
+ */
+struct tapu_mt8183_stream {
+	struct kref ref;
+	struct tapu_mt8183 *apu;
+	void *buf;
+	dma_addr_t dma;
+	u32 size;
+};
+
+/**
  * struct tapu_mt8183_job - what a job needs on the DSP side
  * @link: entry in &tapu_mt8183_core.quarantine
  * @dma_dev: device the buffers are mapped on
  * @epoch: &tapu_mt8183_core.epoch when the job was abandoned
  * @abandoned: core that abandoned the job while its firmware ran, or NULL
- * @buf: coherent buffer: the buffer table, then the command stream
- * @buf_dma: device address of @buf
- * @buf_size: size of @buf
+ * @stream: the job's command stream, referenced
+ * @table: coherent buffer table, NULL if the job has no BOs
+ * @table_dma: device address of @table
+ * @table_size: size of @table
  * @msg: the job message, sent by run_job
  * @num_slots: entries in @slots
  * @slots: the job's BOs
@@ -205,9 +224,10 @@ struct tapu_mt8183_job {
 	struct device *dma_dev;
 	u64 epoch;
 	struct tapu_mt8183_core *abandoned;
-	void *buf;
-	dma_addr_t buf_dma;
-	size_t buf_size;
+	struct tapu_mt8183_stream *stream;
+	struct tapu_mt8183_ipc_segment *table;
+	dma_addr_t table_dma;
+	size_t table_size;
 	struct tapu_mt8183_ipc_job msg;
 	u32 num_slots;
 	struct tapu_mt8183_slot slots[] __counted_by(num_slots);
@@ -236,6 +256,45 @@ static void tapu_mt8183_hdr(struct tapu_mt8183_ipc_hdr *hdr,
 
 /* Buffers */
 
+static void *tapu_mt8183_prepare_stream(struct tapu_device *tdev,
+					const void *data, u32 size)
+{
+	struct tapu_mt8183 *apu = tapu_device_priv(tdev);
+	struct tapu_mt8183_stream *ms;
+
+	ms = kzalloc(sizeof(*ms), GFP_KERNEL);
+	if (!ms)
+		return ERR_PTR(-ENOMEM);
+	ms->buf = dma_alloc_coherent(apu->dma_dev, size, &ms->dma, GFP_KERNEL);
+	if (!ms->buf) {
+		kfree(ms);
+		return ERR_PTR(-ENOMEM);
+	}
+	memcpy(ms->buf, data, size);
+	kref_init(&ms->ref);
+	ms->apu = apu;
+	ms->size = size;
+	atomic64_inc(&apu->stream_copies);
+	atomic64_add(size, &apu->stream_bytes);
+	return ms;
+}
+
+static void tapu_mt8183_stream_release(struct kref *ref)
+{
+	struct tapu_mt8183_stream *ms = container_of(ref, typeof(*ms), ref);
+
+	dma_free_coherent(ms->apu->dma_dev, ms->size, ms->buf, ms->dma);
+	atomic64_sub(ms->size, &ms->apu->stream_bytes);
+	kfree(ms);
+}
+
+static void tapu_mt8183_cleanup_stream(struct tapu_device *tdev, void *priv)
+{
+	struct tapu_mt8183_stream *ms = priv;
+
+	kref_put(&ms->ref, tapu_mt8183_stream_release);
+}
+
 static void tapu_mt8183_job_free(struct tapu_mt8183_job *mj)
 {
 	u32 i;
@@ -252,9 +311,11 @@ static void tapu_mt8183_job_free(struct tapu_mt8183_job *mj)
 		if (s->obj)
 			drm_gem_object_put(s->obj);
 	}
-	if (mj->buf)
-		dma_free_coherent(mj->dma_dev, mj->buf_size, mj->buf,
-				  mj->buf_dma);
+	if (mj->table)
+		dma_free_coherent(mj->dma_dev, mj->table_size, mj->table,
+				  mj->table_dma);
+	if (mj->stream)
+		kref_put(&mj->stream->ref, tapu_mt8183_stream_release);
 	kfree(mj);
 }
 
@@ -304,7 +365,7 @@ static int tapu_mt8183_map_slot(struct tapu_mt8183_job *mj, u32 i,
 /* Fills the buffer table, slot by slot, one entry per DMA segment. */
 static void tapu_mt8183_fill_table(struct tapu_mt8183_job *mj)
 {
-	struct tapu_mt8183_ipc_segment *seg = mj->buf;
+	struct tapu_mt8183_ipc_segment *seg = mj->table;
 	struct scatterlist *sg;
 	u32 i, j;
 
@@ -320,17 +381,15 @@ static void tapu_mt8183_fill_table(struct tapu_mt8183_job *mj)
 }
 
 /*
- * Maps the BOs for the DSP and builds, in coherent memory, the buffer table
- * and a copy of the validated command stream: run_job only sends.
+ * Maps the BOs for the DSP and builds the buffer table in coherent memory;
+ * the stream was copied at creation: run_job only sends.
  */
 static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
 				   struct tapu_job *job)
 {
 	struct tapu_mt8183 *apu = tapu_device_priv(tdev);
-	u32 i, size, entries = 0, num = tapu_job_num_bos(job);
+	u32 i, entries = 0, num = tapu_job_num_bos(job);
 	struct tapu_mt8183_job *mj;
-	const void *stream;
-	size_t table;
 	int ret;
 
 	mj = kzalloc(struct_size(mj, slots, num), GFP_KERNEL);
@@ -339,6 +398,8 @@ static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
 	mj->num_slots = num;
 	mj->dma_dev = apu->dma_dev;
 	INIT_LIST_HEAD(&mj->link);
+	mj->stream = tapu_job_stream_priv(job);
+	kref_get(&mj->stream->ref);
 	/* From here on the core calls cleanup_job, also if we fail. */
 	tapu_job_set_priv(job, mj);
 
@@ -351,22 +412,20 @@ static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
 			return -E2BIG;
 	}
 
-	stream = tapu_job_stream(job, &size);
-	table = ALIGN(entries * sizeof(struct tapu_mt8183_ipc_segment),
-		      TAPU_MT8183_CMD_ALIGN);
-	mj->buf_size = table + max(size, 1U);
-	mj->buf = dma_alloc_coherent(mj->dma_dev, mj->buf_size, &mj->buf_dma,
-				     GFP_KERNEL);
-	if (!mj->buf)
-		return -ENOMEM;
-	tapu_mt8183_fill_table(mj);
-	memcpy(mj->buf + table, stream, size);
+	if (entries) {
+		mj->table_size = entries * sizeof(*mj->table);
+		mj->table = dma_alloc_coherent(mj->dma_dev, mj->table_size,
+					       &mj->table_dma, GFP_KERNEL);
+		if (!mj->table)
+			return -ENOMEM;
+		tapu_mt8183_fill_table(mj);
+	}
 
 	/* The header's sequence number and the job id are set by run_job. */
 	tapu_mt8183_hdr(&mj->msg.hdr, TAPU_MT8183_IPC_JOB, 0, sizeof(mj->msg));
-	mj->msg.cmd_addr = cpu_to_le64(mj->buf_dma + table);
-	mj->msg.cmd_size = cpu_to_le64(size);
-	mj->msg.table_addr = cpu_to_le64(mj->buf_dma);
+	mj->msg.cmd_addr = cpu_to_le64(mj->stream->dma);
+	mj->msg.cmd_size = cpu_to_le64(mj->stream->size);
+	mj->msg.table_addr = cpu_to_le64(mj->table_dma);
 	mj->msg.table_entries = cpu_to_le32(entries);
 	mj->msg.num_slots = cpu_to_le32(num);
 	return 0;
@@ -729,6 +788,9 @@ static int tapu_mt8183_cores_show(struct seq_file *m, void *unused)
 				   dropped[j]);
 		seq_putc(m, '\n');
 	}
+	seq_printf(m, "streams: copies=%lld bytes=%lld\n",
+		   atomic64_read(&apu->stream_copies),
+		   atomic64_read(&apu->stream_bytes));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tapu_mt8183_cores);
@@ -743,6 +805,8 @@ static void tapu_mt8183_debugfs_init(struct tapu_device *tdev,
 static const struct tapu_backend_ops tapu_mt8183_ops = {
 	.prepare_job = tapu_mt8183_prepare_job,
 	.cleanup_job = tapu_mt8183_cleanup_job,
+	.prepare_stream = tapu_mt8183_prepare_stream,
+	.cleanup_stream = tapu_mt8183_cleanup_stream,
 	.run_job = tapu_mt8183_run_job,
 	.progress = tapu_mt8183_progress,
 	.reset = tapu_mt8183_reset,

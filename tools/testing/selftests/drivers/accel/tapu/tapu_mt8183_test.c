@@ -78,6 +78,8 @@ static int mt_cores(const char *path, struct mt_core *c)
 	if (!f)
 		return -errno;
 	while (n < MT_MAX_CORES && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "core", 4))
+			continue;
 		c[n].online = !!strstr(line, "state=online");
 		c[n].attached = mt_field(line, " attached=");
 		c[n].completed = mt_field(line, " completed=");
@@ -100,6 +102,23 @@ static unsigned long long mt_sum(const struct mt_core *c, int n, size_t off)
 }
 
 #define MT_SUM(c, n, field)	mt_sum(c, n, offsetof(struct mt_core, field))
+
+/* The "streams:" line: copies made and bytes held; -1 if missing. */
+static int mt_streams(const char *path, long long *copies, long long *bytes)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "streams: copies=%lld bytes=%lld", copies,
+			   bytes) == 2)
+			ret = 0;
+	fclose(f);
+	return ret;
+}
 
 /*
  * Waits until every core has its channel and, if @before is given, has
@@ -226,6 +245,51 @@ TEST_F(mt8183, resubmit)
 		ASSERT_EQ(0, tj_job_finish(&j, NULL));
 	}
 	tj_job_fini(&j);
+}
+
+/*
+ * Jobs share their stream's device copy: one copy for many submits, and it
+ * goes with the stream.
+ */
+TEST_F(mt8183, stream_copied_once)
+{
+	long long copies0, bytes0, copies, bytes;
+	enum { SUBMITS = 8 };
+	struct drm_tapu_wait_job w;
+	uint64_t ids[SUBMITS];
+	struct tj_job j;
+	int64_t end;
+	int i;
+
+	ASSERT_EQ(0, mt_streams(self->debugfs, &copies0, &bytes0));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 40));
+	ASSERT_EQ(0, mt_streams(self->debugfs, &copies, &bytes));
+	EXPECT_EQ(copies0 + 1, copies);
+	EXPECT_LT(bytes0, bytes);
+	/* Queued together: each job holds what it was prepared with. */
+	for (i = 0; i < SUBMITS; i++) {
+		ASSERT_EQ(0, tj_job_submit(&j));
+		ids[i] = j.id;
+	}
+	/* The handle goes while jobs still use the stream. */
+	ASSERT_EQ(0, tapu_gem_close(self->fd, j.stream));
+	j.stream = 0;
+	for (i = 0; i < SUBMITS; i++) {
+		ASSERT_EQ(0, tapu_wait(self->fd, ids[i], TJ_WAIT_MS, &w));
+		EXPECT_EQ(0, w.error);
+	}
+	EXPECT_EQ(0, tj_check(j.out.map, j.n, 40));
+	tj_job_fini(&j);
+	/* Retired jobs drop their references asynchronously. */
+	end = tapu_deadline_ms(MT_ONLINE_MS);
+	do {
+		ASSERT_EQ(0, mt_streams(self->debugfs, &copies, &bytes));
+		if (bytes == bytes0)
+			break;
+		usleep(20000);
+	} while (tapu_now_ns() < end);
+	EXPECT_EQ(copies0 + 1, copies);
+	EXPECT_EQ(bytes0, bytes);
 }
 
 /* A device error fails the job alone; nothing is recovered. */
