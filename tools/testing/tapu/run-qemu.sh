@@ -79,6 +79,7 @@ usage: $0 [options]
   --results FILE      append "status<TAB>description" lines to FILE and the
                       diagnostics to FILE.details instead of printing the
                       report (report.sh prints several runs as one)
+  --only REGEX        test mode: run only the tests whose name matches
   --cmd CMD           run mode: run CMD in the guest (repeatable)
   --run-file FILE     run mode: run each line of FILE in the guest
   --time-limit SECS   guest time limit (default $TIME_LIMIT)
@@ -101,6 +102,7 @@ while [ $# -gt 0 ]; do
 	--name) NAME=$2; shift ;;
 	--prefix) PREFIX=$2; shift ;;
 	--results) RESULTS_OUT=$2; shift ;;
+	--only) ONLY=$2; shift ;;
 	--cmd) MODE=run; CMDS+=("$2"); shift ;;
 	--run-file)
 		MODE=run
@@ -358,6 +360,11 @@ utests=$("$here/userspace-tests.sh" "$MODE" "$root" "$TOOLS_OUT" "${TAPU_FMNIST:
 	die "installing the userspace tests failed"
 if [ "$MODE" = test ]; then
 	tests=$(printf '%s\n%s\n' "$tests" "$utests")
+	if [ -n "${ONLY:-}" ]; then
+		tests=$(echo "$tests" | grep -E -- "$ONLY") || die "--only $ONLY: no test"
+		# Its phase loads the MT8183 modules: without it, nothing to check.
+		echo "$tests" | grep -qx tapu_mt8183_test || mt8183=
+	fi
 	case $utests in
 	*tapu-run-fmnist*)
 		[ "${TAPU_FMNIST_TIMEOUT:-600}" -gt "$TEST_TIMEOUT" ] &&
@@ -372,10 +379,13 @@ copy_libs() {
 	while read -r l; do
 		case $l in
 		*'=> not found'*)
+			# One of ours: copied with what it needs in turn.
 			lib=${l%% *}
+			[ -e "$root/usr/lib/$lib" ] && continue
 			src=$(find "$TOOLS_OUT" -name "$lib" -print -quit 2>/dev/null)
 			[ -n "$src" ] || { say "error: $f needs $lib, not found"; return 1; }
 			cp -L "$src" "$root/usr/lib/$lib"
+			copy_libs "$src" || return 1
 			continue ;;
 		*'=> /'*) lib=${l#*=> }; lib=${lib%% (*} ;;
 		/*) lib=${l%% (*} ;;
