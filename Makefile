@@ -47,9 +47,11 @@ HARNESS := tools/testing/tapu/run-qemu.sh
 RUN_TESTS := tools/testing/tapu/run-tests.sh
 RUN_CMDS ?= tools/testing/tapu/demo.cmds
 
-# Userspace with its own Makefile: libraries first, then the rest.
-TOOL_DIRS := $(patsubst %/Makefile,%,$(wildcard tools/lib/*/Makefile) \
-	$(filter-out tools/testing/% tools/lib/%,$(wildcard tools/*/Makefile)))
+# Userspace with its own Makefile: libraries first (libtapu, which the
+# others link), then the rest.
+TOOL_DIRS := tools/lib/tapu \
+	$(filter-out tools/lib/tapu,$(patsubst %/Makefile,%,$(wildcard tools/lib/*/Makefile))) \
+	$(patsubst %/Makefile,%,$(filter-out tools/testing/% tools/lib/%,$(wildcard tools/*/Makefile)))
 
 CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))) \
 	include/uapi/drm/tapu_accel.h

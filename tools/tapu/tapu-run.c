@@ -20,29 +20,12 @@
 #include <zlib.h>
 
 #include "libtapu.h"
-#include "onnx/onnx-model.h"
+#include "tapu-onnx.h"
 
 static const char *prog_name = "tapu-run";
 static const char *dev_path;
 static int reference_only, check;
 static long max_diff;	/* node tests: allowed integer difference */
-
-/* Device side of a compiled model: two BOs (constants, activations). */
-struct runner {
-	struct tapu_device *dev;
-	struct prog p;
-	struct tapu_bo *bo[2];
-	uint8_t *map[2];
-	uint8_t *host;		/* activations for --reference-only */
-	struct tapu_stream *stream;
-	int stream_err;		/* why the kernel refused the stream */
-	uint64_t device_ns, jobs;
-};
-
-static int tapu_err(const char *what, int err)
-{
-	return errorf("%s: %s", what, tapu_strerror(err));
-}
 
 static double now(void)
 {
@@ -52,147 +35,144 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int runner_init(struct runner *r, struct tapu_device *dev, struct model *m,
-		       const struct binding *in, int nin)
+/* An output as the library gives it. */
+struct output {
+	struct tapu_onnx_tensor_info info;
+	size_t n;
+	void *data;
+};
+
+static double out_elem(const struct output *o, size_t k)
 {
+	switch (o->info.type) {
+	case TAPU_ONNX_FLOAT: return ((const float *)o->data)[k];
+	case TAPU_ONNX_UINT8: return ((const uint8_t *)o->data)[k];
+	case TAPU_ONNX_INT8: return ((const int8_t *)o->data)[k];
+	case TAPU_ONNX_INT32: return ((const int32_t *)o->data)[k];
+	default: return ((const int64_t *)o->data)[k];
+	}
+}
+
+static int get_output(struct tapu_onnx_session *s, const char *name, struct output *o,
+		      struct tapu_onnx_error *err)
+{
+	size_t size;
 	int ret;
+
+	free(o->data);
+	memset(o, 0, sizeof(*o));
+	ret = tapu_onnx_get_output(s, name, &o->info, NULL, 0, err);
+	if (ret)
+		return ret;
+	o->n = 1;
+	for (int k = 0; k < o->info.rank; k++)
+		o->n *= o->info.dims[k];
+	size = o->n * tapu_onnx_type_size(o->info.type);
+	o->data = malloc(size + 1);
+	return tapu_onnx_get_output(s, name, NULL, o->data, size, err);
+}
+
+/* Device and CPU outputs must be identical; returns the element count. */
+static long compare_exact(const struct output *a, const struct output *b,
+			  struct tapu_onnx_error *err)
+{
+	size_t es = tapu_onnx_type_size(a->info.type);
+
+	if (a->n != b->n || a->info.type != b->info.type)
+		return snprintf(err->message, sizeof(err->message),
+				"device vs CPU reference: shapes or types differ"), -1;
+	for (size_t k = 0; k < a->n; k++)
+		if (memcmp((char *)a->data + k * es, (char *)b->data + k * es, es))
+			return snprintf(err->message, sizeof(err->message),
+					"device vs CPU reference: element %zu differs (%g vs %g)",
+					k, out_elem(a, k), out_elem(b, k)), -1;
+	return a->n;
+}
+
+/* A device session, and with --check or --reference-only a CPU one. */
+struct runner {
+	struct tapu_onnx_model *model;
+	struct tapu_onnx_session *dev, *cpu;
+	struct output *out, *ref;
+	long identical;
+	double dev_s;		/* wall time of the device runs */
+};
+
+static int runner_init(struct runner *r, struct tapu_device *dev, struct tapu_onnx_model *model,
+		       struct tapu_onnx_error *err)
+{
+	int nout = tapu_onnx_model_num_outputs(model), ret = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->dev = dev;
-	if (prog_compile(&r->p, m, in, nin))
-		return -1;
-	if (!dev) {
-		r->host = calloc(r->p.arena + 1, 1);
-		return 0;
-	}
-	for (int i = 0; i < 2; i++) {
-		size_t size = i ? r->p.arena : r->p.ncst;
-
-		ret = tapu_bo_create(dev, size ? size : 1, 0, &r->bo[i]) ?:
-		      tapu_bo_map(r->bo[i], (void **)&r->map[i]);
-		if (ret)
-			return tapu_err("BO_CREATE", ret);
-	}
-	memcpy(r->map[0], r->p.cst, r->p.ncst);
-	if (r->p.nops && (ret = tapu_stream_create(dev, r->p.sb, &r->stream))) {
-		r->stream_err = ret;
-		return tapu_err("CMDSTREAM_CREATE (the kernel rejected the lowered stream)", ret);
-	}
-	return 0;
-}
-
-static uint8_t *runner_arena(struct runner *r)
-{
-	return r->dev ? r->map[1] : r->host;
-}
-
-static int runner_run(struct runner *r)
-{
-	static const uint32_t access[2] = { DRM_TAPU_BO_READ,
-					    DRM_TAPU_BO_READ | DRM_TAPU_BO_WRITE };
-	struct tapu_job_result res = { 0 };
-	uint64_t id;
-	int ret;
-
-	if (!r->stream)
-		return 0;	/* nothing for the device (CPU boundary ops only) */
-	ret = tapu_submit(r->dev, r->stream, r->bo, access, 2, NULL, 0, NULL,
-			  DRM_TAPU_PRIO_NORMAL, &id);
-	if (ret)
-		return tapu_err("SUBMIT", ret);
-	ret = tapu_wait(r->dev, id, 60000000000LL, &res);
-	if (ret)
-		return tapu_err("job", ret);
-	r->device_ns += res.duration_ns;
-	r->jobs++;
-	return 0;
+	r->model = model;
+	r->out = calloc(nout + 1, sizeof(*r->out));
+	r->ref = calloc(nout + 1, sizeof(*r->ref));
+	if (!reference_only)
+		ret = tapu_onnx_session_create(model, dev, &r->dev, err);
+	if (!ret && (check || reference_only))
+		ret = tapu_onnx_session_create(model, NULL, &r->cpu, err);
+	return ret;
 }
 
 static void runner_free(struct runner *r)
 {
-	tapu_stream_destroy(r->stream);
-	for (int i = 0; i < 2; i++)
-		tapu_bo_free(r->bo[i]);
-	free(r->host);
-	prog_free(&r->p);
+	int nout = tapu_onnx_model_num_outputs(r->model);
+
+	tapu_onnx_session_free(r->dev);
+	tapu_onnx_session_free(r->cpu);
+	for (int i = 0; i < nout; i++)
+		free(r->out[i].data), free(r->ref[i].data);
+	free(r->out);
+	free(r->ref);
 }
 
-/* Device and reference outputs must be identical; returns the byte count. */
-static long compare_exact(const struct tensor *a, const struct tensor *b, const char *what)
+static int runner_set_input(struct runner *r, const char *name, const struct tapu_onnx_tensor_info *t,
+			    const void *data, struct tapu_onnx_error *err)
 {
-	if (a->n != b->n || !!a->f != !!b->f)
-		return errorf("%s: shapes or types differ", what);
-	for (size_t k = 0; k < a->n; k++)
-		if (a->f ? memcmp(&a->f[k], &b->f[k], 4) : a->i[k] != b->i[k])
-			return errorf("%s: element %zu differs (%g vs %g)", what, k,
-				      a->f ? a->f[k] : (double)a->i[k],
-				      b->f ? b->f[k] : (double)b->i[k]);
-	return a->n;
-}
+	int ret = 0;
 
-/* The graph's non-initializer inputs, in order. */
-static int data_inputs(const struct model *m, const char **names, int max)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < m->g->n_input; i++) {
-		int init = 0;
-
-		for (size_t k = 0; k < m->g->n_initializer; k++)
-			init |= !strcmp(m->g->initializer[k]->name, m->g->input[i]->name);
-		if (!init && n < max)
-			names[n++] = m->g->input[i]->name;
-	}
-	return n;
+	if (r->dev)
+		ret = tapu_onnx_set_input(r->dev, name, t->type, t->rank, t->dims, data, err);
+	if (!ret && r->cpu)
+		ret = tapu_onnx_set_input(r->cpu, name, t->type, t->rank, t->dims, data, err);
+	return ret;
 }
 
 /*
- * One run of the model on given inputs: device (unless --reference-only),
- * reference (with --check or --reference-only). out[] receives the device
- * outputs (the reference's with --reference-only).
+ * Runs the sessions and fetches the outputs; r->out has the device's (the
+ * CPU's with --reference-only), which must equal the CPU's with --check.
+ * *where says which step failed.
  */
-static int run_once(struct tapu_device *dev, struct model *m, struct binding *in, int nin,
-		    struct binding *out, int nout, long *identical, const char **where)
+static int runner_run(struct runner *r, const char **where, struct tapu_onnx_error *err)
 {
-	struct binding ref[16];
-	struct runner r;
-	int ret = 0;
+	int nout = tapu_onnx_model_num_outputs(r->model), ret;
+	struct tapu_onnx_tensor_info info;
 
-	for (int i = 0; i < nout; i++)
-		out[i].name = ref[i].name = m->g->output[i]->name, ref[i].t = out[i].t = NULL;
-	/* --reference-only compiles too: unsupported models fail alike. */
-	*where = "compile";
-	if (runner_init(&r, reference_only ? NULL : dev, m, in, nin)) {
-		runner_free(&r);
-		return -1;
-	}
+	double t0 = now();
+
 	*where = "run";
-	for (int i = 0; i < nin && !ret; i++)
-		ret = prog_write_input(&r.p, in[i].name, in[i].t, runner_arena(&r));
-	ret = ret ?: runner_run(&r);
-	for (int i = 0; i < nout && !ret && !reference_only; i++)
-		if (!(out[i].t = prog_read_output(&r.p, out[i].name, runner_arena(&r))))
-			ret = errorf("output '%s' not produced", out[i].name);
-	runner_free(&r);
-	if (ret)
+	ret = tapu_onnx_run(r->dev ? r->dev : r->cpu, err);
+	if (r->dev)
+		r->dev_s += now() - t0;
+	for (int i = 0; i < nout && !ret; i++) {
+		tapu_onnx_model_output(r->model, i, &info);
+		ret = get_output(r->dev ? r->dev : r->cpu, info.name, &r->out[i], err);
+	}
+	if (ret || !r->dev || !r->cpu)
 		return ret;
-	if (!check && !reference_only)
-		return 0;
 	*where = "reference";
-	if (ref_run(m, in, nin, ref, nout))
-		return -1;
-	for (int i = 0; i < nout; i++) {
-		long same = reference_only ? (long)ref[i].t->n :
-			    compare_exact(out[i].t, ref[i].t, "device vs CPU reference");
+	ret = tapu_onnx_run(r->cpu, err);
+	for (int i = 0; i < nout && !ret; i++) {
+		long same;
 
+		tapu_onnx_model_output(r->model, i, &info);
+		ret = get_output(r->cpu, info.name, &r->ref[i], err);
+		same = ret ? 0 : compare_exact(&r->out[i], &r->ref[i], err);
 		if (same < 0) {
-			ret = -1;
 			*where = "check";
-		} else if (!out[i].t) {
-			out[i].t = ref[i].t, ref[i].t = NULL;
+			ret = -EINVAL;
 		}
-		*identical += same > 0 ? same : 0;
-		tensor_free(ref[i].t);
+		r->identical += same > 0 ? same : 0;
 	}
 	return ret;
 }
@@ -207,83 +187,91 @@ static int near(float a, float b)
 static int node_test(struct tapu_device *dev, const char *dir, const char *name, int num,
 		     int *pass, int *skip)
 {
-	char path[4096], msg[600] = "", unsup[256] = "";
-	struct model m;
-	const char *names[16], *where;
-	int nin, nout, sets = 0, ok = 1, host_only = 1;
+	char path[4096], msg[600] = "";
+	struct tapu_onnx_model *model;
+	struct tapu_onnx_error err;
+	struct tapu_onnx_stats st = { 0 };
+	struct runner r;
+	const char *where;
+	int nin, nout, sets = 0, ok = 1;
 	long diffs[3] = { 0 };	/* integer elements off by 0, 1, more */
 
 	snprintf(path, sizeof(path), "%s/%s/model.onnx", dir, name);
-	if (model_load(path, &m)) {
-		printf("not ok %d - %s # %s\n", num, name, err_msg);
+	if (tapu_onnx_model_load(path, &model, &err)) {
+		printf("not ok %d - %s # %s\n", num, name, err.message);
 		return 0;
 	}
-	for (int k = 0; k < m.nnodes; k++) {
-		host_only &= !strcmp(m.nodes[k].op, "QuantizeLinear") ||
-			     !strcmp(m.nodes[k].op, "DequantizeLinear");
-		if (!op_known(&m.nodes[k]) && !strstr(unsup, m.nodes[k].op) &&
-		    strlen(unsup) + strlen(m.nodes[k].op) < sizeof(unsup) - 4)
-			snprintf(unsup + strlen(unsup), sizeof(unsup) - strlen(unsup), "%s%s",
-				 *unsup ? ", " : "", m.nodes[k].op);
-	}
-	if (*unsup) {
-		printf("ok %d - %s # SKIP unsupported: %s\n", num, name, unsup);
+	nin = tapu_onnx_model_num_inputs(model);
+	nout = tapu_onnx_model_num_outputs(model);
+	if (runner_init(&r, dev, model, &err)) {
+		printf("ok %d - %s # SKIP unsupported: %s\n", num, name, err.message);
 		(*skip)++;
-		model_free(&m);
-		return 0;
+		ok = -1;
 	}
-	nin = data_inputs(&m, names, 16);
-	nout = m.g->n_output < 16 ? m.g->n_output : 16;
-	for (int s = 0; ok; s++, sets++) {
-		struct binding in[16] = { 0 }, out[16] = { 0 };
-		struct tensor exp;
-		long same = 0;
+	for (int s = 0; ok > 0; s++, sets++) {
+		struct tapu_onnx_tensor *t = NULL;
 		int ret = 0;
 
 		snprintf(path, sizeof(path), "%s/%s/test_data_set_%d", dir, name, s);
 		if (!opendir(path))
 			break;
+		/* The ONNX test layout: input_<i>.pb is the graph's input i. */
 		for (int i = 0; i < nin && !ret; i++) {
-			snprintf(path, sizeof(path), "%s/%s/test_data_set_%d/input_%d.pb", dir, name, s, i);
-			in[i].name = names[i];
-			in[i].t = calloc(1, sizeof(struct tensor));
-			ret = tensor_load(path, in[i].t, NULL);
+			struct tapu_onnx_tensor_info info;
+
+			tapu_onnx_model_input(model, i, &info);
+			snprintf(path, sizeof(path), "%s/%s/test_data_set_%d/input_%d.pb", dir, name,
+				 s, i);
+			ret = tapu_onnx_tensor_load(path, &t, &err) ?:
+			      runner_set_input(&r, info.name, &t->info, t->data, &err);
+			tapu_onnx_tensor_free(t);
 		}
-		ret = ret ?: run_once(dev, &m, in, nin, out, nout, &same, &where);
-		if (ret && !strcmp(where, "compile")) {
-			printf("ok %d - %s # SKIP unsupported: %s\n", num, name, err_msg);
+		where = "input";
+		ret = ret ?: runner_run(&r, &where, &err);
+		if (ret == -EOPNOTSUPP) {
+			printf("ok %d - %s # SKIP unsupported: %s\n", num, name, err.message);
 			(*skip)++;
 			ok = -1;
 		} else if (ret) {
-			snprintf(msg, sizeof(msg), "%s: %s", where, err_msg);
+			snprintf(msg, sizeof(msg), "%s: %s", where, err.message);
 			ok = 0;
 		}
 		for (int i = 0; i < nout && ok > 0; i++) {
-			snprintf(path, sizeof(path), "%s/%s/test_data_set_%d/output_%d.pb", dir, name, s, i);
-			if (tensor_load(path, &exp, NULL)) {
-				snprintf(msg, sizeof(msg), "%s", err_msg);
+			const struct output *o = &r.out[i];
+			struct output exp = { 0 };
+
+			snprintf(path, sizeof(path), "%s/%s/test_data_set_%d/output_%d.pb", dir, name,
+				 s, i);
+			if (tapu_onnx_tensor_load(path, &t, &err)) {
+				snprintf(msg, sizeof(msg), "%s", err.message);
 				ok = 0;
 				break;
 			}
+			exp.info = t->info;
+			exp.n = t->size / tapu_onnx_type_size(t->info.type);
+			exp.data = t->data;
 			for (size_t k = 0; ok && k < exp.n; k++) {
-				long long d = exp.n != out[i].t->n || exp.f ? 0 :
-					      llabs(out[i].t->i[k] - exp.i[k]);
+				int fl = exp.info.type == TAPU_ONNX_FLOAT;
+				double d = exp.n != o->n || fl ? 0 :
+					   fabs(out_elem(o, k) - out_elem(&exp, k));
 
-				diffs[d < 2 ? d : 2]++;
-				if (exp.n != out[i].t->n || !!exp.f != !!out[i].t->f ||
-				    (exp.f ? !near(out[i].t->f[k], exp.f[k]) : d > max_diff)) {
-					snprintf(msg, sizeof(msg), "output %d element %zu: got %g, expected %g",
-						 i, k, exp.n == out[i].t->n ? (out[i].t->f ? out[i].t->f[k] :
-						 (double)out[i].t->i[k]) : NAN, exp.f ? exp.f[k] : (double)exp.i[k]);
+				diffs[d < 2 ? (int)d : 2]++;
+				if (exp.n != o->n || fl != (o->info.type == TAPU_ONNX_FLOAT) ||
+				    (fl ? !near(out_elem(o, k), out_elem(&exp, k)) : d > max_diff)) {
+					snprintf(msg, sizeof(msg),
+						 "output %d element %zu: got %g, expected %g", i, k,
+						 exp.n == o->n ? out_elem(o, k) : NAN,
+						 out_elem(&exp, k));
 					ok = 0;
 				}
 			}
-			free(exp.i), free(exp.f);
+			tapu_onnx_tensor_free(t);
 		}
-		for (int i = 0; i < 16; i++)
-			tensor_free(in[i].t), tensor_free(out[i].t);
 	}
-	model_free(&m);
+	if (r.dev || r.cpu)
+		tapu_onnx_session_stats(r.dev ? r.dev : r.cpu, &st);
+	runner_free(&r);
+	tapu_onnx_model_free(model);
 	if (ok < 0)
 		return 0;
 	if (!ok) {
@@ -291,8 +279,9 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 		return 0;
 	}
 	printf("ok %d - %s (%d data set%s, %s%s", num, name, sets, sets == 1 ? "" : "s",
-	       reference_only ? "CPU reference" : host_only ? "CPU boundary op only, no device op" :
-	       "on the device", check && !reference_only ? ", = CPU reference" : "");
+	       reference_only ? "CPU reference" : !st.device_ops ?
+	       "CPU boundary op only, no device op" : "on the device",
+	       check && !reference_only ? ", = CPU reference" : "");
 	if (max_diff)
 		printf(", integer elements off by 0: %ld, 1: %ld", diffs[0], diffs[1]);
 	printf(")\n");
@@ -303,23 +292,15 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 /* Tests with int8 or uint8 tensors among graph inputs, outputs, initializers. */
 static int is_q8_test(const char *dir, const char *name)
 {
+	struct tapu_onnx_model *model;
 	char path[4096];
-	struct model m;
-	int q8 = 0;
+	int q8;
 
 	snprintf(path, sizeof(path), "%s/%s/model.onnx", dir, name);
-	if (model_load(path, &m))
+	if (tapu_onnx_model_load(path, &model, NULL))
 		return 0;
-	for (size_t i = 0; i < m.g->n_input + m.g->n_output; i++) {
-		const Onnx__ValueInfoProto *v = i < m.g->n_input ? m.g->input[i] :
-						m.g->output[i - m.g->n_input];
-
-		q8 |= v->type && v->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
-		      dtype_is_q8(v->type->tensor_type->elem_type);
-	}
-	for (size_t i = 0; i < m.g->n_initializer; i++)
-		q8 |= dtype_is_q8(m.g->initializer[i]->data_type);
-	model_free(&m);
+	q8 = tapu_onnx_model_quantized(model);
+	tapu_onnx_model_free(model);
 	return q8;
 }
 
@@ -374,12 +355,12 @@ static uint8_t *load_idx(const char *dir, const char *file, int ndim, uint32_t *
 		f = gzopen(path, "rb");
 	}
 	if (!f) {
-		errorf("%s/%s[.gz]: %s", dir, file, strerror(errno));
+		fprintf(stderr, "%s: %s/%s[.gz]: %s\n", prog_name, dir, file, strerror(errno));
 		return NULL;
 	}
 	if (gzread(f, hdr, 4 + 4 * ndim) != 4 + 4 * ndim || hdr[2] != 8 || hdr[3] != ndim) {
 		gzclose(f);
-		errorf("%s: not an idx file of uint8", path);
+		fprintf(stderr, "%s: %s: not an idx file of uint8\n", prog_name, path);
 		return NULL;
 	}
 	for (int i = 0; i < ndim; i++) {
@@ -393,7 +374,7 @@ static uint8_t *load_idx(const char *dir, const char *file, int ndim, uint32_t *
 	if (!data || gzread(f, data, n) != (int)n) {
 		gzclose(f);
 		free(data);
-		errorf("%s: short file", path);
+		fprintf(stderr, "%s: %s: short file\n", prog_name, path);
 		return NULL;
 	}
 	gzclose(f);
@@ -418,120 +399,112 @@ static char *expect_value(const char *file, const char *key)
 	return v;
 }
 
-static int fmnist(struct tapu_device *dev, struct model *m, const char *dir, int batch,
-		  const char *expect)
+static int fmnist(struct tapu_device *dev, struct tapu_onnx_model *model, const char *dir,
+		  int batch, const char *expect)
 {
 	uint32_t nimg, nlab;
 	uint8_t *img = load_idx(dir, "t10k-images-idx3-ubyte", 3, &nimg);
 	uint8_t *lab = img ? load_idx(dir, "t10k-labels-idx1-ubyte", 1, &nlab) : NULL;
-	const char *in_name[1];
-	int64_t dim[4] = { batch, 1, 28, 28 };
-	struct binding in = { 0 };
-	struct runner r;
+	struct tapu_onnx_tensor_info in, out;
+	struct tapu_onnx_error err;
+	struct tapu_onnx_stats st;
+	struct runner r = { 0 };
 	char *pred = NULL;
-	long correct = 0, identical = 0;
+	long correct = 0;
 	int qout = -1, ret = 1;
-	double t0, t_dev = 0;
+	double t0;
 	int8_t *logits = NULL;
+	float *x = NULL;
 
-	if (!lab || nimg != nlab || data_inputs(m, in_name, 1) != 1) {
-		fprintf(stderr, "%s: %s\n", prog_name, lab ? "model must have one input" : err_msg);
+	if (!lab || nimg != nlab)
+		goto out;
+	if (tapu_onnx_model_num_inputs(model) != 1) {
+		fprintf(stderr, "%s: the model must have one input\n", prog_name);
 		goto out;
 	}
-	for (size_t i = 0; i < m->g->n_output; i++) {
-		const Onnx__ValueInfoProto *v = m->g->output[i];
-
-		if (qout < 0 && v->type && v->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
-		    dtype_is_q8(v->type->tensor_type->elem_type))
+	tapu_onnx_model_input(model, 0, &in);
+	for (int i = 0; i < tapu_onnx_model_num_outputs(model) && qout < 0; i++) {
+		tapu_onnx_model_output(model, i, &out);
+		if (out.type == TAPU_ONNX_INT8 || out.type == TAPU_ONNX_UINT8)
 			qout = i;
 	}
 	if (qout < 0) {
 		fprintf(stderr, "%s: the model has no int8/uint8 output to classify with\n", prog_name);
 		goto out;
 	}
-	in.name = in_name[0];
-	for (;;) {
-		in.t = tensor_new(DT_FLOAT, 4, dim);
-		if (!runner_init(&r, reference_only ? NULL : dev, m, &in, 1))
-			break;
-		runner_free(&r);
-		tensor_free(in.t);
-		in.t = NULL;
-		/* An op over the whole batch may be more than one job may do. */
-		if (r.stream_err != -E2BIG || batch == 1) {
-			fprintf(stderr, "%s: %s\n", prog_name, err_msg);
-			goto out;
-		}
-		batch = (batch + 1) / 2;
-		dim[0] = batch;
-		fprintf(stderr, "%s: an op of the batch is above the device's work per job, "
-			"batch %d\n", prog_name, batch);
+	if (runner_init(&r, dev, model, &err)) {
+		fprintf(stderr, "%s: %s\n", prog_name, err.message);
+		goto out;
 	}
-	fprintf(stderr, "%s: %u images, batch %d, %u device ops per batch\n", prog_name, nimg,
-		batch, r.p.nops);
+	in.type = TAPU_ONNX_FLOAT;
+	in.rank = 4;
+	in.dims[0] = batch, in.dims[1] = 1, in.dims[2] = 28, in.dims[3] = 28;
+	x = calloc((size_t)batch * 784, sizeof(*x));
 	pred = calloc(nimg + 1, 1);
 	logits = calloc((size_t)nimg * 10, 1);
 	t0 = now();
-	for (uint32_t b0 = 0; b0 < nimg; b0 += batch) {
-		uint32_t nb = nimg - b0 < (uint32_t)batch ? nimg - b0 : (uint32_t)batch;
-		struct binding out = { m->g->output[qout]->name, NULL }, ref = out;
-		double t1;
-		int err;
+	for (uint32_t b0 = 0, nb; b0 < nimg; b0 += nb) {
+		const char *where;
+		int err_code;
 
-		memset(in.t->f, 0, in.t->n * sizeof(float));
+		nb = nimg - b0 < (uint32_t)batch ? nimg - b0 : (uint32_t)batch;
+		memset(x, 0, (size_t)batch * 784 * sizeof(*x));
 		for (size_t k = 0; k < (size_t)nb * 784; k++)
-			in.t->f[k] = img[(size_t)b0 * 784 + k] / 255.0f;
-		err = prog_write_input(&r.p, in.name, in.t, runner_arena(&r));
-		t1 = now();
-		if (!err && !reference_only)
-			err = runner_run(&r);
-		t_dev += now() - t1;
-		if (!err && !reference_only)
-			out.t = prog_read_output(&r.p, out.name, runner_arena(&r));
-		if (!err && (check || reference_only)) {
-			err = ref_run(m, &in, 1, &ref, 1);
-			if (!err && out.t) {
-				long same = compare_exact(out.t, ref.t, "device vs CPU reference");
-
-				err = same < 0;
-				identical += (same > 0) * same * nb / batch;
-			}
-			if (!out.t)
-				out.t = ref.t, ref.t = NULL;
+			x[k] = img[(size_t)b0 * 784 + k] / 255.0f;
+		err_code = runner_set_input(&r, in.name, &in, x, &err) ?:
+			   runner_run(&r, &where, &err);
+		/* An op over the whole batch may be more than one job may do. */
+		if (err_code == -E2BIG && !b0 && batch > 1) {
+			batch = (batch + 1) / 2;
+			in.dims[0] = batch;
+			fprintf(stderr, "%s: an op of the batch is above the device's work per job, "
+				"batch %d\n", prog_name, batch);
+			nb = 0;
+			continue;
 		}
-		if (err || !out.t || out.t->n != (size_t)batch * 10) {
-			fprintf(stderr, "%s: batch at image %u: %s\n", prog_name, b0,
-				err_msg[0] ? err_msg : "no output");
-			tensor_free(out.t), tensor_free(ref.t);
-			runner_free(&r);
+		if (!err_code && r.out[qout].n != (size_t)batch * 10) {
+			snprintf(err.message, sizeof(err.message), "the output is not [%d, 10]",
+				 batch);
+			err_code = -EINVAL;
+		}
+		if (err_code) {
+			fprintf(stderr, "%s: batch at image %u: %s\n", prog_name, b0, err.message);
 			goto out;
 		}
+		if (!b0) {
+			tapu_onnx_session_stats(r.dev ? r.dev : r.cpu, &st);
+			fprintf(stderr, "%s: %u images, batch %d, %llu device ops per batch\n",
+				prog_name, nimg, batch, (unsigned long long)st.device_ops);
+		}
 		for (uint32_t i = 0; i < nb; i++) {
-			const int64_t *l = out.t->i + i * 10;
 			int best = 0;
 
 			for (int c = 0; c < 10; c++) {
-				logits[(size_t)(b0 + i) * 10 + c] = l[c];
-				best = l[c] > l[best] ? c : best;
+				int l = out_elem(&r.out[qout], i * 10 + c);
+
+				logits[(size_t)(b0 + i) * 10 + c] = l;
+				best = l > logits[(size_t)(b0 + i) * 10 + best] ? c : best;
 			}
 			pred[b0 + i] = '0' + best;
 			correct += best == lab[b0 + i];
 		}
-		tensor_free(out.t), tensor_free(ref.t);
 		if ((b0 + nb) / 1000 != b0 / 1000)
 			fprintf(stderr, "%s: %u/%u images, %.2f%% correct so far\n", prog_name,
 				b0 + nb, nimg, 100.0 * correct / (b0 + nb));
 	}
 	printf("accuracy: %.2f%% (%ld/%u)\n", 100.0 * correct / nimg, correct, nimg);
+	tapu_onnx_session_stats(r.dev ? r.dev : r.cpu, &st);
 	if (!reference_only)
 		printf("throughput: %.1f images/s on the device (%.1f images/s by job time,"
-		       " %llu jobs), %.1f images/s end to end\n", nimg / t_dev,
-		       r.device_ns ? nimg / (r.device_ns * 1e-9) : 0.0,
-		       (unsigned long long)r.jobs, nimg / (now() - t0));
+		       " %llu runs, %llu compiles), %.1f images/s end to end\n", nimg / r.dev_s,
+		       st.device_ns ? nimg / (st.device_ns * 1e-9) : 0.0,
+		       (unsigned long long)st.runs, (unsigned long long)st.compiles,
+		       nimg / (now() - t0));
 	else
 		printf("throughput: %.1f images/s (CPU reference)\n", nimg / (now() - t0));
 	if (check && !reference_only)
-		printf("bit-exact: %ld outputs identical (device vs CPU reference)\n", identical);
+		printf("bit-exact: %ld outputs identical (device vs CPU reference)\n",
+		       r.identical);
 	ret = 0;
 	if (expect) {
 		const char *c = expect_value(expect, "correct");
@@ -549,49 +522,67 @@ static int fmnist(struct tapu_device *dev, struct model *m, const char *dir, int
 		       pred_ok ? "identical" : "DIFFER", e0 && !strcmp(e0, l0) ? "identical" : "DIFFER",
 		       ret ? "MISMATCH" : "match");
 	}
-	runner_free(&r);
 out:
-	tensor_free(in.t);
-	free(img), free(lab), free(pred), free(logits);
+	if (r.model)
+		runner_free(&r);
+	free(img), free(lab), free(pred), free(logits), free(x);
 	return ret;
 }
 
-/* One run on --input files; prints the outputs. */
-static int run_inputs(struct tapu_device *dev, struct model *m, char **files, int nfiles)
+/*
+ * One run on --input files, bound by the name each file carries or else in
+ * the order of the graph's inputs; prints the outputs.
+ */
+static int run_inputs(struct tapu_device *dev, struct tapu_onnx_model *model, char **files,
+		      int nfiles)
 {
-	struct binding in[16] = { 0 }, out[16];
-	const char *names[16], *where;
-	int nin = data_inputs(m, names, 16), nout = m->g->n_output < 16 ? m->g->n_output : 16;
-	long same = 0;
-	int ret = 0;
+	int nin = tapu_onnx_model_num_inputs(model), nout = tapu_onnx_model_num_outputs(model);
+	struct tapu_onnx_tensor_info info;
+	struct tapu_onnx_error err;
+	const char *where;
+	struct runner r;
+	int ret;
 
 	if (nfiles != nin) {
-		fprintf(stderr, "%s: the model has %d inputs, %d --input given\n", prog_name, nin, nfiles);
+		fprintf(stderr, "%s: the model has %d inputs, %d --input given\n", prog_name, nin,
+			nfiles);
 		return 2;
 	}
+	ret = runner_init(&r, dev, model, &err);
 	for (int i = 0; i < nin && !ret; i++) {
-		in[i].name = names[i];
-		in[i].t = calloc(1, sizeof(struct tensor));
-		ret = tensor_load(files[i], in[i].t, NULL);
+		struct tapu_onnx_tensor *t;
+		const char *name;
+
+		tapu_onnx_model_input(model, i, &info);
+		ret = tapu_onnx_tensor_load(files[i], &t, &err);
+		if (ret)
+			break;
+		name = info.name;
+		for (int k = 0; k < nin; k++) {
+			tapu_onnx_model_input(model, k, &info);
+			if (!strcmp(info.name, t->info.name))
+				name = info.name;
+		}
+		ret = runner_set_input(&r, name, &t->info, t->data, &err);
+		tapu_onnx_tensor_free(t);
 	}
-	ret = ret ?: run_once(dev, m, in, nin, out, nout, &same, &where);
+	ret = ret ?: runner_run(&r, &where, &err);
 	if (ret)
-		fprintf(stderr, "%s: %s\n", prog_name, err_msg);
+		fprintf(stderr, "%s: %s\n", prog_name, err.message);
 	for (int i = 0; i < nout && !ret; i++) {
-		printf("%s %s [", out[i].name, dtype_name(out[i].t->dtype));
-		for (int k = 0; k < out[i].t->rank; k++)
-			printf("%s%lld", k ? ", " : "", (long long)out[i].t->dim[k]);
+		const struct output *o = &r.out[i];
+
+		printf("%s %s [", o->info.name, tapu_onnx_type_name(o->info.type));
+		for (int k = 0; k < o->info.rank; k++)
+			printf("%s%lld", k ? ", " : "", (long long)o->info.dims[k]);
 		printf("]:");
-		for (size_t k = 0; k < out[i].t->n; k++)
-			out[i].t->f ? printf(" %g", out[i].t->f[k]) :
-				      printf(" %lld", (long long)out[i].t->i[k]);
+		for (size_t k = 0; k < o->n; k++)
+			printf(" %g", out_elem(o, k));
 		printf("\n");
-		tensor_free(out[i].t);
 	}
 	if (!ret && check)
-		printf("bit-exact: %ld outputs identical (device vs CPU reference)\n", same);
-	for (int i = 0; i < nin; i++)
-		tensor_free(in[i].t);
+		printf("bit-exact: %ld outputs identical (device vs CPU reference)\n", r.identical);
+	runner_free(&r);
 	return !!ret;
 }
 
@@ -638,8 +629,9 @@ int main(int argc, char **argv)
 	};
 	char *inputs[16], *fm = NULL, *tests = NULL, *expect = NULL, *end;
 	int ninputs = 0, batch = 100, c, ret;
+	struct tapu_onnx_model *model = NULL;
 	struct tapu_device *dev = NULL;
-	struct model m;
+	struct tapu_onnx_error err;
 
 	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:crd:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -673,35 +665,39 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* The model first: its errors do not depend on the device. */
-	if (!tests && model_load(argv[optind], &m)) {
-		fprintf(stderr, "%s: %s\n", prog_name, err_msg);
+	/*
+	 * The model first: its errors do not depend on the device. So does
+	 * the support of its operators: every node the library cannot run.
+	 */
+	if (!tests && tapu_onnx_model_load(argv[optind], &model, &err)) {
+		fprintf(stderr, "%s: %s\n", prog_name, err.message);
 		return 1;
 	}
-	for (int k = 0; !tests && k < m.nnodes; k++)
-		if (!op_known(&m.nodes[k])) {
-			fprintf(stderr, "%s: %s: node '%s': operator %s%s%s is not supported "
-				"by TAPU\n", prog_name, argv[optind], m.nodes[k].name,
-				m.nodes[k].foreign ? m.nodes[k].pb->domain : "",
-				m.nodes[k].foreign ? "." : "", m.nodes[k].op);
-			model_free(&m);
+	if (model) {
+		struct tapu_onnx_session *s;
+
+		if (tapu_onnx_session_create(model, NULL, &s, &err)) {
+			fprintf(stderr, "%s: %s: %s\n", prog_name, argv[optind], err.message);
+			tapu_onnx_model_free(model);
 			return 1;
 		}
+		tapu_onnx_session_free(s);
+	}
 	if (!reference_only) {
 		ret = dev_path ? tapu_device_open(dev_path, &dev) : tapu_device_open_index(0, &dev);
 		if (ret) {
 			fprintf(stderr, "%s: %s: %s\n", prog_name, dev_path ? dev_path : "TAPU device",
 				tapu_strerror(ret));
-			if (!tests)
-				model_free(&m);
+			tapu_onnx_model_free(model);
 			return 1;
 		}
 	}
 	if (tests) {
 		ret = node_tests(dev, tests);
 	} else {
-		ret = fm ? fmnist(dev, &m, fm, batch, expect) : run_inputs(dev, &m, inputs, ninputs);
-		model_free(&m);
+		ret = fm ? fmnist(dev, model, fm, batch, expect) :
+		      run_inputs(dev, model, inputs, ninputs);
+		tapu_onnx_model_free(model);
 	}
 	tapu_device_close(dev);
 	return ret;

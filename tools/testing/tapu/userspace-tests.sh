@@ -7,9 +7,13 @@
 # a "not ok", a non-zero exit or fewer results than planned):
 #
 #   libtapu_test            libtapu's kselftest-harness tests
+#   tapu_onnx_test          libtapu-onnx's kselftest-harness tests
+#   tapu-onnx-classify      an application built against the installed
+#                           libtapu-onnx through pkg-config classifies one
+#                           Fashion-MNIST image
 #   tapu-run-node-tests     tapu-run --check --onnx-node-tests: the ONNX node
 #                           tests with int8/uint8 data, one TAP line each
-#   tapu-run-tests          tools/tapu/onnx/tests/run.sh: tapu-run's own
+#   tapu-run-tests          tools/lib/tapu-onnx/tests/run.sh: tapu-run's own
 #                           models against the outputs of an ONNX-semantics
 #                           reference (onnx_ref.py), and error paths
 #   tapu-run-fmnist         the Fashion-MNIST network on the 10,000 test
@@ -43,7 +47,8 @@ die() { echo "userspace-tests: error: $*" >&2; exit 2; }
 fm=$share/fmnist
 mkdir -p "$fm"
 cp "$top/tools/tapu/models/fmnist/fmnist_int8.onnx" \
-   "$top/tools/tapu/models/fmnist/fmnist_expected.txt" "$fm/"
+   "$top/tools/tapu/models/fmnist/fmnist_expected.txt" \
+   "$top/tools/tapu/models/fmnist/t10k_image0.pb" "$fm/"
 for f in t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
 	[ -f "$FMNIST_DATA/$f" ] || die "no $FMNIST_DATA/$f (dataset-fashion-mnist)"
 	cp "$FMNIST_DATA/$f" "$fm/"
@@ -55,6 +60,41 @@ done
 [ -x "$tools/lib/tapu/libtapu_test" ] || die "$tools/lib/tapu/libtapu_test not built (make tools)"
 cp "$tools/lib/tapu/libtapu_test" "$root/tests/"
 echo libtapu_test
+[ -x "$tools/lib/tapu-onnx/tapu_onnx_test" ] ||
+	die "$tools/lib/tapu-onnx/tapu_onnx_test not built (make tools)"
+cp "$tools/lib/tapu-onnx/tapu_onnx_test" "$root/tests/"
+echo tapu_onnx_test
+
+# An application of libtapu-onnx as its users build one: against the
+# installed library (a staging prefix), with pkg-config. run-qemu.sh copies
+# the shared libraries it needs.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+make -s -C "$top/tools/lib/tapu" install PREFIX="$stage" OUTPUT="$tools/lib/tapu/" >&2
+make -s -C "$top/tools/lib/tapu-onnx" install PREFIX="$stage" \
+	OUTPUT="$tools/lib/tapu-onnx/" LIBTAPU_DIR="$tools/lib/tapu/" >&2
+# shellcheck disable=SC2046 # pkg-config output is a list of flags
+gcc -O2 -Wall -Werror -o "$root/usr/bin/classify" \
+	"$top/tools/lib/tapu-onnx/examples/classify.c" \
+	$(PKG_CONFIG_PATH="$stage/lib/pkgconfig" pkg-config --cflags --libs libtapu-onnx) ||
+	die "the libtapu-onnx example does not build against the installed library"
+cat > "$root/tests/tapu-onnx-classify" <<'EOF'
+#!/bin/sh
+d=/usr/share/tapu/fmnist
+echo "TAP version 13"
+echo "1..1"
+out=$(classify "$d/fmnist_int8.onnx" "$d/t10k_image0.pb" 2>&1)
+rc=$?
+want="class $(sed -n 's/^predictions \(.\).*/\1/p' "$d/fmnist_expected.txt") "
+echo "# $out"
+desc="classify (built with pkg-config libtapu-onnx), test image 0: ${want% }"
+case $out in
+"$want"*) [ "$rc" = 0 ] && { echo "ok 1 - $desc"; exit 0; } ;;
+esac
+echo "not ok 1 - $desc # exit $rc"
+exit 1
+EOF
+echo tapu-onnx-classify
 
 # ONNX node tests: the directories tapu-run lists (int8/uint8 tensors among
 # inputs, outputs, initialisers), as the CPU reference lists them here.
@@ -73,7 +113,8 @@ echo tapu-run-node-tests
 
 # tapu-run's models and error paths (run.sh, TAP).
 mkdir -p "$share/onnx-tests"
-cp -r "$top/tools/tapu/onnx/tests/run.sh" "$top"/tools/tapu/onnx/tests/*/ "$share/onnx-tests/"
+cp -r "$top/tools/lib/tapu-onnx/tests/run.sh" "$top"/tools/lib/tapu-onnx/tests/*/ \
+	"$share/onnx-tests/"
 cat > "$root/tests/tapu-run-tests" <<'EOF'
 #!/bin/sh
 exec sh /usr/share/tapu/onnx-tests/run.sh /usr/share/tapu/onnx-tests
@@ -103,4 +144,4 @@ exit "$rc"
 EOF
 	echo tapu-run-fmnist
 fi
-chmod 755 "$root"/tests/tapu-run-*
+chmod 755 "$root"/tests/tapu-run-* "$root/tests/tapu-onnx-classify"

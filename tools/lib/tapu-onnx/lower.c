@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Lowering of a quantised ONNX graph to one TAPU command stream.
  *
@@ -741,6 +741,7 @@ static struct val *cst_like(struct prog *p, const struct tensor *c, const struct
 	size_t n = val_count(ref);
 
 	*v = *ref;
+	v->own_cst = 0;
 	v->name = name;
 	v->slot = 0;
 	v->dtype = c->dtype;
@@ -905,6 +906,7 @@ static int lower_reshape(struct prog *p, const struct node *n)
 		d[neg] = known ? cnt / known : 0;
 	y = val_get(p, n->out[0]);
 	*y = *x;
+	y->own_cst = 0;
 	y->name = n->out[0];
 	y->rank = r;
 	memcpy(y->dim, d, sizeof(d));
@@ -928,6 +930,7 @@ static int lower_transpose(struct prog *p, const struct node *n)
 		return -1;
 	y = val_get(p, n->out[0]);
 	*y = *x;
+	y->own_cst = 0;
 	y->name = n->out[0];
 	for (int i = 0; i < x->rank; i++) {
 		if (perm[i] < 0 || perm[i] >= x->rank)
@@ -980,6 +983,7 @@ static int lower_concat(struct prog *p, const struct node *n)
 	if (n->nin == 1) {
 		y = val_get(p, n->out[0]);
 		*y = *acc;
+		y->own_cst = 0;
 		y->name = n->out[0];
 	}
 	return 0;
@@ -1093,6 +1097,16 @@ static const struct {
 	{ "QuantizeLinear", lower_qdq }, { "DequantizeLinear", lower_qdq },
 };
 
+int prog_input_is_param(const struct model *m, const char *name)
+{
+	for (int k = 0; k < m->nnodes; k++)
+		for (int j = 0; j < m->nodes[k].nin; j++)
+			if (node_in(&m->nodes[k], j) && !strcmp(m->nodes[k].in[j], name) &&
+			    !op_param_port(&m->nodes[k], j))
+				return 0;
+	return 1;
+}
+
 int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin)
 {
 	memset(p, 0, sizeof(*p));
@@ -1105,7 +1119,8 @@ int prog_compile(struct prog *p, struct model *m, const struct binding *in, int 
 		struct val *v = val_get(p, m->g->initializer[i]->name);
 
 		v->cst = calloc(1, sizeof(*v->cst));
-		if (tensor_from_pb(m->g->initializer[i], v->cst))
+		v->own_cst = 1;
+		if (!v->cst || tensor_from_pb(m->g->initializer[i], v->cst))
 			return -1;
 		v->dtype = v->cst->dtype;
 		v->rank = v->cst->rank;
@@ -1113,12 +1128,8 @@ int prog_compile(struct prog *p, struct model *m, const struct binding *in, int 
 	}
 	/* Graph inputs: data inputs go on the device, parameters are known. */
 	for (int i = 0; i < nin; i++) {
-		int data = 0;
+		int data = !prog_input_is_param(m, in[i].name);
 
-		for (int k = 0; k < m->nnodes; k++)
-			for (int j = 0; j < m->nodes[k].nin; j++)
-				if (node_in(&m->nodes[k], j) && !strcmp(m->nodes[k].in[j], in[i].name))
-					data |= !op_param_port(&m->nodes[k], j);
 		if (data && in[i].t->dtype != DT_FLOAT) {
 			if (!new_act(p, in[i].name, in[i].t->dtype, in[i].t->rank, in[i].t->dim))
 				return errorf("input '%s': %.400s", in[i].name, err_msg);
@@ -1155,6 +1166,9 @@ int prog_compile(struct prog *p, struct model *m, const struct binding *in, int 
 
 void prog_free(struct prog *p)
 {
+	for (int i = 0; i < p->nv; i++)
+		if (p->v[i].own_cst)
+			tensor_free(p->v[i].cst);
 	tapu_sb_free(p->sb);
 	free(p->cst);
 	free(p->v);

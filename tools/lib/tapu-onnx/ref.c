@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * CPU reference: executes the (QDQ-folded) ONNX graph on host tensors in
  * ONNX layout (NCHW) and native types, with TAPU's integer arithmetic:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * ONNX reading with protobuf-c (the code generated from Debian's onnx.proto),
  * host tensors, attributes, the quantisation arithmetic and the QDQ folding.
@@ -12,7 +12,7 @@
 
 #include "onnx-model.h"
 
-char err_msg[512];
+_Thread_local char err_msg[512];
 
 int errorf(const char *fmt, ...)
 {
@@ -29,7 +29,7 @@ static void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size);
 
 	if (!p) {
-		fprintf(stderr, "tapu-run: out of memory\n");
+		fprintf(stderr, "libtapu-onnx: out of memory\n");
 		exit(1);
 	}
 	return p;
@@ -39,7 +39,7 @@ static void *xrealloc(void *p, size_t size)
 {
 	p = realloc(p, size);
 	if (!p) {
-		fprintf(stderr, "tapu-run: out of memory\n");
+		fprintf(stderr, "libtapu-onnx: out of memory\n");
 		exit(1);
 	}
 	return p;
@@ -178,16 +178,10 @@ static void simplify(struct model *m)
 	}
 }
 
-int model_load(const char *path, struct model *m)
+int model_load_buf(const void *buf, size_t len, const char *path, struct model *m)
 {
-	uint8_t *buf;
-	size_t len;
-
 	memset(m, 0, sizeof(*m));
-	if (read_file(path, &buf, &len))
-		return -1;
 	m->pb = onnx__model_proto__unpack(NULL, len, buf);
-	free(buf);
 	if (!m->pb)
 		return errorf("%s: not an ONNX model (protobuf decoding failed)", path);
 	m->g = m->pb->graph;
@@ -315,8 +309,8 @@ int tensor_from_pb(const Onnx__TensorProto *pb, struct tensor *t)
 int tensor_load(const char *path, struct tensor *t, char **name)
 {
 	Onnx__TensorProto *pb;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int ret;
 
 	if (read_file(path, &buf, &len))
@@ -410,7 +404,7 @@ int squeeze_shape(const struct node *n, int opset, const struct tensor *axes,
 const char *attr_string(const struct node *n, const char *name, const char *def)
 {
 	const Onnx__AttributeProto *a = node_attr(n, name);
-	static char buf[64];
+	static _Thread_local char buf[64];
 
 	if (!a || !a->has_s)
 		return def;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Write the small QDQ/QOperator ONNX models of tapu-run's tests.
 
-    /usr/bin/python3 tools/tapu/onnx/tests/gen.py   (python3-onnx, numpy)
+    /usr/bin/python3 tools/lib/tapu-onnx/tests/gen.py   (python3-onnx, numpy)
 
 Each case is models/CLASS/test_NAME/model.onnx with test_data_set_0/
 input_*.pb, random data (fixed seed), and output_0.pb, what onnx_ref.py, an

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * ONNX models for TAPU: reading (protobuf-c, onnx.proto), lowering to TAPU
  * command streams (lower.c) and an independent CPU reference executor
@@ -49,11 +49,12 @@ struct model {
 	int nnodes;
 };
 
-/* Errors: a message in err_msg, and the functions return -1. */
-extern char err_msg[512];
+/* Errors: a message in err_msg (per thread), and the functions return -1. */
+extern _Thread_local char err_msg[512];
 int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-int model_load(const char *path, struct model *m);
+/* @path names the model in messages. */
+int model_load_buf(const void *buf, size_t len, const char *path, struct model *m);
 void model_free(struct model *m);
 int tensor_load(const char *path, struct tensor *t, char **name);
 int tensor_from_pb(const Onnx__TensorProto *pb, struct tensor *t);
@@ -124,6 +125,7 @@ struct val {
 	int dtype, rank;
 	int64_t dim[MAX_RANK];
 	struct tensor *cst;		/* known at compile time */
+	int own_cst;			/* cst is the program's to free */
 	int dev;			/* has a place on the device */
 	uint32_t slot, off;
 	uint32_t tdim[4];		/* dense NHWC extent */
@@ -150,6 +152,8 @@ struct binding {
 };
 
 int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin);
+/* A graph input only parameter ports read: its value is compiled in. */
+int prog_input_is_param(const struct model *m, const char *name);
 void prog_free(struct prog *p);
 /* Writes a graph input into the slot 1 image (host QuantizeLinear if the
  * model starts with one); ignores parameters. */
