@@ -359,6 +359,15 @@ void tapu_sb_free(struct tapu_stream_builder *sb);
 void tapu_sb_reset(struct tapu_stream_builder *sb);
 
 /**
+ * tapu_sb_error() - the builder's sticky error
+ * @sb: builder
+ *
+ * Return: 0, or the error of the first op that failed since the builder
+ * was created or reset (-EINVAL for a NULL builder).
+ */
+int tapu_sb_error(const struct tapu_stream_builder *sb);
+
+/**
  * tapu_sb_data() - the stream built so far
  * @sb: builder
  * @size: out: size in bytes (optional)

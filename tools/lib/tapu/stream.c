@@ -106,6 +106,11 @@ void tapu_sb_reset(struct tapu_stream_builder *sb)
 	sb->err = 0;
 }
 
+int tapu_sb_error(const struct tapu_stream_builder *sb)
+{
+	return sb ? sb->err : -EINVAL;
+}
+
 const void *tapu_sb_data(const struct tapu_stream_builder *sb, size_t *size,
 			 unsigned int *num_ops)
 {

@@ -616,12 +616,16 @@ TEST_F(dev, builder_misuse)
 
 	/* A bad op sticks: later ops and stream creation return its error. */
 	ASSERT_EQ(0, tapu_sb_nop(self->sb));
+	ASSERT_EQ(0, tapu_sb_error(self->sb));
+	ASSERT_EQ(-EINVAL, tapu_sb_error(NULL));
 	ASSERT_EQ(-EINVAL, tapu_sb_copy(self->sb, NULL, &t));
+	ASSERT_EQ(-EINVAL, tapu_sb_error(self->sb));
 	ASSERT_EQ(-EINVAL, tapu_sb_nop(self->sb));
 	ASSERT_EQ(-EINVAL, tapu_sb_conv2d(self->sb, NULL));
 	ASSERT_EQ(-EINVAL, tapu_sb_transpose(self->sb, &t, &t, NULL));
 	ASSERT_EQ(-EINVAL, tapu_stream_create(self->dev, self->sb, &stream));
 	tapu_sb_reset(self->sb);
+	ASSERT_EQ(0, tapu_sb_error(self->sb));
 	tapu_sb_data(self->sb, &size, NULL);
 	ASSERT_EQ(0, size);
 	ASSERT_EQ(-ENODATA, tapu_stream_create(self->dev, self->sb, &stream));
