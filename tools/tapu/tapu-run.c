@@ -24,7 +24,7 @@
 
 static const char *prog_name = "tapu-run";
 static const char *dev_path;
-static int reference_only, check;
+static int reference_only, check, verbose;
 static long max_diff;	/* node tests: allowed integer difference */
 
 static double now(void)
@@ -154,6 +154,13 @@ static int runner_run(struct runner *r, const char **where, struct tapu_onnx_err
 	ret = tapu_onnx_run(r->dev ? r->dev : r->cpu, err);
 	if (r->dev)
 		r->dev_s += now() - t0;
+	if (!ret && verbose == 1) {
+		char buf[8192];
+
+		tapu_onnx_session_placement(r->dev ? r->dev : r->cpu, buf, sizeof(buf));
+		fprintf(stderr, "%s: %s", prog_name, buf);
+		verbose = 2;	/* once */
+	}
 	for (int i = 0; i < nout && !ret; i++) {
 		tapu_onnx_model_output(r->model, i, &info);
 		ret = get_output(r->dev ? r->dev : r->cpu, info.name, &r->out[i], err);
@@ -278,10 +285,18 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 		printf("not ok %d - %s # %s\n", num, name, msg);
 		return 0;
 	}
-	printf("ok %d - %s (%d data set%s, %s%s", num, name, sets, sets == 1 ? "" : "s",
-	       reference_only ? "CPU reference" : !st.device_ops ?
-	       "CPU boundary op only, no device op" : "on the device",
-	       check && !reference_only ? ", = CPU reference" : "");
+	printf("ok %d - %s (%d data set%s, ", num, name, sets, sets == 1 ? "" : "s");
+	if (reference_only)
+		printf("CPU reference");
+	else if (!st.device_ops)
+		printf("no device op: %llu nodes on the CPU", (unsigned long long)st.cpu_nodes);
+	else if (st.cpu_nodes)
+		printf("%llu nodes on the device in %llu segments, %llu on the CPU",
+		       (unsigned long long)st.device_nodes, (unsigned long long)st.segments,
+		       (unsigned long long)st.cpu_nodes);
+	else
+		printf("on the device");
+	printf("%s", check && !reference_only ? ", = CPU reference" : "");
 	if (max_diff)
 		printf(", integer elements off by 0: %ld, 1: %ld", diffs[0], diffs[1]);
 	printf(")\n");
@@ -607,6 +622,7 @@ static void usage(FILE *f)
 		"                         bit-identical outputs\n"
 		"  -r, --reference-only   run only the CPU reference (no device)\n"
 		"  -d, --device PATH      TAPU device (default: the first one)\n"
+		"  -v, --verbose          print where the nodes run (device, CPU and why)\n"
 		"  -h, --help\n"
 		"Exit status: 0 success, 1 failure or mismatch, 2 usage.\n",
 		prog_name, prog_name, prog_name);
@@ -624,6 +640,7 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'c' },
 		{ "reference-only", no_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -633,7 +650,7 @@ int main(int argc, char **argv)
 	struct tapu_device *dev = NULL;
 	struct tapu_onnx_error err;
 
-	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:crd:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:crd:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (ninputs == 16)
@@ -646,6 +663,7 @@ int main(int argc, char **argv)
 		case 'c': check = 1; break;
 		case 'r': reference_only = 1; break;
 		case 'd': dev_path = optarg; break;
+		case 'v': verbose = 1; break;
 		case 'm':
 			max_diff = strtol(optarg, &end, 0);
 			if (*end || max_diff < 0 || max_diff > 255)

@@ -1107,6 +1107,78 @@ int prog_input_is_param(const struct model *m, const char *name)
 	return 1;
 }
 
+static int add_step(struct prog *p, const struct node *cpu, const char *why)
+{
+	struct step *st = realloc(p->steps, (p->nsteps + 1) * sizeof(*st));
+
+	if (!st)
+		return errorf("out of memory");
+	p->steps = st;
+	st += p->nsteps++;
+	memset(st, 0, sizeof(*st));
+	st->cpu = cpu;
+	if (cpu) {
+		st->why = strdup(why);
+		return 0;
+	}
+	st->sb = p->sb;
+	st->nops = p->seg_ops;
+	p->seg_ops = 0;
+	return tapu_sb_new(&p->sb) ? errorf("out of memory") : 0;
+}
+
+/* A CPU node's output that a device node reads is written to slot 1. */
+static void to_device(struct prog *p, struct val *v)
+{
+	if (!v || !v->host || v->dev || !dtype_is_q8(v->dtype))
+		return;
+	if (new_act(p, v->name, v->dtype, v->rank, v->dim))
+		v->to_dev = 1;
+	else
+		v->dev = 0;
+}
+
+/*
+ * Places node n on the CPU, after the device segment so far: its output
+ * shapes come from running it on stand-ins of its inputs' shapes.
+ */
+static int place_cpu(struct prog *p, const struct node *n, const char *why)
+{
+	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y;
+	struct val *w;
+
+	if (n->nout != 1)
+		return NODE_ERR(n, "not on the device (%s), nor on the CPU (%d outputs)",
+				why, n->nout);
+	for (int i = 0; i < n->nin; i++) {
+		struct val *v = val_find(p, node_in(n, i));
+
+		if (!node_in(n, i))
+			continue;
+		if (!v)
+			return NODE_ERR(n, "input '%s' is not computed", n->in[i]);
+		a[i] = v->cst ? v->cst : (tmp[i] = tensor_new(v->dtype, v->rank, v->dim));
+	}
+	y = ref_node(p->m, n, a);
+	for (int i = 0; i < n->nin; i++)
+		tensor_free(tmp[i]);
+	if (!y)
+		return NODE_ERR(n, "not on the device (%.200s), nor on the CPU (%.200s)", why,
+				err_msg);
+	w = val_get(p, n->out[0]);
+	memset(w, 0, sizeof(*w));
+	w->name = n->out[0];
+	w->dtype = y->dtype;
+	w->rank = y->rank;
+	memcpy(w->dim, y->dim, sizeof(w->dim));
+	w->host = 1;
+	tensor_free(y);
+	if (p->seg_ops && add_step(p, NULL, NULL))
+		return -1;
+	p->cpu_nodes++;
+	return add_step(p, n, why);
+}
+
 int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin)
 {
 	memset(p, 0, sizeof(*p));
@@ -1145,16 +1217,32 @@ int prog_compile(struct prog *p, struct model *m, const struct binding *in, int 
 	}
 	for (int k = 0; k < m->nnodes; k++) {
 		const struct node *n = &m->nodes[k];
+		unsigned int ops = p->nops;
+		char why[512] = "no device operation";
 		size_t i;
 
 		for (i = 0; i < sizeof(lowerings) / sizeof(lowerings[0]); i++)
 			if (op_known(n) && !strcmp(n->op, lowerings[i].op))
 				break;
-		if (i == sizeof(lowerings) / sizeof(lowerings[0]))
-			return NODE_ERR(n, "operator not supported by TAPU");
-		if (lowerings[i].fn(p, n))
+		if (i < sizeof(lowerings) / sizeof(lowerings[0])) {
+			for (int j = 0; j < n->nin; j++)
+				to_device(p, val_find(p, node_in(n, j)));
+			if (!lowerings[i].fn(p, n)) {
+				p->seg_ops += p->nops - ops;
+				p->dev_nodes++;
+				continue;
+			}
+			/* A builder error sticks: nothing can follow it. */
+			if (tapu_sb_error(p->sb))
+				return -1;
+			p->seg_ops += p->nops - ops;
+			snprintf(why, sizeof(why), "%s", err_msg);
+		}
+		if (place_cpu(p, n, why))
 			return -1;
 	}
+	if (p->seg_ops && add_step(p, NULL, NULL))
+		return -1;
 	for (size_t i = 0; i < m->g->n_output; i++) {
 		struct val *v = val_find(p, m->g->output[i]->name);
 
@@ -1166,9 +1254,16 @@ int prog_compile(struct prog *p, struct model *m, const struct binding *in, int 
 
 void prog_free(struct prog *p)
 {
-	for (int i = 0; i < p->nv; i++)
+	for (int i = 0; i < p->nv; i++) {
 		if (p->v[i].own_cst)
 			tensor_free(p->v[i].cst);
+		tensor_free(p->v[i].ht);
+	}
+	for (int i = 0; i < p->nsteps; i++) {
+		tapu_sb_free(p->steps[i].sb);
+		free(p->steps[i].why);
+	}
+	free(p->steps);
 	tapu_sb_free(p->sb);
 	free(p->cst);
 	free(p->v);
@@ -1207,6 +1302,11 @@ int prog_write_input(struct prog *p, const char *name, const struct tensor *t,
 		return errorf("'%s' is not an input of the model", name);
 	if (v->cst)
 		return 0;
+	/* Read by CPU nodes only: they take it from the bindings. */
+	if (q && !val_find(p, q->out[0])->dev)
+		q = NULL;
+	if (!q && !v->dev)
+		return 0;
 	if (q) {
 		struct val *s = val_find(p, node_in(q, 1)), *z = val_find(p, node_in(q, 2));
 
@@ -1236,6 +1336,8 @@ struct tensor *prog_read_output(struct prog *p, const char *name, const uint8_t 
 			dq = &p->m->nodes[k];
 	if (dq)
 		v = val_find(p, dq->in[0]);
+	if (v && v->host && !v->dev)
+		return v->ht ? tensor_copy(v->ht) : NULL;
 	if (!v || (!v->dev && !v->cst))
 		return NULL;
 	if (v->cst && !v->dev) {
@@ -1253,4 +1355,53 @@ struct tensor *prog_read_output(struct prog *p, const char *name, const uint8_t 
 	f = qdq_apply(1, t, s->cst, z ? z->cst : NULL, attr_int(dq, "axis", 1));
 	tensor_free(t);
 	return f;
+}
+
+/* A device value, read from the slot 1 image in ONNX order. */
+static struct tensor *read_dev(const struct val *v, const uint8_t *arena)
+{
+	struct tensor *t = tensor_new(v->dtype, v->rank, v->dim);
+
+	for (size_t k = 0; k < t->n; k++)
+		t->i[k] = (int8_t)arena[view_pos(v, k)] + off8(v->dtype);
+	return t;
+}
+
+int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in, int nin,
+		 uint8_t *arena)
+{
+	const struct node *n = st->cpu;
+	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y;
+	struct val *w = val_find(p, n->out[0]);
+
+	for (int i = 0; i < n->nin; i++) {
+		struct val *v = val_find(p, node_in(n, i));
+
+		if (!v)
+			continue;
+		a[i] = v->ht ? v->ht : v->cst ? v->cst : v->dev ? (tmp[i] = read_dev(v, arena)) :
+		       NULL;
+		for (int k = 0; !a[i] && k < nin; k++)
+			if (!strcmp(in[k].name, v->name))
+				a[i] = in[k].t;
+		if (!a[i]) {
+			while (i--)
+				tensor_free(tmp[i]);
+			return NODE_ERR(n, "input '%s' has no value", v->name);
+		}
+	}
+	y = ref_node(p->m, n, a);
+	for (int i = 0; i < n->nin; i++)
+		tensor_free(tmp[i]);
+	if (!y)
+		return NODE_ERR(n, "%.400s", err_msg);
+	if (y->n != val_count(w) || y->dtype != w->dtype) {
+		tensor_free(y);
+		return NODE_ERR(n, "output shape differs from the compiled one");
+	}
+	tensor_free(w->ht);
+	w->ht = y;
+	for (size_t k = 0; w->to_dev && k < y->n; k++)
+		arena[view_pos(w, k)] = y->i[k] - off8(w->dtype);
+	return 0;
 }

@@ -16,11 +16,14 @@ _Thread_local char err_msg[512];
 
 int errorf(const char *fmt, ...)
 {
+	char buf[sizeof(err_msg)];
 	va_list ap;
 
+	/* The arguments may quote err_msg itself. */
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(err_msg, buf, sizeof(buf));
 	return -1;
 }
 
@@ -219,6 +222,17 @@ struct tensor *tensor_new(int dtype, int rank, const int64_t *dim)
 	else
 		t->i = xcalloc(t->n, sizeof(int64_t));
 	return t;
+}
+
+struct tensor *tensor_copy(const struct tensor *t)
+{
+	struct tensor *y = tensor_new(t->dtype, t->rank, t->dim);
+
+	if (t->f)
+		memcpy(y->f, t->f, t->n * sizeof(*t->f));
+	else
+		memcpy(y->i, t->i, t->n * sizeof(*t->i));
+	return y;
 }
 
 void tensor_free(struct tensor *t)
@@ -510,6 +524,17 @@ int op_known(const struct node *n)
 	for (int i = 0; known_ops[i] && !n->foreign; i++)
 		if (!strcmp(n->op, known_ops[i]))
 			return 1;
+	return cpu_only_op(n);
+}
+
+int op_in(const char *list, const char *op)
+{
+	const char *p = strstr(list, op);
+	size_t len = strlen(op);
+
+	for (; p; p = strstr(p + 1, op))
+		if (p > list && p[-1] == ' ' && p[len] == ' ')
+			return 1;
 	return 0;
 }
 
@@ -517,8 +542,7 @@ int op_param_port(const struct node *n, int port)
 {
 	const char *op = n->op;
 
-	if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
-	    !strcmp(op, "Concat"))
+	if (op_in(" Add Sub Mul Div Concat ", op))
 		return 0;
 	if (!strcmp(op, "QLinearAdd") || !strcmp(op, "QLinearMul"))
 		return port != 0 && port != 3;

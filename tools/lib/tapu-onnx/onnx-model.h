@@ -59,6 +59,9 @@ void model_free(struct model *m);
 int tensor_load(const char *path, struct tensor *t, char **name);
 int tensor_from_pb(const Onnx__TensorProto *pb, struct tensor *t);
 struct tensor *tensor_new(int dtype, int rank, const int64_t *dim);
+struct tensor *tensor_copy(const struct tensor *t);
+/* Numpy broadcasting: index in t of element k of the broadcast result y. */
+size_t tensor_bidx(const struct tensor *t, const struct tensor *y, size_t k);
 void tensor_free(struct tensor *t);
 const char *dtype_name(int dtype);
 int dtype_is_q8(int dtype);
@@ -96,6 +99,11 @@ void lut_table(const struct node *n, float xs, int xzp, int xlo, float ys, int y
 /* Operators: known at all, and which inputs are parameters (scales, zero
  * points, weights, shapes) that must be known at compile time. */
 int op_known(const struct node *n);
+/* op is a word of list, which has a space before and after each word. */
+int op_in(const char *list, const char *op);
+/* Ops only the CPU runs (cpu.c), and their kernels. */
+int cpu_only_op(const struct node *n);
+struct tensor *cpu_node(const struct model *m, const struct node *n, struct tensor **a);
 int op_param_port(const struct node *n, int port);
 
 /* Builds m->nodes, folding the QDQ form: DequantizeLinear -> Conv, MatMul,
@@ -126,6 +134,9 @@ struct val {
 	int64_t dim[MAX_RANK];
 	struct tensor *cst;		/* known at compile time */
 	int own_cst;			/* cst is the program's to free */
+	int host;			/* computed by a CPU node */
+	int to_dev;			/* ... and read by the device: written to slot 1 */
+	struct tensor *ht;		/* host value in the current run */
 	int dev;			/* has a place on the device */
 	uint32_t slot, off;
 	uint32_t tdim[4];		/* dense NHWC extent */
@@ -133,10 +144,25 @@ struct val {
 	uint32_t vdim[4], vstr[4];	/* view in ONNX order */
 };
 
+/*
+ * A program runs as steps: device segments (a command stream each) and the
+ * CPU nodes between them, the nodes the device cannot run.
+ */
+struct step {
+	const struct node *cpu;		/* NULL: a device segment */
+	struct tapu_stream_builder *sb;	/* the segment's ops */
+	unsigned int nops;
+	char *why;			/* CPU: why not on the device */
+};
+
 struct prog {
 	struct model *m;
-	struct tapu_stream_builder *sb;
-	unsigned int nops;
+	struct tapu_stream_builder *sb;	/* the open segment */
+	unsigned int nops;		/* device ops, all segments */
+	unsigned int seg_ops;		/* ops of the open segment */
+	struct step *steps;
+	int nsteps;
+	int dev_nodes, cpu_nodes;
 	uint8_t *cst;			/* slot 0 contents */
 	size_t ncst, cst_cap;
 	size_t arena;			/* slot 1 size */
@@ -160,9 +186,16 @@ void prog_free(struct prog *p);
 int prog_write_input(struct prog *p, const char *name, const struct tensor *t,
 		     uint8_t *arena);
 /* Reads a graph output from the slot 1 image (host DequantizeLinear if
- * the model ends with one). */
+ * the model ends with one), or from the CPU node that computed it. */
 struct tensor *prog_read_output(struct prog *p, const char *name, const uint8_t *arena);
+/* Runs CPU step st: inputs from the device's slot 1 image, earlier CPU
+ * nodes, constants or the graph inputs in; outputs the device reads are
+ * written to the image. */
+int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in, int nin,
+		 uint8_t *arena);
 
-/* The CPU reference (ref.c): runs the graph on the host in ONNX layout. */
+/* The CPU kernels (ref.c, cpu.c): one node on host tensors in ONNX layout
+ * (inputs in node order, NULL where absent), or the whole graph. */
+struct tensor *ref_node(const struct model *m, const struct node *n, struct tensor **a);
 int ref_run(struct model *m, const struct binding *in, int nin,
 	    struct binding *out, int nout);

@@ -291,7 +291,7 @@ static struct tensor *unary(const struct node *n, struct tensor **a, int opset)
 }
 
 /* Numpy broadcasting index of output element k in input t. */
-static size_t bidx(const struct tensor *t, const struct tensor *y, size_t k)
+size_t tensor_bidx(const struct tensor *t, const struct tensor *y, size_t k)
 {
 	size_t idx = 0, mul = 1;
 
@@ -331,7 +331,7 @@ static struct tensor *binary(const struct node *n, struct tensor **a)
 		quantize_pair((double)sc(a[1]) / sc(a[6]), (double)sc(a[4]) / sc(a[6]), &ma, &mb, &s);
 	y = tensor_new(yt, rank, d);
 	for (size_t k = 0; k < y->n; k++) {
-		int64_t u = x->i[bidx(x, y, k)] - xz, v = z->i[bidx(z, y, k)] - zz;
+		int64_t u = x->i[tensor_bidx(x, y, k)] - xz, v = z->i[tensor_bidx(z, y, k)] - zz;
 		int64_t r = mul ? u * v * ma : !strcmp(n->op, "Sub") ? u * ma - v * mb : u * ma + v * mb;
 
 		y->i[k] = sat(yz + rshift64(r, s), yt);
@@ -476,6 +476,95 @@ static struct tensor *pad(const struct node *n, struct tensor **a, int opset)
 	return y;
 }
 
+/* Float tensors through the layout ops: they move the elements' indices. */
+static struct tensor *layout_float(const struct model *m, const struct node *n,
+				   struct tensor **a)
+{
+	struct tensor *idx[9] = { 0 }, *yi, *y;
+	int nidx = !strcmp(n->op, "Concat") ? n->nin : 1;
+	size_t base = 0;
+
+	for (int i = 0; i < n->nin; i++)
+		idx[i] = a[i];
+	for (int i = 0; i < nidx; i++) {
+		idx[i] = tensor_new(DT_INT64, a[i]->rank, a[i]->dim);
+		for (size_t k = 0; k < a[i]->n; k++)
+			idx[i]->i[k] = base + k;
+		base += a[i]->n;
+	}
+	yi = !strcmp(n->op, "Transpose") ? transpose(n, idx) :
+	     !strcmp(n->op, "Concat") ? concat(n, idx) : reshape(n, idx, m->opset);
+	y = yi ? tensor_new(DT_FLOAT, yi->rank, yi->dim) : NULL;
+	for (size_t k = 0; y && k < y->n; k++) {
+		size_t src = yi->i[k];
+		int i = 0;
+
+		while (src >= a[i]->n)
+			src -= a[i++]->n;
+		y->f[k] = a[i]->f[src];
+	}
+	for (int i = 0; i < nidx; i++)
+		tensor_free(idx[i]);
+	tensor_free(yi);
+	return y;
+}
+
+static struct tensor *node_eval(const struct model *m, const struct node *n,
+				 struct tensor **a)
+{
+	const char *op = n->op;
+
+	if (!op_known(n)) {
+		errorf("operator not supported");
+		return NULL;
+	}
+	if (cpu_only_op(n))
+		return cpu_node(m, n, a);
+	if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear"))
+		return qdq_apply(op[0] == 'D', a[0], a[1], a[2], attr_int(n, "axis", 1));
+	/* The ops that also take floats: on the CPU only. */
+	if (a[0] && a[0]->f) {
+		if (op_in(" Reshape Flatten Squeeze Unsqueeze Identity Transpose Concat ", op))
+			return layout_float(m, n, a);
+		return cpu_node(m, n, a);
+	}
+	if (!strcmp(op, "QLinearConv"))
+		return conv(n, a);
+	if (strstr(op, "MatMul") || strstr(op, "Gemm"))
+		return matmul(n, a);
+	if (strstr(op, "Pool"))
+		return pool(n, a);
+	if (strstr(op, "Relu") || strstr(op, "Clip") || lut_op(op))
+		return unary(n, a, m->opset);
+	if (strstr(op, "Add") || strstr(op, "Sub") || strstr(op, "Mul"))
+		return binary(n, a);
+	if (!strcmp(op, "Transpose"))
+		return transpose(n, a);
+	if (!strcmp(op, "Concat"))
+		return concat(n, a);
+	if (!strcmp(op, "Pad"))
+		return pad(n, a, m->opset);
+	return reshape(n, a, m->opset);
+}
+
+struct tensor *ref_node(const struct model *m, const struct node *n, struct tensor **a)
+{
+	struct tensor *y = node_eval(m, n, a);
+	int lo, hi;
+
+	/* A fused Relu or Clip: its clamp (the output's params at 6, 7). */
+	if (y && n->act) {
+		dtype_range(y->dtype, &lo, &hi);
+		if (fused_act(m, n, sc(a[6]), zp(a[7]), &lo, &hi)) {
+			tensor_free(y);
+			return NULL;
+		}
+		for (size_t k = 0; k < y->n; k++)
+			y->i[k] = y->i[k] < lo ? lo : y->i[k] > hi ? hi : y->i[k];
+	}
+	return y;
+}
+
 int ref_run(struct model *m, const struct binding *in, int nin,
 	    struct binding *out, int nout)
 {
@@ -496,8 +585,7 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 		put(&e, in[i].name, in[i].t, 0);
 	for (int k = 0; k < m->nnodes && !ret; k++) {
 		const struct node *n = &m->nodes[k];
-		struct tensor *a[9] = { 0 }, *y = NULL;
-		const char *op = n->op;
+		struct tensor *a[9] = { 0 }, *y;
 
 		for (int i = 0; i < n->nin; i++) {
 			a[i] = get(&e, node_in(n, i));
@@ -506,40 +594,10 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 				goto out;
 			}
 		}
-		if (!op_known(n))
-			ret = NODE_ERR(n, "operator not supported");
-		else if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear"))
-			y = qdq_apply(op[0] == 'D', a[0], a[1], a[2], attr_int(n, "axis", 1));
-		else if (!strcmp(op, "QLinearConv"))
-			y = conv(n, a);
-		else if (strstr(op, "MatMul") || strstr(op, "Gemm"))
-			y = matmul(n, a);
-		else if (strstr(op, "Pool"))
-			y = pool(n, a);
-		else if (strstr(op, "Relu") || strstr(op, "Clip") || lut_op(op))
-			y = unary(n, a, m->opset);
-		else if (strstr(op, "Add") || strstr(op, "Sub") || strstr(op, "Mul"))
-			y = binary(n, a);
-		else if (!strcmp(op, "Transpose"))
-			y = transpose(n, a);
-		else if (!strcmp(op, "Concat"))
-			y = concat(n, a);
-		else if (!strcmp(op, "Pad"))
-			y = pad(n, a, m->opset);
-		else
-			y = reshape(n, a, m->opset);
-		/* A fused Relu or Clip: its clamp (the output's params at 6, 7). */
-		if (y && n->act) {
-			int lo, hi;
-
-			dtype_range(y->dtype, &lo, &hi);
-			ret = fused_act(m, n, sc(a[6]), zp(a[7]), &lo, &hi);
-			for (size_t k = 0; k < y->n && !ret; k++)
-				y->i[k] = y->i[k] < lo ? lo : y->i[k] > hi ? hi : y->i[k];
-		}
+		y = ref_node(m, n, a);
 		if (y)
 			put(&e, n->out[0], y, 1);
-		else if (!ret)
+		else
 			ret = NODE_ERR(n, "%.400s", err_msg);
 	}
 	for (int i = 0; i < nout && !ret; i++) {
@@ -549,11 +607,7 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 			ret = errorf("output '%s' not computed", out[i].name);
 			break;
 		}
-		out[i].t = tensor_new(t->dtype, t->rank, t->dim);
-		if (t->f)
-			memcpy(out[i].t->f, t->f, t->n * sizeof(*t->f));
-		else
-			memcpy(out[i].t->i, t->i, t->n * sizeof(*t->i));
+		out[i].t = tensor_copy(t);
 	}
 out:
 	for (int i = 0; i < e.nown; i++)

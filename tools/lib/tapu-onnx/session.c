@@ -29,7 +29,7 @@ struct tapu_onnx_session {
 	struct prog p;
 	struct tapu_bo *bo[2];		/* constants, activations */
 	uint8_t *map[2];
-	struct tapu_stream *stream;
+	struct tapu_stream **streams;	/* per step: device segments' */
 	uint64_t job;
 	int pending;			/* submitted, not waited for */
 	int done;			/* outputs of a finished run */
@@ -53,9 +53,12 @@ static int failf(struct tapu_onnx_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	char buf[sizeof(err_msg)];
+
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(err_msg, buf, sizeof(buf));
 	return fail(err, code);
 }
 
@@ -359,8 +362,10 @@ void tapu_onnx_tensor_free(struct tapu_onnx_tensor *tensor)
 
 static void uncompile(struct tapu_onnx_session *s)
 {
-	tapu_stream_destroy(s->stream);
-	s->stream = NULL;
+	for (int i = 0; s->streams && i < s->p.nsteps; i++)
+		tapu_stream_destroy(s->streams[i]);
+	free(s->streams);
+	s->streams = NULL;
 	for (int i = 0; i < 2; i++) {
 		tapu_bo_free(s->bo[i]);
 		s->bo[i] = NULL;
@@ -562,8 +567,18 @@ static int compile(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 	s->compiled = 1;
 	s->st.compiles++;
 	s->st.device_ops = s->dev ? s->p.nops : 0;
+	s->st.device_nodes = s->dev ? s->p.dev_nodes : 0;
+	s->st.cpu_nodes = s->dev ? s->p.cpu_nodes : s->p.dev_nodes + s->p.cpu_nodes;
+	s->st.segments = 0;
 	if (!s->dev)
 		return 0;
+	for (int i = 0; i < s->p.nsteps; i++)
+		s->st.segments += !s->p.steps[i].cpu;
+	s->streams = calloc(s->p.nsteps + 1, sizeof(*s->streams));
+	if (!s->streams) {
+		uncompile(s);
+		return failf(err, -ENOMEM, "out of memory");
+	}
 	for (int i = 0; i < 2; i++) {
 		size_t size = i ? s->p.arena : s->p.ncst;
 
@@ -575,7 +590,9 @@ static int compile(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 		}
 	}
 	memcpy(s->map[0], s->p.cst, s->p.ncst);
-	ret = s->p.nops ? tapu_stream_create(s->dev, s->p.sb, &s->stream) : 0;
+	for (int i = 0; i < s->p.nsteps && !ret; i++)
+		if (!s->p.steps[i].cpu)
+			ret = tapu_stream_create(s->dev, s->p.steps[i].sb, &s->streams[i]);
 	if (ret) {
 		uncompile(s);
 		return failf(err, ret, "the device refused the compiled command stream: %s%s",
@@ -592,7 +609,8 @@ static int compile(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
  * @err: out: why it failed (optional)
  *
  * Compiles first if needed. On the CPU the run is done on return; on a
- * device tapu_onnx_wait() waits for it.
+ * device tapu_onnx_wait() waits for it. In a partitioned graph the device
+ * segments and CPU nodes before the last segment run within this call.
  *
  * Return: 0; -EINVAL when an input was not set, -EOPNOTSUPP when the model
  * cannot be compiled for these inputs (the message names the node),
@@ -625,17 +643,32 @@ int tapu_onnx_submit(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 	for (int i = 0; i < s->model->nin; i++)
 		if (prog_write_input(&s->p, s->in[i].name, s->in[i].t, s->map[1]))
 			return fail(err, -EINVAL);
-	if (!s->stream) {
-		/* Nothing for the device: boundary conversions only. */
+	/* The steps in order; the last device segment is left running. */
+	for (int i = 0; i < s->p.nsteps; i++) {
+		const struct step *st = &s->p.steps[i];
+
+		if (s->pending) {
+			ret = tapu_onnx_wait(s, INT64_MAX, err);
+			s->st.runs--;	/* counted once the last step is done */
+			if (ret)
+				return ret;
+		}
+		if (st->cpu) {
+			if (prog_run_cpu(&s->p, st, s->in, s->model->nin, s->map[1]))
+				return fail(err, -EINVAL);
+			continue;
+		}
+		ret = tapu_submit(s->dev, s->streams[i], s->bo, access, 2, NULL, 0, NULL,
+				  DRM_TAPU_PRIO_NORMAL, &s->job);
+		if (ret)
+			return failf(err, ret, "SUBMIT: %s", tapu_strerror(ret));
+		s->pending = 1;
+	}
+	if (!s->pending) {
+		/* Nothing left on the device: CPU nodes or boundary conversions. */
 		s->done = 1;
 		s->st.runs++;
-		return 0;
 	}
-	ret = tapu_submit(s->dev, s->stream, s->bo, access, 2, NULL, 0, NULL,
-			  DRM_TAPU_PRIO_NORMAL, &s->job);
-	if (ret)
-		return failf(err, ret, "SUBMIT: %s", tapu_strerror(ret));
-	s->pending = 1;
 	return 0;
 }
 
@@ -729,4 +762,35 @@ void tapu_onnx_session_stats(const struct tapu_onnx_session *s,
 			     struct tapu_onnx_stats *stats)
 {
 	*stats = s->st;
+}
+
+/**
+ * tapu_onnx_session_placement() - where the nodes of the compiled model run
+ * @s: session, compiled (it ran once)
+ * @buf: out: a line of totals, then one line per node on the CPU with the
+ *	reason it is not on the device
+ * @size: size of @buf
+ *
+ * Return: the length of the whole text, as snprintf(); -EINVAL before the
+ * first run.
+ */
+int tapu_onnx_session_placement(const struct tapu_onnx_session *s, char *buf, size_t size)
+{
+	size_t len;
+
+	if (!s->compiled)
+		return -EINVAL;
+	len = snprintf(buf, size, "%llu nodes on the device (%llu ops in %llu segments), "
+		       "%llu on the CPU\n", (unsigned long long)s->st.device_nodes,
+		       (unsigned long long)s->st.device_ops, (unsigned long long)s->st.segments,
+		       (unsigned long long)s->st.cpu_nodes);
+	for (int i = 0; s->dev && i < s->p.nsteps; i++) {
+		const struct step *st = &s->p.steps[i];
+
+		if (st->cpu)
+			len += snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
+					"  CPU: node '%s' (%s): %s\n", st->cpu->name, st->cpu->op,
+					st->why);
+	}
+	return len;
 }

@@ -148,7 +148,10 @@ int tapu_onnx_get_output(struct tapu_onnx_session *session, const char *name,
  * struct tapu_onnx_stats - what a session did
  * @compiles: times the model was compiled (once per set of input shapes)
  * @runs: completed runs
- * @device_ops: operations of the compiled command stream (0 on the CPU)
+ * @device_ops: operations of the compiled command streams (0 on the CPU)
+ * @device_nodes: graph nodes the device runs
+ * @cpu_nodes: graph nodes the CPU runs (all of them in a CPU session)
+ * @segments: command streams: runs of device nodes between CPU nodes
  * @device_ns: time the runs' last jobs spent on the device's cores (a
  *	stream above the device's work per job runs as several jobs)
  */
@@ -156,11 +159,16 @@ struct tapu_onnx_stats {
 	uint64_t compiles;
 	uint64_t runs;
 	uint64_t device_ops;
+	uint64_t device_nodes;
+	uint64_t cpu_nodes;
+	uint64_t segments;
 	uint64_t device_ns;
 };
 
 void tapu_onnx_session_stats(const struct tapu_onnx_session *session,
 			     struct tapu_onnx_stats *stats);
+int tapu_onnx_session_placement(const struct tapu_onnx_session *session, char *buf,
+				size_t size);
 
 const char *tapu_onnx_type_name(int type);
 size_t tapu_onnx_type_size(int type);

@@ -14,7 +14,9 @@ an integer multiplier and shift, where ONNX rounds a float product), and
 checks the error paths with the broken_* ones (NAME/model.onnx,
 NAME/input_0.pb).
 """
+import glob
 import os
+import shutil
 import sys
 import numpy as np
 from onnx import TensorProto as T, helper as h, numpy_helper as nh, save
@@ -326,6 +328,85 @@ def main():
     nodes = [h.make_node('Softmax', ['x'], ['y'], name='softmax0')]
     write('broken_unsupported_op', nodes, [],
           [('x', I8, rng.integers(-5, 5, (1, 4), dtype=np.int8))], 'y', I8)
+
+    # Partitioned graphs: nodes the device cannot run go to the CPU between
+    # device segments (models/fallback, within 1 as float ops then
+    # quantize).
+    def dq_q(nodes, init, x, op, name, dt=U8, s_out=1 / 256, z_out=0, extra=(), xq='xa',
+             **attrs):
+        """DequantizeLinear -> op -> QuantizeLinear of the quantized x."""
+        nodes.append(h.make_node('DequantizeLinear', [x, f'{xq}_s', f'{xq}_z'],
+                                 [f'{name}_dq']))
+        nodes.append(h.make_node(op, [f'{name}_dq', *extra], [f'{name}_f'], **attrs))
+        init += [nh.from_array(np.float32(s_out), f'{name}_s'),
+                 nh.from_array(np.array(z_out, np.uint8 if dt == U8 else np.int8), f'{name}_z')]
+        nodes.append(h.make_node('QuantizeLinear', [f'{name}_f', f'{name}_s', f'{name}_z'],
+                                 [name]))
+        return name
+
+    def fallback(name, op, dt=U8, shape=(2, 4, 9, 9), extra=(), s_out=1 / 64, z_out=None,
+                 init_extra=(), conv_after=False, c_after=None, conv_before=False, **attrs):
+        nodes, init = [], list(init_extra)
+        z_in = 128 if dt == U8 else 0
+        init += [nh.from_array(np.float32(1 / 64), 'xa_s'),
+                 nh.from_array(np.array(z_in, np.uint8 if dt == U8 else np.int8), 'xa_z')]
+        nodes.append(h.make_node('QuantizeLinear', ['x', 'xa_s', 'xa_z'], ['xq']))
+        x, xq = 'xq', 'xa'
+        if conv_before:
+            # A device Conv first: two device segments around the CPU node.
+            c = shape[1]
+            w = wdq(nodes, init, rng.integers(-127, 128, (c, c, 1, 1)),
+                    rng.uniform(0.002, 0.01, c), 'c1')
+            nodes.append(h.make_node('DequantizeLinear', ['xq', 'xa_s', 'xa_z'], ['xq_dq']))
+            nodes.append(h.make_node('Conv', ['xq_dq', w], ['cv1']))
+            x, xq = q_out(nodes, init, 'cv1', 1 / 48, z_in, dt, 'pre'), 'pre'
+        y = dq_q(nodes, init, x, op, 'y' if not conv_after else 'mid', dt, s_out,
+                 z_in if z_out is None else z_out, extra, xq=xq, **attrs)
+        if conv_after:
+            # ... and a device op reading the CPU's output.
+            c = c_after or shape[1]
+            w = wdq(nodes, init, rng.integers(-127, 128, (c, c, 1, 1)),
+                    rng.uniform(0.002, 0.01, c), 'c2')
+            nodes.append(h.make_node('DequantizeLinear', [y, 'mid_s', 'mid_z'], ['mid_dq2']))
+            nodes.append(h.make_node('Conv', ['mid_dq2', w], ['cv2']))
+            q_out(nodes, init, 'cv2', 1 / 32, 128 if dt == U8 else 0, dt)
+        write(name, nodes, init, [('x', T.FLOAT, fin(shape))], 'y', dt, requant=True)
+        os.replace(os.path.join(HERE, 'models', 'requant', 'test_' + name),
+                   os.path.join(HERE, 'models', 'fallback', 'test_' + name))
+
+    os.makedirs(os.path.join(HERE, 'models', 'fallback'), exist_ok=True)
+    for d in glob.glob(os.path.join(HERE, 'models', 'fallback', 'test_*')):
+        shutil.rmtree(d)
+    fallback('conv_softmax_conv_u8', 'Softmax', s_out=1 / 256, z_out=0, axis=1,
+             conv_before=True, conv_after=True)
+    fallback('softmax_last_axis_u8', 'Softmax', shape=(2, 3, 10), s_out=1 / 256, z_out=0)
+    fallback('logsoftmax_i8', 'LogSoftmax', dt=I8, shape=(3, 12), s_out=1 / 16, z_out=100)
+    fallback('resize_nearest_u8', 'Resize', extra=('', 'rs'),
+             init_extra=[nh.from_array(np.array([1, 1, 2, 2], np.float32), 'rs')],
+             conv_after=True)
+    fallback('resize_linear_align_i8', 'Resize', dt=I8, extra=('', '', 'rsz'),
+             init_extra=[nh.from_array(np.array([2, 4, 13, 5], np.int64), 'rsz')],
+             mode='linear', coordinate_transformation_mode='align_corners')
+    fallback('slice_steps_u8', 'Slice', extra=('st', 'en', 'ax', 'sp'),
+             init_extra=[nh.from_array(np.array([1, 8, -2], np.int64), 'st'),
+                         nh.from_array(np.array([4, 0, -100], np.int64), 'en'),
+                         nh.from_array(np.array([1, 2, 3], np.int64), 'ax'),
+                         nh.from_array(np.array([1, -2, -3], np.int64), 'sp')],
+             conv_after=True, c_after=3)
+    fallback('globalmaxpool_i8', 'GlobalMaxPool', dt=I8)
+    fallback('reducemean_u8', 'ReduceMean', axes=[2, 3], keepdims=1, conv_after=True)
+    fallback('batchnorm_u8', 'BatchNormalization', extra=('bs', 'bb', 'bm', 'bv'),
+             init_extra=[nh.from_array(rng.uniform(0.5, 1.5, 4).astype(np.float32), 'bs'),
+                         nh.from_array(rng.uniform(-0.2, 0.2, 4).astype(np.float32), 'bb'),
+                         nh.from_array(rng.uniform(-0.1, 0.1, 4).astype(np.float32), 'bm'),
+                         nh.from_array(rng.uniform(0.5, 2, 4).astype(np.float32), 'bv')],
+             conv_after=True)
+
+    # error paths: operators neither the device nor the CPU runs, all named
+    nodes = [h.make_node('Hardmax', ['x'], ['h'], name='hardmax0'),
+             h.make_node('Det', ['h'], ['y'], name='det0')]
+    write('broken_unknown_ops', nodes, [],
+          [('x', T.FLOAT, fin((2, 3, 3)))], 'y', T.FLOAT)
 
 
 if __name__ == '__main__':

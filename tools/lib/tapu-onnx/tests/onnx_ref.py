@@ -175,6 +175,73 @@ def qgemm(a, a_s, a_z, b, b_s, b_z, c=None, y_s=None, y_z=None, attrs=None):
     return y if y_s is None else quantize_linear(y, y_s, y_z)
 
 
+def softmax(x, a, opset, log=False):
+    """Softmax over @axis (opset 13), or over the 2-D coercion at it."""
+    ax = a.get('axis', -1 if opset >= 13 else 1) % x.ndim
+    shape = x.shape
+    if opset < 13:
+        x = x.reshape(int(np.prod(shape[:ax])), -1)
+        ax = 1
+    e = np.exp((x - x.max(axis=ax, keepdims=True)).astype(np.float64))
+    y = e / e.sum(axis=ax, keepdims=True)
+    return (np.log(y) if log else y).astype(F32).reshape(shape)
+
+
+def slice_(x, starts, ends, axes=None, steps=None):
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    idx = [slice(None)] * x.ndim
+    for b, e, ax, st in zip(starts, ends, axes, steps):
+        idx[int(ax)] = slice(int(b), int(e), int(st))   # Python's clamping is ONNX's
+    return x[tuple(idx)]
+
+
+def resize(x, a, roi=None, scales=None, sizes=None):
+    """Resize, opset 13: nearest or linear, per-axis 1-D coordinates."""
+    mode = a.get('mode', b'nearest').decode()
+    cmode = a.get('coordinate_transformation_mode', b'half_pixel').decode()
+    nmode = a.get('nearest_mode', b'round_prefer_floor').decode()
+    if sizes is not None and len(sizes):
+        out = [int(v) for v in sizes]
+        scl = [o / i for o, i in zip(out, x.shape)]
+    else:
+        scl = [float(v) for v in scales]
+        out = [int(np.floor(i * s)) for i, s in zip(x.shape, scl)]
+    coords = []
+    for i, (n_in, n_out, sc) in enumerate(zip(x.shape, out, scl)):
+        o = np.arange(n_out, dtype=np.float64)
+        if cmode == 'align_corners':
+            c = o * (n_in - 1) / (n_out - 1) if n_out > 1 else o * 0
+        elif cmode == 'asymmetric':
+            c = o / sc
+        elif cmode == 'pytorch_half_pixel' and n_out == 1:
+            c = o * 0
+        else:
+            c = (o + 0.5) / sc - 0.5
+        coords.append(c)
+    if mode == 'nearest':
+        y = x
+        for i, c in enumerate(coords):
+            if nmode == 'floor':
+                r = np.floor(c)
+            elif nmode == 'ceil':
+                r = np.ceil(c)
+            else:
+                half = c - np.floor(c) == 0.5
+                r = np.where(half, np.ceil(c) if nmode == 'round_prefer_ceil' else np.floor(c),
+                             np.round(c))
+            y = np.take(y, np.clip(r, 0, x.shape[i] - 1).astype(np.int64), axis=i)
+        return y
+    y = x.astype(np.float64)
+    for i, c in enumerate(coords):
+        c = np.clip(c, 0, x.shape[i] - 1)
+        lo = np.floor(c).astype(np.int64)
+        hi = np.minimum(lo + 1, x.shape[i] - 1)
+        w = (c - lo).reshape([-1 if k == i else 1 for k in range(x.ndim)])
+        y = np.take(y, lo, axis=i) * (1 - w) + np.take(y, hi, axis=i) * w
+    return y.astype(F32)
+
+
 def run(model, feeds):
     """Evaluate @model's graph on @feeds; returns the graph outputs."""
     opset = max((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')),
@@ -242,6 +309,24 @@ def run(model, feeds):
                 y = np.expand_dims(x[0], tuple(int(v) for v in axes))
         elif op == 'Identity':
             y = x[0]
+        elif op in ('Softmax', 'LogSoftmax'):
+            y = softmax(x[0], a, opset, op == 'LogSoftmax')
+        elif op == 'Slice':
+            y = slice_(*x)
+        elif op == 'Resize':
+            y = resize(x[0], a, *x[1:])
+        elif op == 'GlobalMaxPool':
+            y = x[0].max(axis=tuple(range(2, x[0].ndim)), keepdims=True)
+        elif op == 'ReduceMean':
+            axes = a.get('axes')
+            y = x[0].astype(np.float64).mean(axis=None if axes is None else tuple(axes),
+                                            keepdims=bool(a.get('keepdims', 1))).astype(F32)
+        elif op == 'BatchNormalization':
+            sh = [1, -1] + [1] * (x[0].ndim - 2)
+            xs, sc_, b, mu, var = x[0], *(v.reshape(sh) for v in x[1:5])
+            y = ((xs - mu) / np.sqrt(var + F32(a.get('epsilon', 1e-5))) * sc_ + b).astype(F32)
+        elif op == 'Div':
+            y = (x[0] / x[1]).astype(F32)
         elif op == 'Constant':
             y = numpy_helper.to_array(a['value'])
         elif op == 'Cast':

@@ -5,8 +5,9 @@
 # directory by default) on the device with --check (outputs bit-identical
 # to the CPU reference), compared with the outputs the ONNX-semantics
 # reference computed (gen.py, onnx_ref.py): those of models/exact equal,
-# those of models/requant within 1; then the error paths. TAP output,
-# closing "N passed, N failed".
+# those of models/requant within 1, those of models/fallback (graphs with
+# nodes the device cannot run, on the CPU between device segments) within
+# 1; then the error paths. TAP output, closing "N passed, N failed".
 #
 #   run.sh [DIR] [TAPU_RUN]     (TAPU_TOOLS: where tapu-info and co. are)
 dir=${1:-$(dirname "$0")}
@@ -53,12 +54,21 @@ node_tests() {
 }
 node_tests exact 0
 node_tests requant 1
+node_tests fallback 1
 
 m=$dir/broken_unsupported_op/model.onnx
-expect 1 "does not support: 'softmax0' (Softmax)" \
-	"unsupported operator: named, exit 1" -- "$run" "$m" --input "$dir/broken_unsupported_op/input_0.pb"
-expect 1 "does not support: 'softmax0' (Softmax)" \
-	"unsupported operator, --reference-only: named, exit 1" -- "$run" -r "$m"
+expect 1 "'softmax0' (Softmax): not on the device (no device operation), nor on the CPU" \
+	"an op neither the device nor the CPU runs (int8 Softmax): named, exit 1" -- \
+	"$run" "$m" --input "$dir/broken_unsupported_op/input_0.pb"
+m=$dir/broken_unknown_ops/model.onnx
+expect 1 "2 nodes with an operator TAPU does not support: 'hardmax0' (Hardmax), 'det0' (Det)" \
+	"unknown operators: all named, exit 1" -- "$run" "$m" --input "$dir/broken_unknown_ops/input_0.pb"
+expect 1 "'hardmax0' (Hardmax), 'det0' (Det)" \
+	"unknown operators, --reference-only: all named, exit 1" -- "$run" -r "$m"
+m=$dir/models/fallback/test_conv_softmax_conv_u8
+expect 0 "CPU: node 'mid_f' (Softmax): no device operation" \
+	"--verbose: the placement, with why a node is on the CPU" -- \
+	"$run" -v "$m/model.onnx" --input "$m/test_data_set_0/input_0.pb"
 expect 1 'No such file' "missing model file: exit 1" -- "$run" "$tmp/none.onnx"
 printf 'this is not a protobuf\377\377\377' > "$tmp/bad.onnx"
 expect 1 'not an ONNX model' "corrupt model protobuf: exit 1" -- "$run" "$tmp/bad.onnx"

@@ -217,18 +217,89 @@ TEST_F(onnx, submit_and_wait)
 	tapu_onnx_session_free(s);
 }
 
-TEST_F(onnx, unsupported_operators_named)
+/* Operators nobody knows: all named at once, before any run. */
+TEST_F(onnx, unknown_operators_named)
 {
 	struct tapu_onnx_session *s = (void *)1;
 	struct tapu_onnx_model *m;
 
-	ASSERT_EQ(0, tapu_onnx_model_load(share_path("onnx-tests/broken_unsupported_op/model.onnx"),
+	ASSERT_EQ(0, tapu_onnx_model_load(share_path("onnx-tests/broken_unknown_ops/model.onnx"),
 					  &m, &self->err));
 	EXPECT_EQ(-EOPNOTSUPP, tapu_onnx_session_create(m, self->dev, &s, &self->err));
 	EXPECT_EQ(NULL, s);
-	EXPECT_NE(NULL, strstr(self->err.message, "'softmax0' (Softmax)")) {
+	EXPECT_NE(NULL, strstr(self->err.message, "'hardmax0' (Hardmax), 'det0' (Det)")) {
 		TH_LOG("%s", self->err.message);
 	}
+	tapu_onnx_model_free(m);
+}
+
+/* A node neither side can run (Softmax of int8): both reasons, at compile. */
+TEST_F(onnx, node_nowhere_runs)
+{
+	static const int8_t x[4] = { 1, 2, 3, 4 };
+	static const int64_t dims[2] = { 1, 4 };
+	struct tapu_onnx_session *s;
+	struct tapu_onnx_model *m;
+
+	ASSERT_EQ(0, tapu_onnx_model_load(share_path("onnx-tests/broken_unsupported_op/model.onnx"),
+					  &m, &self->err));
+	ASSERT_EQ(0, tapu_onnx_session_create(m, self->dev, &s, &self->err));
+	ASSERT_EQ(0, tapu_onnx_set_input(s, "x", TAPU_ONNX_INT8, 2, dims, x, &self->err));
+	EXPECT_EQ(-EOPNOTSUPP, tapu_onnx_run(s, &self->err));
+	EXPECT_NE(NULL, strstr(self->err.message, "'softmax0' (Softmax): not on the device")) {
+		TH_LOG("%s", self->err.message);
+	}
+	EXPECT_NE(NULL, strstr(self->err.message, "nor on the CPU"));
+	tapu_onnx_session_free(s);
+	tapu_onnx_model_free(m);
+}
+
+/*
+ * A node the device cannot run (Softmax) between two it can: two device
+ * segments with the CPU between, the output that of a CPU session.
+ */
+TEST_F(onnx, partitioned_graph)
+{
+#define PARTITIONED	"onnx-tests/models/fallback/test_conv_softmax_conv_u8/"
+	struct tapu_onnx_session *dev, *cpu;
+	struct tapu_onnx_tensor_info info;
+	struct tapu_onnx_tensor *x;
+	struct tapu_onnx_stats st;
+	struct tapu_onnx_model *m;
+	uint8_t y[2][2 * 4 * 9 * 9];
+	char place[4096];
+
+	ASSERT_EQ(0, tapu_onnx_model_load(share_path(PARTITIONED "model.onnx"), &m, &self->err));
+	ASSERT_EQ(0, tapu_onnx_tensor_load(share_path(PARTITIONED "test_data_set_0/input_0.pb"),
+					   &x, &self->err));
+	ASSERT_EQ(0, tapu_onnx_session_create(m, self->dev, &dev, &self->err));
+	ASSERT_EQ(0, tapu_onnx_session_create(m, NULL, &cpu, &self->err));
+	EXPECT_EQ(-EINVAL, tapu_onnx_session_placement(dev, place, sizeof(place)));
+	for (int i = 0; i < 2; i++) {
+		struct tapu_onnx_session *s = i ? cpu : dev;
+
+		ASSERT_EQ(0, tapu_onnx_set_input(s, "x", x->info.type, x->info.rank,
+						 x->info.dims, x->data, &self->err));
+		for (int run = 0; run < 2; run++)
+			ASSERT_EQ(0, tapu_onnx_run(s, &self->err)) {
+				TH_LOG("%s", self->err.message);
+			}
+		ASSERT_EQ(0, tapu_onnx_get_output(s, "y", &info, y[i], sizeof(y[i]), &self->err));
+		EXPECT_EQ(TAPU_ONNX_UINT8, info.type);
+	}
+	EXPECT_EQ(0, memcmp(y[0], y[1], sizeof(y[0])));
+	tapu_onnx_session_stats(dev, &st);
+	EXPECT_EQ(2, st.segments);
+	EXPECT_EQ(2, st.runs);
+	EXPECT_LE(2, st.device_nodes);
+	EXPECT_EQ(3, st.cpu_nodes);	/* DequantizeLinear, Softmax, QuantizeLinear */
+	ASSERT_LT(0, tapu_onnx_session_placement(dev, place, sizeof(place)));
+	EXPECT_NE(NULL, strstr(place, "CPU: node 'mid_f' (Softmax)")) {
+		TH_LOG("%s", place);
+	}
+	tapu_onnx_session_free(dev);
+	tapu_onnx_session_free(cpu);
+	tapu_onnx_tensor_free(x);
 	tapu_onnx_model_free(m);
 }
 

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * CPU kernels for the nodes of a partitioned graph that the device cannot
+ * run: the float operators (and the integer forms of Slice, Resize and
+ * GlobalMaxPool) as the ONNX operator specifications define them, opsets
+ * 10 to 17. Float arithmetic is float32 as in the specification's
+ * reference; sums are accumulated in double.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx-model.h"
+
+static const char *const cpu_ops[] = {
+	"Softmax", "LogSoftmax", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg",
+	"Abs", "Reciprocal", "Erf", "LeakyRelu", "HardSigmoid", "HardSwish", "Div",
+	"Slice", "Resize", "Upsample", "GlobalMaxPool", "ReduceMean",
+	"BatchNormalization", NULL,
+};
+
+int cpu_only_op(const struct node *n)
+{
+	for (int i = 0; cpu_ops[i] && !n->foreign; i++)
+		if (!strcmp(n->op, cpu_ops[i]))
+			return 1;
+	return 0;
+}
+
+static float elem(const struct tensor *t, size_t k)
+{
+	return t->f ? t->f[k] : (float)t->i[k];
+}
+
+static struct tensor *unary_f(const struct node *n, struct tensor **a, int opset)
+{
+	const struct tensor *x = a[0];
+	struct tensor *y = tensor_new(DT_FLOAT, x->rank, x->dim);
+	const char *op = n->op;
+	float alpha = attr_float(n, "alpha", !strcmp(op, "LeakyRelu") ? 0.01f : 0.2f);
+	float beta = attr_float(n, "beta", 0.5f), lo = -INFINITY, hi = INFINITY;
+
+	if (!strcmp(op, "Clip")) {
+		lo = opset < 11 ? attr_float(n, "min", lo) : a[1] ? elem(a[1], 0) : lo;
+		hi = opset < 11 ? attr_float(n, "max", hi) : a[2] ? elem(a[2], 0) : hi;
+	}
+	for (size_t k = 0; k < x->n; k++) {
+		float v = x->f[k], r;
+
+		if (!strcmp(op, "Relu"))
+			r = v > 0 ? v : 0;
+		else if (!strcmp(op, "Clip"))
+			r = v < lo ? lo : v > hi ? hi : v;
+		else if (!strcmp(op, "Sigmoid"))
+			r = 1.0f / (1.0f + expf(-v));
+		else if (!strcmp(op, "Tanh"))
+			r = tanhf(v);
+		else if (!strcmp(op, "Exp"))
+			r = expf(v);
+		else if (!strcmp(op, "Log"))
+			r = logf(v);
+		else if (!strcmp(op, "Sqrt"))
+			r = sqrtf(v);
+		else if (!strcmp(op, "Neg"))
+			r = -v;
+		else if (!strcmp(op, "Abs"))
+			r = fabsf(v);
+		else if (!strcmp(op, "Reciprocal"))
+			r = 1.0f / v;
+		else if (!strcmp(op, "Erf"))
+			r = erff(v);
+		else if (!strcmp(op, "LeakyRelu"))
+			r = v < 0 ? alpha * v : v;
+		else if (!strcmp(op, "HardSigmoid"))
+			r = fmaxf(0, fminf(1, alpha * v + beta));
+		else	/* HardSwish */
+			r = v * fmaxf(0, fminf(1, v / 6 + 0.5f));
+		y->f[k] = r;
+	}
+	return y;
+}
+
+static struct tensor *binary_f(const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0], *z = a[1];
+	int rank = x->rank > z->rank ? x->rank : z->rank;
+	int64_t d[MAX_RANK];
+	struct tensor *y;
+
+	for (int i = 0; i < rank; i++) {
+		int ix = i - (rank - x->rank), iz = i - (rank - z->rank);
+		int64_t dx = ix >= 0 ? x->dim[ix] : 1, dz = iz >= 0 ? z->dim[iz] : 1;
+
+		if (dx != dz && dx != 1 && dz != 1) {
+			errorf("shapes do not broadcast");
+			return NULL;
+		}
+		d[i] = dx > dz ? dx : dz;
+	}
+	y = tensor_new(DT_FLOAT, rank, d);
+	for (size_t k = 0; k < y->n; k++) {
+		float u = elem(x, tensor_bidx(x, y, k)), v = elem(z, tensor_bidx(z, y, k));
+
+		y->f[k] = !strcmp(n->op, "Add") ? u + v : !strcmp(n->op, "Sub") ? u - v :
+			  !strcmp(n->op, "Mul") ? u * v : u / v;
+	}
+	return y;
+}
+
+static int norm_axis(int64_t axis, int rank)
+{
+	return axis < 0 ? axis + rank : axis;
+}
+
+/* Softmax and LogSoftmax: opset < 13 over the 2-D coercion at axis. */
+static struct tensor *softmax(const struct model *m, const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0];
+	int axis = norm_axis(attr_int(n, "axis", m->opset < 13 ? 1 : -1), x->rank);
+	size_t outer = 1, len = 1, inner = 1;
+	struct tensor *y;
+
+	if (axis < 0 || axis >= x->rank) {
+		errorf("axis out of range");
+		return NULL;
+	}
+	for (int i = 0; i < x->rank; i++)
+		*(i < axis ? &outer : i == axis || m->opset < 13 ? &len : &inner) *= x->dim[i];
+	y = tensor_new(DT_FLOAT, x->rank, x->dim);
+	for (size_t o = 0; o < outer; o++)
+		for (size_t in = 0; in < inner; in++) {
+			const float *p = x->f + o * len * inner + in;
+			float *q = y->f + o * len * inner + in, mx = -INFINITY;
+			double sum = 0;
+
+			for (size_t k = 0; k < len; k++)
+				mx = fmaxf(mx, p[k * inner]);
+			for (size_t k = 0; k < len; k++)
+				sum += q[k * inner] = expf(p[k * inner] - mx);
+			for (size_t k = 0; k < len; k++)
+				q[k * inner] = n->op[0] == 'L' ? p[k * inner] - mx - (float)log(sum) :
+					       q[k * inner] / (float)sum;
+		}
+	return y;
+}
+
+/* Row-major element index of multi-index c. */
+static size_t flat(const int64_t *dim, int rank, const int64_t *c)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < rank; i++)
+		k = k * dim[i] + c[i];
+	return k;
+}
+
+static void unflat(const int64_t *dim, int rank, size_t k, int64_t *c)
+{
+	for (int i = rank - 1; i >= 0; i--) {
+		c[i] = k % dim[i];
+		k /= dim[i];
+	}
+}
+
+static struct tensor *slice(const struct model *m, const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0];
+	int64_t st[MAX_RANK] = { 0 }, step[MAX_RANK], d[MAX_RANK], v[MAX_RANK], c[MAX_RANK];
+	int64_t starts[MAX_RANK], ends[MAX_RANK], axes[MAX_RANK], steps[MAX_RANK];
+	int ns;
+	struct tensor *y;
+
+	if (m->opset < 10) {
+		ns = attr_ints(n, "starts", starts, MAX_RANK);
+		attr_ints(n, "ends", ends, MAX_RANK);
+		if (!attr_ints(n, "axes", axes, MAX_RANK))
+			for (int i = 0; i < ns; i++)
+				axes[i] = i;
+		for (int i = 0; i < ns; i++)
+			steps[i] = 1;
+	} else {
+		ns = a[1]->n;
+		for (int i = 0; i < ns && i < MAX_RANK; i++) {
+			starts[i] = a[1]->i[i];
+			ends[i] = a[2]->i[i];
+			axes[i] = a[3] ? a[3]->i[i] : i;
+			steps[i] = a[4] ? a[4]->i[i] : 1;
+		}
+	}
+	for (int i = 0; i < x->rank; i++)
+		d[i] = x->dim[i], step[i] = 1;
+	for (int i = 0; i < ns && i < MAX_RANK; i++) {
+		int ax = norm_axis(axes[i], x->rank);
+		int64_t dim = x->dim[ax], b = starts[i], e = ends[i], s = steps[i];
+
+		if (ax < 0 || ax >= x->rank || !s) {
+			errorf("bad axes or steps");
+			return NULL;
+		}
+		b += b < 0 ? dim : 0;
+		e += e < 0 ? dim : 0;
+		if (s > 0) {
+			b = b < 0 ? 0 : b > dim ? dim : b;
+			e = e < 0 ? 0 : e > dim ? dim : e;
+			d[ax] = e > b ? (e - b + s - 1) / s : 0;
+		} else {
+			b = b < 0 ? 0 : b > dim - 1 ? dim - 1 : b;
+			e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
+			d[ax] = b > e ? (b - e - s - 1) / -s : 0;
+		}
+		st[ax] = b;
+		step[ax] = s;
+	}
+	y = tensor_new(x->dtype, x->rank, d);
+	for (size_t k = 0; k < y->n; k++) {
+		size_t src;
+
+		unflat(d, x->rank, k, c);
+		for (int i = 0; i < x->rank; i++)
+			v[i] = st[i] + c[i] * step[i];
+		src = flat(x->dim, x->rank, v);
+		if (y->f)
+			y->f[k] = x->f[src];
+		else
+			y->i[k] = x->i[src];
+	}
+	return y;
+}
+
+/* Source coordinate of output index o along a dimension. */
+static double resize_coord(const char *mode, int64_t o, int64_t in, int64_t out, double scale)
+{
+	if (!strcmp(mode, "align_corners"))
+		return out == 1 ? 0 : (double)o * (in - 1) / (out - 1);
+	if (!strcmp(mode, "asymmetric"))
+		return o / scale;
+	if (!strcmp(mode, "pytorch_half_pixel") && out == 1)
+		return 0;
+	return (o + 0.5) / scale - 0.5;	/* half_pixel, pytorch_half_pixel */
+}
+
+static int64_t nearest(const char *mode, double x, int64_t in)
+{
+	int64_t r;
+
+	if (!strcmp(mode, "floor"))
+		r = floor(x);
+	else if (!strcmp(mode, "ceil"))
+		r = ceil(x);
+	else if (x - floor(x) == 0.5)
+		r = !strcmp(mode, "round_prefer_ceil") ? ceil(x) : floor(x);
+	else
+		r = llround(x);
+	return r < 0 ? 0 : r >= in ? in - 1 : r;
+}
+
+/* Resize (opset 10+) and Upsample: nearest and (multi)linear modes. */
+static struct tensor *resize(const struct model *m, const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0];
+	int old = m->opset < 11 || !strcmp(n->op, "Upsample");
+	const struct tensor *scales = old ? a[1] : a[2], *sizes = old ? NULL : a[3];
+	char mode[32], cmode[32], nmode[32];
+	double scale[MAX_RANK];
+	int64_t d[MAX_RANK], c[MAX_RANK];
+	struct tensor *y;
+
+	snprintf(mode, sizeof(mode), "%s", attr_string(n, "mode", "nearest"));
+	snprintf(cmode, sizeof(cmode), "%s", old ? "asymmetric" :
+		 attr_string(n, "coordinate_transformation_mode", "half_pixel"));
+	snprintf(nmode, sizeof(nmode), "%s", old ? "floor" :
+		 attr_string(n, "nearest_mode", "round_prefer_floor"));
+	if (strcmp(mode, "nearest") && strcmp(mode, "linear")) {
+		errorf("mode '%s' not supported", mode);
+		return NULL;
+	}
+	if (!strcmp(cmode, "tf_crop_and_resize") || attr_int(n, "exclude_outside", 0)) {
+		errorf("coordinate_transformation_mode '%s' not supported", cmode);
+		return NULL;
+	}
+	if (!strcmp(mode, "linear") && !x->f) {
+		errorf("linear mode on integers not supported");
+		return NULL;
+	}
+	if (sizes && sizes->n == (size_t)x->rank) {
+		for (int i = 0; i < x->rank; i++) {
+			d[i] = sizes->i[i];
+			scale[i] = (double)d[i] / x->dim[i];
+		}
+	} else if (scales && scales->n == (size_t)x->rank) {
+		for (int i = 0; i < x->rank; i++) {
+			scale[i] = elem(scales, i);
+			d[i] = floor(x->dim[i] * scale[i]);
+		}
+	} else {
+		errorf("needs scales or sizes of rank %d", x->rank);
+		return NULL;
+	}
+	y = tensor_new(x->dtype, x->rank, d);
+	for (size_t k = 0; k < y->n; k++) {
+		int64_t lo[MAX_RANK], hi[MAX_RANK];
+		double w[MAX_RANK], acc = 0;
+
+		unflat(d, x->rank, k, c);
+		for (int i = 0; i < x->rank; i++) {
+			double s = resize_coord(cmode, c[i], x->dim[i], d[i], scale[i]);
+
+			if (!strcmp(mode, "nearest")) {
+				lo[i] = hi[i] = nearest(nmode, s, x->dim[i]);
+				w[i] = 0;
+				continue;
+			}
+			s = s < 0 ? 0 : s > x->dim[i] - 1 ? x->dim[i] - 1 : s;
+			lo[i] = floor(s);
+			hi[i] = lo[i] + 1 < x->dim[i] ? lo[i] + 1 : lo[i];
+			w[i] = s - lo[i];
+		}
+		if (!strcmp(mode, "nearest")) {
+			size_t src = flat(x->dim, x->rank, lo);
+
+			if (y->f)
+				y->f[k] = x->f[src];
+			else
+				y->i[k] = x->i[src];
+			continue;
+		}
+		/* The 2^rank corners, weighted. */
+		for (unsigned int corner = 0; corner < 1u << x->rank; corner++) {
+			int64_t v[MAX_RANK];
+			double wt = 1;
+
+			for (int i = 0; i < x->rank; i++) {
+				int up = corner >> i & 1;
+
+				v[i] = up ? hi[i] : lo[i];
+				wt *= up ? w[i] : 1 - w[i];
+			}
+			if (wt)
+				acc += wt * x->f[flat(x->dim, x->rank, v)];
+		}
+		y->f[k] = acc;
+	}
+	return y;
+}
+
+/* GlobalMaxPool, and ReduceMean over its axes. */
+static struct tensor *reduce(const struct model *m, const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0];
+	int gmax = !strcmp(n->op, "GlobalMaxPool"), red[MAX_RANK] = { 0 }, nax = 0;
+	int keep = gmax || attr_int(n, "keepdims", 1);
+	int64_t axes[MAX_RANK], d[MAX_RANK], c[MAX_RANK], o[MAX_RANK];
+	size_t cnt = 1;
+	struct tensor *y;
+	double *acc;
+	int rank = 0;
+
+	if (gmax) {
+		for (int i = 2; i < x->rank; i++)
+			axes[nax++] = i;
+	} else if (m->opset >= 18 && a[1]) {
+		for (size_t i = 0; i < a[1]->n && i < MAX_RANK; i++)
+			axes[nax++] = a[1]->i[i];
+	} else {
+		nax = attr_ints(n, "axes", axes, MAX_RANK);
+	}
+	if (!nax && !(m->opset >= 18 && attr_int(n, "noop_with_empty_axes", 0)))
+		for (int i = 0; i < x->rank; i++)
+			axes[nax++] = i;
+	for (int i = 0; i < nax; i++) {
+		int ax = norm_axis(axes[i], x->rank);
+
+		if (ax < 0 || ax >= x->rank) {
+			errorf("axis out of range");
+			return NULL;
+		}
+		red[ax] = 1;
+	}
+	for (int i = 0; i < x->rank; i++) {
+		if (red[i])
+			cnt *= x->dim[i];
+		if (!red[i] || keep)
+			d[rank++] = red[i] ? 1 : x->dim[i];
+	}
+	if (!gmax && !x->f) {
+		errorf("integer ReduceMean not supported");
+		return NULL;
+	}
+	y = tensor_new(x->dtype, rank, d);
+	acc = calloc(y->n + 1, sizeof(*acc));
+	for (size_t k = 0; k < y->n; k++)
+		acc[k] = gmax ? -INFINITY : 0;
+	for (size_t k = 0; k < x->n; k++) {
+		int r = 0;
+		size_t dst;
+
+		unflat(x->dim, x->rank, k, c);
+		for (int i = 0; i < x->rank; i++)
+			if (!red[i] || keep)
+				o[r++] = red[i] ? 0 : c[i];
+		dst = flat(d, rank, o);
+		acc[dst] = gmax ? fmax(acc[dst], elem(x, k)) : acc[dst] + elem(x, k);
+	}
+	for (size_t k = 0; k < y->n; k++) {
+		if (y->f)
+			y->f[k] = gmax ? acc[k] : acc[k] / cnt;
+		else
+			y->i[k] = acc[k];
+	}
+	free(acc);
+	return y;
+}
+
+static struct tensor *batchnorm(const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0];
+	float eps = attr_float(n, "epsilon", 1e-5f);
+	size_t inner = 1;
+	struct tensor *y;
+
+	if (n->nout > 1 || attr_int(n, "training_mode", 0) || x->rank < 2) {
+		errorf("only inference on rank >= 2 is supported");
+		return NULL;
+	}
+	for (int i = 2; i < x->rank; i++)
+		inner *= x->dim[i];
+	y = tensor_new(DT_FLOAT, x->rank, x->dim);
+	for (size_t k = 0; k < x->n; k++) {
+		size_t ch = k / inner % x->dim[1];
+
+		y->f[k] = (x->f[k] - a[3]->f[ch]) / sqrtf(a[4]->f[ch] + eps) * a[1]->f[ch] +
+			  a[2]->f[ch];
+	}
+	return y;
+}
+
+struct tensor *cpu_node(const struct model *m, const struct node *n, struct tensor **a)
+{
+	const char *op = n->op;
+	int integer_ok = !strcmp(op, "Slice") || !strcmp(op, "Resize") ||
+			 !strcmp(op, "Upsample") || !strcmp(op, "GlobalMaxPool");
+
+	if (!a[0] || (!a[0]->f && !integer_ok)) {
+		errorf("input 0 must be float on the CPU");
+		return NULL;
+	}
+	if (op_in(" Add Sub Mul Div ", op))
+		return binary_f(n, a);
+	if (strstr(op, "Softmax"))
+		return softmax(m, n, a);
+	if (!strcmp(op, "Slice"))
+		return slice(m, n, a);
+	if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
+		return resize(m, n, a);
+	if (!strcmp(op, "GlobalMaxPool") || !strcmp(op, "ReduceMean"))
+		return reduce(m, n, a);
+	if (!strcmp(op, "BatchNormalization"))
+		return batchnorm(n, a);
+	if (op_in(" Relu Clip Sigmoid Tanh Exp Log Sqrt Neg Abs Reciprocal Erf LeakyRelu"
+		  " HardSigmoid HardSwish ", op))
+		return unary_f(n, a, m->opset);
+	errorf("no CPU kernel for float %s", op);
+	return NULL;
+}
