@@ -1253,7 +1253,8 @@ TEST_F_TIMEOUT(job, results_last_retired, 240)
 		ASSERT_EQ(0, tj_job_submit(&b));
 		ids[k] = b.id;
 	}
-	for (int k = 0; k < LATER; k++)
+	/* The older ones were waited for above and may have left the ring. */
+	for (int k = LATER - 128; k < LATER; k++)
 		ASSERT_EQ(0, tapu_wait(self->fd, ids[k], TJ_WAIT_MS, NULL));
 	ASSERT_EQ(0, tj_release());
 	/* A WAIT_JOB reference would keep it out of the ring: poll. */
