@@ -1134,6 +1134,26 @@ TEST_F(isa, copy_strided_views)
 	run(_metadata, self);
 }
 
+/*
+ * Views that overlap their op's output: every element is computed and
+ * written in row-major order, each seeing the ones written before it.
+ */
+TEST_F(isa, overlapping_views)
+{
+	const struct geom g = {
+		.n = 1, .h = 2, .w = 3, .ci = 40, .co = 40, .kh = 1, .kw = 1,
+	};
+	struct drm_tapu_op_conv fc = mk_conv(DRM_TAPU_OP_FULLY_CONNECTED, &g, 0);
+	struct drm_tapu_op_rs shift = mk_rs(DRM_TAPU_OP_COPY, T8(2, 0, 1, 1, 1, 64),
+					    T8(2, 1, 1, 1, 1, 64));
+
+	fc.output = fc.input;		/* in place: later channels read earlier ones */
+	fc.shift = 36;
+	push(self, &fc);
+	push(self, &shift);		/* each byte the one written just before it */
+	run(_metadata, self);
+}
+
 /* RESHAPE reads a view with gaps between rows in its logical order. */
 TEST_F(isa, reshape)
 {
