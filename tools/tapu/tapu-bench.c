@@ -121,6 +121,7 @@ enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_MAX = 64 };
 static struct row {
 	char name[48], notes[64];
 	double p50, p99, rate;	/* ns, ns, per second; 0: not measured */
+	bool own_ratio;		/* the notes hold its ratios, not the floors */
 } rows[R_MAX];
 static int nrows;
 
@@ -190,12 +191,16 @@ static void print_table(void)
 			sprintf(c, "%.0f", r->rate);
 		printf("%-44s %10s %10s %10s %9s %9s  %s\n", r->name,
 		       fmt_ns(r->p50, a), fmt_ns(r->p99, b), r->rate ? c : "-",
-		       fmt_ratio(r->p50, r->rate, R_VERSION, d),
-		       fmt_ratio(r->p50, r->rate, R_SYNCOBJ, e), r->notes);
+		       r->own_ratio ? "-" : fmt_ratio(r->p50, r->rate, R_VERSION, d),
+		       r->own_ratio ? "-" : fmt_ratio(r->p50, r->rate, R_SYNCOBJ, e),
+		       r->notes);
 	}
 	printf("\n/VERSION, /syncobj: p50 (or 1/ops/s for a rate) over the p50 of"
 	       " the DRM_IOCTL_VERSION\nround trip and of the cross-thread"
-	       " syncobj wake measured in this run.\n");
+	       " syncobj wake measured in this run. The op rows: MACs or\n"
+	       "elements per second on a core (the job's time on it), and that rate"
+	       " over the same\nloop in C on this CPU, built with and without"
+	       " vectorization (the best of several runs).\n");
 }
 
 /* ---- the floor ---- */
@@ -611,6 +616,246 @@ static int work_init(struct work *w, enum kind kind, int fd)
 	return -1;
 }
 
+/* ---- ops: the executor's rate beside the same loop in C ---- */
+
+enum op_kind { OP_FC, OP_DW, OP_CONV, OP_ADD, OP_LUT, OP_KINDS };
+
+/* One op over NHWC int8 tensors: slot 0 in, 1 weights or b or table, 2 out. */
+struct op_shape {
+	uint32_t h, w, c, co, k;	/* input H x W x C, output channels, kernel */
+	uint64_t units;			/* MACs or elements */
+	size_t size[3];
+};
+
+static void op_shape(enum op_kind k, uint32_t h, struct op_shape *o)
+{
+	*o = (struct op_shape){ .h = h, .w = h, .c = 32, .co = 32, .k = 3 };
+	if (k == OP_FC)
+		*o = (struct op_shape){ .h = 1, .w = 1, .c = 1024, .co = 1024, .k = 1 };
+	o->size[0] = (size_t)o->h * o->w * o->c;
+	o->size[2] = (size_t)o->h * o->w * o->co;
+	o->size[1] = k == OP_LUT ? 256 : k == OP_ADD ? o->size[0] :
+		     k == OP_DW ? (size_t)o->k * o->k * o->co :
+		     (size_t)o->co * o->k * o->k * o->c;
+	o->units = k == OP_FC || k == OP_CONV ? o->size[2] * o->k * o->k * o->c :
+		   k == OP_DW ? o->size[2] * o->k * o->k : o->size[2];
+}
+
+/* The op's work as the validator counts it (DRM_TAPU_ELEMENT_WORK + taps). */
+static uint64_t op_work(enum op_kind k, const struct op_shape *o)
+{
+	return o->size[2] * DRM_TAPU_ELEMENT_WORK + (k == OP_ADD || k == OP_LUT ? 0 : o->units);
+}
+
+union op_any {
+	struct drm_tapu_op_conv conv;
+	struct drm_tapu_op_eltwise ew;
+	struct drm_tapu_op_lut lut;
+};
+
+static uint32_t op_stream(enum op_kind k, const struct op_shape *o, union op_any *op)
+{
+	struct drm_tapu_tensor in = tensor(0, 0, 1, o->h, o->w, o->c, 1);
+	struct drm_tapu_tensor out = tensor(2, 0, 1, o->h, o->w, o->co, 1);
+
+	memset(op, 0, sizeof(*op));
+	if (k == OP_ADD) {
+		op->ew = (struct drm_tapu_op_eltwise){
+			.hdr = { DRM_TAPU_OP_ADD, sizeof(op->ew), 0 },
+			.a = in, .b = tensor(1, 0, 1, o->h, o->w, o->c, 1), .output = out,
+			.a_zp = 3, .b_zp = -5, .output_zp = 1, .a_mul = 1 << 20,
+			.b_mul = 3 << 19, .shift = 21, .act_min = -128, .act_max = 127,
+		};
+		return sizeof(op->ew);
+	}
+	if (k == OP_LUT) {
+		op->lut = (struct drm_tapu_op_lut){
+			.hdr = { DRM_TAPU_OP_LUT, sizeof(op->lut), 0 },
+			.input = in, .output = out, .table = tensor(1, 0, 1, 1, 1, 256, 1),
+		};
+		return sizeof(op->lut);
+	}
+	op->conv = (struct drm_tapu_op_conv){
+		.hdr = { k == OP_FC ? DRM_TAPU_OP_FULLY_CONNECTED : k == OP_DW ?
+			 DRM_TAPU_OP_DEPTHWISE_CONV2D : DRM_TAPU_OP_CONV2D, sizeof(op->conv), 0 },
+		.input = in, .output = out,
+		.weights = k == OP_DW ? tensor(1, 0, 1, o->k, o->k, o->co, 1) :
+			   tensor(1, 0, o->co, o->k, o->k, o->c, 1),
+		.input_zp = 2, .weight_zp = -1, .output_zp = -3,
+		.multiplier = 1518500250, .shift = k == OP_FC ? 40 : 37,
+		.act_min = -128, .act_max = 127,
+	};
+	if (k != OP_FC) {
+		op->conv.stride[0] = op->conv.stride[1] = 1;
+		op->conv.dilation[0] = op->conv.dilation[1] = 1;
+		for (int i = 0; i < 4; i++)
+			op->conv.pad[i] = o->k / 2;
+	}
+	return sizeof(op->conv);
+}
+
+static int8_t op_rq(int64_t v, uint32_t shift, int32_t zp)
+{
+	v = zp + ((v + (1LL << (shift - 1))) >> shift);
+	return v < -128 ? -128 : v > 127 ? 127 : v;
+}
+
+/* The quantization parameters of the ops, as the C loops take them. */
+struct op_params {
+	int32_t xzp, wzp, yzp, mul, bzp, bmul;
+	uint32_t shift;
+};
+
+static const struct op_params op_params_conv = { 2, -1, -3, 1518500250, 0, 0, 37 };
+static const struct op_params op_params_fc = { 2, -1, -3, 1518500250, 0, 0, 40 };
+static const struct op_params op_params_add = { 3, 0, 1, 1 << 20, -5, 3 << 19, 21 };
+
+/*
+ * The same computation as a plain loop, as a user would write it, with the
+ * parameters known at run time only; built twice, with and without GCC's
+ * vectorizer, to report both.
+ */
+#define OP_C_LOOPS(name, attr)							\
+static attr void name(enum op_kind k, const struct op_shape *o, const int8_t *x,\
+		      const int8_t *w, int8_t *y, const struct op_params *p)	\
+{										\
+	int r = o->k / 2;							\
+										\
+	if (k == OP_ADD) {							\
+		for (size_t i = 0; i < o->size[2]; i++)				\
+			y[i] = op_rq((int64_t)(x[i] - p->xzp) * p->mul +	\
+				     (int64_t)(w[i] - p->bzp) * p->bmul,	\
+				     p->shift, p->yzp);				\
+		return;								\
+	}									\
+	if (k == OP_LUT) {							\
+		for (size_t i = 0; i < o->size[2]; i++)				\
+			y[i] = w[(uint8_t)(x[i] + 128)];			\
+		return;								\
+	}									\
+	for (uint32_t oy = 0; oy < o->h; oy++)					\
+		for (uint32_t ox = 0; ox < o->w; ox++)				\
+			for (uint32_t co = 0; co < o->co; co++) {		\
+				int32_t acc = 0;				\
+										\
+				for (int ky = 0; ky < (int)o->k; ky++)		\
+					for (int kx = 0; kx < (int)o->k; kx++) {	\
+						int iy = oy + ky - r, ix = ox + kx - r;	\
+						const int8_t *px, *pw;		\
+										\
+						if (iy < 0 || iy >= (int)o->h ||	\
+						    ix < 0 || ix >= (int)o->w)	\
+							continue;		\
+						px = x + ((size_t)iy * o->w + ix) * o->c; \
+						if (k == OP_DW) {		\
+							acc += (px[co] - p->xzp) * \
+							       (w[(ky * o->k + kx) * o->co + co] - \
+								p->wzp);		\
+							continue;		\
+						}				\
+						pw = w + (((size_t)co * o->k + ky) * o->k + kx) * o->c; \
+						for (uint32_t ci = 0; ci < o->c; ci++)	\
+							acc += (px[ci] - p->xzp) * (pw[ci] - p->wzp); \
+					}					\
+				y[((size_t)oy * o->w + ox) * o->co + co] =	\
+					op_rq((int64_t)acc * p->mul, p->shift, p->yzp); \
+			}							\
+}
+
+OP_C_LOOPS(op_c_loop, __attribute__((noinline)))
+OP_C_LOOPS(op_c_scalar, __attribute__((noinline, optimize("no-tree-vectorize"))))
+
+static const char *const op_name[OP_KINDS] = {
+	"FULLY_CONNECTED 1024x1024", "DEPTHWISE_CONV2D 3x3, %ux%ux32",
+	"CONV2D 3x3, %ux%ux32 -> 32", "ADD int8 requantized, %ux%ux32",
+	"LUT, %ux%ux32",
+};
+
+/* Best of a few: the least disturbed run. */
+static int64_t op_time_c(void (*fn)(enum op_kind, const struct op_shape *, const int8_t *,
+				    const int8_t *, int8_t *, const struct op_params *),
+			 enum op_kind k, const struct op_shape *o, struct bo *bo, int8_t *y)
+{
+	const struct op_params *p = k == OP_ADD ? &op_params_add :
+				    k == OP_FC ? &op_params_fc : &op_params_conv;
+	int64_t best = INT64_MAX, end = deadline();
+
+	for (int rep = 0; rep < 3 || (rep < 50 && now_ns() < end); rep++) {
+		int64_t t0 = now_ns();
+
+		fn(k, o, bo[0].map, bo[1].map, y, p);
+		t0 = now_ns() - t0;
+		best = t0 < best ? t0 : best;
+	}
+	return best;
+}
+
+/* Each op on the device (its time on the core) beside the C loops. */
+static int bench_ops(int fd, uint64_t max_work)
+{
+	for (enum op_kind k = 0; k < OP_KINDS; k++) {
+		union op_any op;
+		struct work w = { .fd = fd, .nbos = 3 };
+		struct drm_tapu_cmdstream_create cs = { .data = (uintptr_t)&op };
+		int64_t dev = INT64_MAX, vec, scalar, end;
+		uint32_t h = k == OP_CONV ? 32 : k == OP_DW ? 64 : 128;
+		struct drm_tapu_wait_job r;
+		unsigned int seed = 7;
+		struct op_shape o;
+		int8_t *y = NULL;
+		struct row *row;
+		uint64_t id;
+		int ret = -1;
+
+		/* Within half a job's work: the size the timeout allows. */
+		do
+			op_shape(k, h, &o);
+		while (op_work(k, &o) > max_work / 2 && (h /= 2) > 2);
+		progress("%s", op_name[k]);
+		cs.size = op_stream(k, &o, &op);
+		for (int i = 0; i < 3; i++) {
+			if (bo_new(fd, o.size[i], &w.bo[i]))
+				goto out;
+			for (size_t j = 0; j < o.size[i]; j++)
+				((int8_t *)w.bo[i].map)[j] = rand_r(&seed);
+			w.list[i] = (struct drm_tapu_submit_bo){ w.bo[i].handle,
+				i == 2 ? DRM_TAPU_BO_WRITE : DRM_TAPU_BO_READ };
+		}
+		if (xioctl(fd, DRM_IOCTL_TAPU_CMDSTREAM_CREATE, &cs, "CMDSTREAM_CREATE"))
+			goto out;
+		w.stream = cs.handle;
+		end = deadline();
+		for (int rep = 0; rep < 3 || (rep < 50 && now_ns() < end); rep++) {
+			if (job_submit(&w, &id) || job_wait(&w, id, &r))
+				goto out;
+			dev = (int64_t)r.duration_ns < dev ? (int64_t)r.duration_ns : dev;
+		}
+		y = malloc(o.size[2]);
+		if (!y)
+			goto out;
+		vec = op_time_c(op_c_loop, k, &o, w.bo, y);
+		scalar = op_time_c(op_c_scalar, k, &o, w.bo, y);
+		if (memcmp(y, w.bo[2].map, o.size[2])) {
+			fprintf(stderr, "%s: %s: the device's output differs from the C loop's\n",
+				prog, op_name[k]);
+			goto out;
+		}
+		row = row_add(op_name[k], o.h, o.w);
+		row->rate = 1e9 * o.units / dev;
+		row->own_ratio = true;
+		snprintf(row->notes, sizeof(row->notes), "%s/s; %.2fx C -O2, %.2fx C scalar",
+			 k == OP_ADD || k == OP_LUT ? "elem" : "MAC",
+			 (double)vec / dev, (double)scalar / dev);
+		ret = 0;
+out:
+		free(y);
+		work_fini(&w);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static const char *const kind_name[] = { "NOP job", "net job" };
 
 /* Submit+wait round trips of one job at a time. */
@@ -821,7 +1066,7 @@ int main(int argc, char **argv)
 		       iters ? " (rates), fixed sample counts (latencies)" : "");
 	err = err || floor_version(fd) || floor_wake(fd, false) ||
 	      floor_wake(fd, true) || bench_rt(fd, NOP) || bench_rt(fd, NET) ||
-	      bench_bo(fd);
+	      bench_bo(fd) || bench_ops(fd, lim.max_stream_work);
 	for (int kind = NOP; kind <= NET; kind++)
 		for (int dep = 1; dep <= depth; dep = dep < depth ? depth : dep + 1)
 			for (int n = 1; n <= max_clients && !err; n++)
