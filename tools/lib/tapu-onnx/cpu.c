@@ -17,7 +17,7 @@ static const char *const cpu_ops[] = {
 	"Softmax", "LogSoftmax", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg",
 	"Abs", "Reciprocal", "Erf", "LeakyRelu", "HardSigmoid", "HardSwish", "Div",
 	"Slice", "Resize", "Upsample", "GlobalMaxPool", "ReduceMean",
-	"BatchNormalization", NULL,
+	"BatchNormalization", "Split", NULL,
 };
 
 int cpu_only_op(const struct node *n)
@@ -433,6 +433,47 @@ static struct tensor *batchnorm(const struct node *n, struct tensor **a)
 			  a[2]->f[ch];
 	}
 	return y;
+}
+
+/* Split (opsets 11 to 17): the sizes from input 1 or the attribute, or equal. */
+int cpu_split(const struct model *m, const struct node *n, struct tensor **a,
+	      struct tensor **y)
+{
+	const struct tensor *x = a[0];
+	int axis = norm_axis(attr_int(n, "axis", 0), x->rank);
+	int64_t sizes[4], d[MAX_RANK], sum = 0, outer = 1, inner = 1;
+	int ns = m->opset >= 13 ? (a[1] ? (int)a[1]->n : 0) : attr_ints(n, "split", sizes, 4);
+
+	if (axis < 0 || axis >= x->rank || ns > n->nout || (ns && ns != n->nout))
+		return errorf("bad axis or split");
+	for (int k = 0; k < n->nout; k++) {
+		if (m->opset >= 13 && ns)
+			sizes[k] = a[1]->i[k];
+		else if (!ns)
+			sizes[k] = x->dim[axis] / n->nout;
+		if (sizes[k] < 0)
+			return errorf("negative split");
+		sum += sizes[k];
+	}
+	if (sum != x->dim[axis])
+		return errorf("the parts do not add up to the axis");
+	for (int i = 0; i < x->rank; i++)
+		*(i < axis ? &outer : &inner) *= i == axis ? 1 : x->dim[i];
+	for (int k = 0, off = 0; k < n->nout; off += sizes[k++]) {
+		memcpy(d, x->dim, sizeof(d));
+		d[axis] = sizes[k];
+		y[k] = tensor_new(x->dtype, x->rank, d);
+		for (int64_t o = 0; o < outer; o++) {
+			size_t src = ((size_t)o * x->dim[axis] + off) * inner;
+			size_t dst = (size_t)o * sizes[k] * inner, cnt = sizes[k] * inner;
+
+			if (x->f)
+				memcpy(y[k]->f + dst, x->f + src, cnt * sizeof(*x->f));
+			else
+				memcpy(y[k]->i + dst, x->i + src, cnt * sizeof(*x->i));
+		}
+	}
+	return 0;
 }
 
 struct tensor *cpu_node(const struct model *m, const struct node *n, struct tensor **a)

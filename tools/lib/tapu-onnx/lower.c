@@ -1144,12 +1144,9 @@ static void to_device(struct prog *p, struct val *v)
  */
 static int place_cpu(struct prog *p, const struct node *n, const char *why)
 {
-	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y;
-	struct val *w;
+	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y[4] = { 0 };
+	int ret;
 
-	if (n->nout != 1)
-		return NODE_ERR(n, "not on the device (%s), nor on the CPU (%d outputs)",
-				why, n->nout);
 	for (int i = 0; i < n->nin; i++) {
 		struct val *v = val_find(p, node_in(n, i));
 
@@ -1159,20 +1156,23 @@ static int place_cpu(struct prog *p, const struct node *n, const char *why)
 			return NODE_ERR(n, "input '%s' is not computed", n->in[i]);
 		a[i] = v->cst ? v->cst : (tmp[i] = tensor_new(v->dtype, v->rank, v->dim));
 	}
-	y = ref_node(p->m, n, a);
+	ret = ref_node_outputs(p->m, n, a, y);
 	for (int i = 0; i < n->nin; i++)
 		tensor_free(tmp[i]);
-	if (!y)
+	if (ret)
 		return NODE_ERR(n, "not on the device (%.200s), nor on the CPU (%.200s)", why,
 				err_msg);
-	w = val_get(p, n->out[0]);
-	memset(w, 0, sizeof(*w));
-	w->name = n->out[0];
-	w->dtype = y->dtype;
-	w->rank = y->rank;
-	memcpy(w->dim, y->dim, sizeof(w->dim));
-	w->host = 1;
-	tensor_free(y);
+	for (int k = 0; k < n->nout; k++) {
+		struct val *w = val_get(p, n->out[k]);
+
+		memset(w, 0, sizeof(*w));
+		w->name = n->out[k];
+		w->dtype = y[k]->dtype;
+		w->rank = y[k]->rank;
+		memcpy(w->dim, y[k]->dim, sizeof(w->dim));
+		w->host = 1;
+		tensor_free(y[k]);
+	}
 	if (p->seg_ops && add_step(p, NULL, NULL))
 		return -1;
 	p->cpu_nodes++;
@@ -1371,8 +1371,8 @@ int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in
 		 uint8_t *arena)
 {
 	const struct node *n = st->cpu;
-	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y;
-	struct val *w = val_find(p, n->out[0]);
+	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y[4] = { 0 };
+	int ret;
 
 	for (int i = 0; i < n->nin; i++) {
 		struct val *v = val_find(p, node_in(n, i));
@@ -1390,18 +1390,23 @@ int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in
 			return NODE_ERR(n, "input '%s' has no value", v->name);
 		}
 	}
-	y = ref_node(p->m, n, a);
+	ret = ref_node_outputs(p->m, n, a, y);
 	for (int i = 0; i < n->nin; i++)
 		tensor_free(tmp[i]);
-	if (!y)
+	if (ret)
 		return NODE_ERR(n, "%.400s", err_msg);
-	if (y->n != val_count(w) || y->dtype != w->dtype) {
-		tensor_free(y);
-		return NODE_ERR(n, "output shape differs from the compiled one");
+	for (int j = 0; j < n->nout; j++) {
+		struct val *w = val_find(p, n->out[j]);
+
+		if (y[j]->n != val_count(w) || y[j]->dtype != w->dtype) {
+			for (; j < n->nout; j++)
+				tensor_free(y[j]);
+			return NODE_ERR(n, "output shape differs from the compiled one");
+		}
+		tensor_free(w->ht);
+		w->ht = y[j];
+		for (size_t k = 0; w->to_dev && k < y[j]->n; k++)
+			arena[view_pos(w, k)] = y[j]->i[k] - off8(w->dtype);
 	}
-	tensor_free(w->ht);
-	w->ht = y;
-	for (size_t k = 0; w->to_dev && k < y->n; k++)
-		arena[view_pos(w, k)] = y->i[k] - off8(w->dtype);
 	return 0;
 }

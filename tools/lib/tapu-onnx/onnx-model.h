@@ -104,6 +104,8 @@ int op_in(const char *list, const char *op);
 /* Ops only the CPU runs (cpu.c), and their kernels. */
 int cpu_only_op(const struct node *n);
 struct tensor *cpu_node(const struct model *m, const struct node *n, struct tensor **a);
+int cpu_split(const struct model *m, const struct node *n, struct tensor **a,
+	      struct tensor **y);
 int op_param_port(const struct node *n, int port);
 
 /* Builds m->nodes, folding the QDQ form: DequantizeLinear -> Conv, MatMul,
@@ -197,5 +199,8 @@ int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in
 /* The CPU kernels (ref.c, cpu.c): one node on host tensors in ONNX layout
  * (inputs in node order, NULL where absent), or the whole graph. */
 struct tensor *ref_node(const struct model *m, const struct node *n, struct tensor **a);
+/* Every output of node n into y (n->nout of them); 0 or -1. */
+int ref_node_outputs(const struct model *m, const struct node *n, struct tensor **a,
+		     struct tensor **y);
 int ref_run(struct model *m, const struct binding *in, int nin,
 	    struct binding *out, int nout);

@@ -565,6 +565,17 @@ struct tensor *ref_node(const struct model *m, const struct node *n, struct tens
 	return y;
 }
 
+int ref_node_outputs(const struct model *m, const struct node *n, struct tensor **a,
+		     struct tensor **y)
+{
+	if (!strcmp(n->op, "Split") && !n->foreign)
+		return a[0] ? cpu_split(m, n, a, y) : errorf("no input");
+	if (n->nout != 1)
+		return errorf("%d outputs not supported", n->nout);
+	y[0] = ref_node(m, n, a);
+	return y[0] ? 0 : -1;
+}
+
 int ref_run(struct model *m, const struct binding *in, int nin,
 	    struct binding *out, int nout)
 {
@@ -585,7 +596,7 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 		put(&e, in[i].name, in[i].t, 0);
 	for (int k = 0; k < m->nnodes && !ret; k++) {
 		const struct node *n = &m->nodes[k];
-		struct tensor *a[9] = { 0 }, *y;
+		struct tensor *a[9] = { 0 }, *y[4] = { 0 };
 
 		for (int i = 0; i < n->nin; i++) {
 			a[i] = get(&e, node_in(n, i));
@@ -594,11 +605,12 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 				goto out;
 			}
 		}
-		y = ref_node(m, n, a);
-		if (y)
-			put(&e, n->out[0], y, 1);
-		else
+		if (ref_node_outputs(m, n, a, y)) {
 			ret = NODE_ERR(n, "%.400s", err_msg);
+			break;
+		}
+		for (int j = 0; j < n->nout; j++)
+			put(&e, n->out[j], y[j], 1);
 	}
 	for (int i = 0; i < nout && !ret; i++) {
 		const struct tensor *t = get(&e, out[i].name);

@@ -402,6 +402,22 @@ def main():
                          nh.from_array(rng.uniform(0.5, 2, 4).astype(np.float32), 'bv')],
              conv_after=True)
 
+    # Split on the CPU, both parts added back on the device.
+    nodes, init = [], []
+    init += [nh.from_array(np.float32(1 / 64), 'xa_s'), nh.from_array(np.uint8(128), 'xa_z'),
+             nh.from_array(np.array([2, 2], np.int64), 'parts')]
+    nodes += [h.make_node('QuantizeLinear', ['x', 'xa_s', 'xa_z'], ['xq']),
+              h.make_node('DequantizeLinear', ['xq', 'xa_s', 'xa_z'], ['xd']),
+              h.make_node('Split', ['xd', 'parts'], ['p0', 'p1'], axis=1)]
+    for k in range(2):
+        nodes += [h.make_node('QuantizeLinear', [f'p{k}', 'xa_s', 'xa_z'], [f'p{k}q']),
+                  h.make_node('DequantizeLinear', [f'p{k}q', 'xa_s', 'xa_z'], [f'p{k}d'])]
+    nodes.append(h.make_node('Add', ['p0d', 'p1d'], ['sum']))
+    q_out(nodes, init, 'sum', 1 / 32, 128, U8)
+    write('split_add_u8', nodes, init, [('x', T.FLOAT, fin())], 'y', U8, requant=True)
+    os.replace(os.path.join(HERE, 'models', 'requant', 'test_split_add_u8'),
+               os.path.join(HERE, 'models', 'fallback', 'test_split_add_u8'))
+
     # error paths: operators neither the device nor the CPU runs, all named
     nodes = [h.make_node('Hardmax', ['x'], ['h'], name='hardmax0'),
              h.make_node('Det', ['h'], ['y'], name='det0')]

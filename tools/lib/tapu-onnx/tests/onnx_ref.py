@@ -327,6 +327,16 @@ def run(model, feeds):
             y = ((xs - mu) / np.sqrt(var + F32(a.get('epsilon', 1e-5))) * sc_ + b).astype(F32)
         elif op == 'Div':
             y = (x[0] / x[1]).astype(F32)
+        elif op == 'Split':
+            ax = a.get('axis', 0)
+            parts = list(x[1]) if len(x) > 1 and x[1] is not None else a.get('split')
+            if parts is None:
+                ys = np.split(x[0], len(node.output), axis=ax)
+            else:
+                ys = np.split(x[0], np.cumsum(parts)[:-1], axis=ax)
+            for name, part in zip(node.output, ys):
+                env[name] = part
+            continue
         elif op == 'Constant':
             y = numpy_helper.to_array(a['value'])
         elif op == 'Cast':

@@ -1,0 +1,1 @@
+		ByJÄ´†|ˆ¨¢¡Œ•B•^wgXžhc†zVR|¦Ž…qfjlˆhŒvzŠ‚¦wOxi°z¥{ˆ®f¹oU~”z†¶ŠxlzVx³’tY^txngf~¤˜Žv¢¡Š£v²Pˆµ€«˜vžtb”’¥¬h”a«¥xrd°^v‰Wš”„£ŸˆšmP`Z”‡{‚~x˜ºŽz®Žp´pr‡Œ{‚Y]ž|œv» ]{–™ƒŒr¤Štzžm|bV‚Sw\ª|nvVbgl^p¤s`n‚š‚a†”œmŠ¢†RbŸh‚Œ^P˜Žs””€or„{Š˜€€¬¤{‹¹|€Ž˜rŒ€ŠYp‚†Œ~vcRsžqttt·oXˆ‘¤©|„zJR’‚œod€²Zl¦–h¢xzxvnyr‰‘tˆ†¶¡š´|§itŠ„_jŽZN”^V´tU`v´¤f|J
