@@ -192,12 +192,17 @@ static struct tensor *slice(const struct model *m, const struct node *n, struct 
 		d[i] = x->dim[i], step[i] = 1;
 	for (int i = 0; i < ns && i < MAX_RANK; i++) {
 		int ax = norm_axis(axes[i], x->rank);
-		int64_t dim = x->dim[ax], b = starts[i], e = ends[i], s = steps[i];
+		int64_t dim, b = starts[i], e = ends[i], s = steps[i];
 
+		/* Steps beyond any dimension act as the dimension. */
 		if (ax < 0 || ax >= x->rank || !s) {
 			errorf("bad axes or steps");
 			return NULL;
 		}
+		dim = x->dim[ax];
+		s = s > dim ? dim : s < -dim ? -dim : s;
+		b = b > dim ? dim : b < -dim - 1 ? -dim - 1 : b;
+		e = e > dim ? dim : e < -dim - 1 ? -dim - 1 : e;
 		b += b < 0 ? dim : 0;
 		e += e < 0 ? dim : 0;
 		if (s > 0) {
@@ -237,6 +242,8 @@ static double resize_coord(const char *mode, int64_t o, int64_t in, int64_t out,
 		return o / scale;
 	if (!strcmp(mode, "pytorch_half_pixel") && out == 1)
 		return 0;
+	if (!strcmp(mode, "tf_half_pixel_for_nn"))
+		return (o + 0.5) / scale;
 	return (o + 0.5) / scale - 0.5;	/* half_pixel, pytorch_half_pixel */
 }
 
@@ -275,7 +282,8 @@ static struct tensor *resize(const struct model *m, const struct node *n, struct
 		errorf("mode '%s' not supported", mode);
 		return NULL;
 	}
-	if (!strcmp(cmode, "tf_crop_and_resize") || attr_int(n, "exclude_outside", 0)) {
+	if (!op_in(" half_pixel pytorch_half_pixel align_corners asymmetric"
+		   " tf_half_pixel_for_nn ", cmode) || attr_int(n, "exclude_outside", 0)) {
 		errorf("coordinate_transformation_mode '%s' not supported", cmode);
 		return NULL;
 	}

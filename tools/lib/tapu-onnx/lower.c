@@ -742,6 +742,8 @@ static struct val *cst_like(struct prog *p, const struct tensor *c, const struct
 
 	*v = *ref;
 	v->own_cst = 0;
+	v->own_name = 0;
+	v->dev_at = NULL;
 	v->name = name;
 	v->slot = 0;
 	v->dtype = c->dtype;
@@ -821,6 +823,7 @@ static int lower_binary(struct prog *p, const struct node *n)
 		snprintf(name[i], sizeof(name[i]), "%s#%d", n->out[0], i);
 		if (!v[i]->dev) {
 			v[i] = cst_like(p, v[i]->cst, v[big], strdup(name[i]), off8(v[i]->dtype));
+			v[i]->own_name = 1;
 		} else if (!view_same(v[i]->nv, v[i]->vdim, v[i]->vstr, v[big]->nv,
 				      v[big]->vdim, v[big]->vstr) ||
 			   v[i]->rank != rank || memcmp(v[i]->dim, od, rank * sizeof(*od))) {
@@ -907,6 +910,8 @@ static int lower_reshape(struct prog *p, const struct node *n)
 	y = val_get(p, n->out[0]);
 	*y = *x;
 	y->own_cst = 0;
+	y->own_name = 0;
+	y->dev_at = NULL;
 	y->name = n->out[0];
 	y->rank = r;
 	memcpy(y->dim, d, sizeof(d));
@@ -931,6 +936,8 @@ static int lower_transpose(struct prog *p, const struct node *n)
 	y = val_get(p, n->out[0]);
 	*y = *x;
 	y->own_cst = 0;
+	y->own_name = 0;
+	y->dev_at = NULL;
 	y->name = n->out[0];
 	for (int i = 0; i < x->rank; i++) {
 		if (perm[i] < 0 || perm[i] >= x->rank)
@@ -973,6 +980,7 @@ static int lower_concat(struct prog *p, const struct node *n)
 		y = new_act(p, i == n->nin - 1 ? n->out[0] : strdup(name), x->dtype, x->rank, d);
 		if (!y)
 			return -1;
+		y->own_name = i != n->nin - 1;
 		struct drm_tapu_tensor a = T(acc), b = T(x), o = T(y);
 
 		p->nops++;
@@ -984,6 +992,8 @@ static int lower_concat(struct prog *p, const struct node *n)
 		y = val_get(p, n->out[0]);
 		*y = *acc;
 		y->own_cst = 0;
+		y->own_name = 0;
+		y->dev_at = NULL;
 		y->name = n->out[0];
 	}
 	return 0;
@@ -1119,6 +1129,15 @@ static int add_step(struct prog *p, const struct node *cpu, const char *why)
 	st->cpu = cpu;
 	if (cpu) {
 		st->why = strdup(why);
+		st->in = calloc(cpu->nin + 1, sizeof(*st->in));
+		if (!st->why || !st->in)
+			return errorf("out of memory");
+		for (int i = 0; i < cpu->nin; i++) {
+			struct val *v = val_find(p, node_in(cpu, i));
+
+			if (v)
+				st->in[i] = *v;
+		}
 		return 0;
 	}
 	st->sb = p->sb;
@@ -1132,10 +1151,14 @@ static void to_device(struct prog *p, struct val *v)
 {
 	if (!v || !v->host || v->dev || !dtype_is_q8(v->dtype))
 		return;
-	if (new_act(p, v->name, v->dtype, v->rank, v->dim))
+	if (new_act(p, v->name, v->dtype, v->rank, v->dim)) {
 		v->to_dev = 1;
-	else
-		v->dev = 0;
+		v->dev_at = malloc(sizeof(*v->dev_at));
+		if (v->dev_at)
+			*v->dev_at = *v;
+	}
+	if (!v->dev_at)
+		v->dev = v->to_dev = 0;
 }
 
 /*
@@ -1152,8 +1175,13 @@ static int place_cpu(struct prog *p, const struct node *n, const char *why)
 
 		if (!node_in(n, i))
 			continue;
-		if (!v)
-			return NODE_ERR(n, "input '%s' is not computed", n->in[i]);
+		if (!v) {
+			int err = NODE_ERR(n, "input '%s' is not computed", n->in[i]);
+
+			while (i--)
+				tensor_free(tmp[i]);
+			return err;
+		}
 		a[i] = v->cst ? v->cst : (tmp[i] = tensor_new(v->dtype, v->rank, v->dim));
 	}
 	ret = ref_node_outputs(p->m, n, a, y);
@@ -1257,11 +1285,15 @@ void prog_free(struct prog *p)
 	for (int i = 0; i < p->nv; i++) {
 		if (p->v[i].own_cst)
 			tensor_free(p->v[i].cst);
+		if (p->v[i].own_name)
+			free((char *)p->v[i].name);
 		tensor_free(p->v[i].ht);
+		free(p->v[i].dev_at);
 	}
 	for (int i = 0; i < p->nsteps; i++) {
 		tapu_sb_free(p->steps[i].sb);
 		free(p->steps[i].why);
+		free(p->steps[i].in);
 	}
 	free(p->steps);
 	tapu_sb_free(p->sb);
@@ -1341,8 +1373,7 @@ struct tensor *prog_read_output(struct prog *p, const char *name, const uint8_t 
 	if (!v || (!v->dev && !v->cst))
 		return NULL;
 	if (v->cst && !v->dev) {
-		t = tensor_new(v->cst->dtype, v->cst->rank, v->cst->dim);
-		memcpy(t->i, v->cst->i, t->n * sizeof(*t->i));
+		t = tensor_copy(v->cst);
 	} else {
 		t = tensor_new(v->dtype, v->rank, v->dim);
 		for (size_t k = 0; k < t->n; k++)
@@ -1379,8 +1410,9 @@ int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in
 
 		if (!v)
 			continue;
-		a[i] = v->ht ? v->ht : v->cst ? v->cst : v->dev ? (tmp[i] = read_dev(v, arena)) :
-		       NULL;
+		/* A device value where it was when the node was placed. */
+		a[i] = v->ht ? v->ht : v->cst ? v->cst :
+		       st->in[i].dev ? (tmp[i] = read_dev(&st->in[i], arena)) : NULL;
 		for (int k = 0; !a[i] && k < nin; k++)
 			if (!strcmp(in[k].name, v->name))
 				a[i] = in[k].t;
@@ -1406,7 +1438,7 @@ int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in
 		tensor_free(w->ht);
 		w->ht = y[j];
 		for (size_t k = 0; w->to_dev && k < y[j]->n; k++)
-			arena[view_pos(w, k)] = y[j]->i[k] - off8(w->dtype);
+			arena[view_pos(w->dev_at, k)] = y[j]->i[k] - off8(w->dtype);
 	}
 	return 0;
 }

@@ -197,7 +197,11 @@ int model_load_buf(const void *buf, size_t len, const char *path, struct model *
 			m->opset = o->version;
 	}
 	simplify(m);
-	return qdq_fold(m);
+	if (qdq_fold(m)) {
+		model_free(m);
+		return -1;
+	}
+	return 0;
 }
 
 void model_free(struct model *m)

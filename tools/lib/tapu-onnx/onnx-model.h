@@ -136,9 +136,12 @@ struct val {
 	int64_t dim[MAX_RANK];
 	struct tensor *cst;		/* known at compile time */
 	int own_cst;			/* cst is the program's to free */
+	int own_name;			/* name is the program's to free */
 	int host;			/* computed by a CPU node */
 	int to_dev;			/* ... and read by the device: written to slot 1 */
 	struct tensor *ht;		/* host value in the current run */
+	struct val *dev_at;		/* to_dev: where the CPU writes it (a later
+					 * node may move the value on the device) */
 	int dev;			/* has a place on the device */
 	uint32_t slot, off;
 	uint32_t tdim[4];		/* dense NHWC extent */
@@ -152,6 +155,8 @@ struct val {
  */
 struct step {
 	const struct node *cpu;		/* NULL: a device segment */
+	struct val *in;			/* CPU: its device inputs where they are
+					 * when it runs (later nodes may move them) */
 	struct tapu_stream_builder *sb;	/* the segment's ops */
 	unsigned int nops;
 	char *why;			/* CPU: why not on the device */

@@ -371,7 +371,7 @@ static void uncompile(struct tapu_onnx_session *s)
 		s->bo[i] = NULL;
 		s->map[i] = NULL;
 	}
-	if (s->compiled)
+	if (s->compiled && s->dev)
 		prog_free(&s->p);
 	s->compiled = 0;
 }
@@ -560,18 +560,23 @@ static int compile(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 {
 	int ret;
 
+	/* The CPU runs the graph as it is: nothing to lower. */
+	if (!s->dev) {
+		s->compiled = 1;
+		s->st.compiles++;
+		s->st.cpu_nodes = s->model->m.nnodes;
+		return 0;
+	}
 	if (prog_compile(&s->p, &s->model->m, s->in, s->model->nin)) {
 		prog_free(&s->p);
 		return fail(err, -EOPNOTSUPP);
 	}
 	s->compiled = 1;
 	s->st.compiles++;
-	s->st.device_ops = s->dev ? s->p.nops : 0;
-	s->st.device_nodes = s->dev ? s->p.dev_nodes : 0;
-	s->st.cpu_nodes = s->dev ? s->p.cpu_nodes : s->p.dev_nodes + s->p.cpu_nodes;
+	s->st.device_ops = s->p.nops;
+	s->st.device_nodes = s->p.dev_nodes;
+	s->st.cpu_nodes = s->p.cpu_nodes;
 	s->st.segments = 0;
-	if (!s->dev)
-		return 0;
 	for (int i = 0; i < s->p.nsteps; i++)
 		s->st.segments += !s->p.steps[i].cpu;
 	s->streams = calloc(s->p.nsteps + 1, sizeof(*s->streams));
@@ -600,6 +605,22 @@ static int compile(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 			     " (an operation is more work than one job may do; try a smaller"
 			     " batch)" : "");
 	}
+	return 0;
+}
+
+/* Waits for the submitted segment; the run is not done by that alone. */
+static int wait_job(struct tapu_onnx_session *s, int64_t timeout_ns,
+		    struct tapu_onnx_error *err)
+{
+	struct tapu_job_result res;
+	int ret = tapu_wait(s->dev, s->job, timeout_ns, &res);
+
+	if (ret == -ETIME)
+		return failf(err, ret, "the run is not finished yet");
+	s->pending = 0;
+	if (ret)
+		return failf(err, ret, "the device job failed: %s", tapu_strerror(ret));
+	s->st.device_ns += res.duration_ns;
 	return 0;
 }
 
@@ -635,7 +656,7 @@ int tapu_onnx_submit(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 	}
 	if (!s->dev) {
 		if (ref_run(&s->model->m, s->in, s->model->nin, s->out, s->model->nout))
-			return fail(err, -EINVAL);
+			return fail(err, -EOPNOTSUPP);
 		s->done = 1;
 		s->st.runs++;
 		return 0;
@@ -648,8 +669,7 @@ int tapu_onnx_submit(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 		const struct step *st = &s->p.steps[i];
 
 		if (s->pending) {
-			ret = tapu_onnx_wait(s, INT64_MAX, err);
-			s->st.runs--;	/* counted once the last step is done */
+			ret = wait_job(s, INT64_MAX, err);
 			if (ret)
 				return ret;
 		}
@@ -686,20 +706,15 @@ int tapu_onnx_submit(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 int tapu_onnx_wait(struct tapu_onnx_session *s, int64_t timeout_ns,
 		   struct tapu_onnx_error *err)
 {
-	struct tapu_job_result res;
 	int ret;
 
 	if (!s->pending)
 		return s->done ? 0 : failf(err, -EINVAL, "no run was started");
-	ret = tapu_wait(s->dev, s->job, timeout_ns, &res);
-	if (ret == -ETIME)
-		return failf(err, ret, "the run is not finished yet");
-	s->pending = 0;
+	ret = wait_job(s, timeout_ns, err);
 	if (ret)
-		return failf(err, ret, "the device job failed: %s", tapu_strerror(ret));
+		return ret;
 	s->done = 1;
 	s->st.runs++;
-	s->st.device_ns += res.duration_ns;
 	return 0;
 }
 
@@ -739,7 +754,7 @@ int tapu_onnx_get_output(struct tapu_onnx_session *s, const char *name,
 
 	if (i < 0)
 		return failf(err, -ENOENT, "'%s' is not an output of the model", name);
-	if (!s->done)
+	if (!s->done || s->pending)
 		return failf(err, -EINVAL, "no finished run");
 	if (!s->out[i].t) {
 		s->out[i].t = prog_read_output(&s->p, name, s->map[1]);
