@@ -749,18 +749,8 @@ static struct val *cst_like(struct prog *p, const struct tensor *c, const struct
 	v->dtype = c->dtype;
 	v->off = cst_alloc(p, n);
 	for (size_t k = 0; k < n; k++) {
-		size_t r = k, ci = 0, cs = 1, pos = 0, vr = k;
+		size_t ci = bcast_index(c->rank, c->dim, ref->rank, ref->dim, k), pos = 0, vr = k;
 
-		for (int i = ref->rank - 1; i >= 0; i--) {
-			int j = i - (ref->rank - c->rank);
-			size_t idx = r % ref->dim[i];
-
-			r /= ref->dim[i];
-			if (j >= 0) {
-				ci += (c->dim[j] == 1 ? 0 : idx) * cs;
-				cs *= c->dim[j];
-			}
-		}
 		for (int i = ref->nv - 1; i >= 0; i--) {
 			pos += vr % ref->vdim[i] * ref->vstr[i];
 			vr /= ref->vdim[i];

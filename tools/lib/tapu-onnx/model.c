@@ -228,6 +228,23 @@ struct tensor *tensor_new(int dtype, int rank, const int64_t *dim)
 	return t;
 }
 
+size_t bcast_index(int trank, const int64_t *tdim, int yrank, const int64_t *ydim, size_t k)
+{
+	size_t idx = 0, mul = 1;
+
+	for (int i = yrank - 1; i >= 0; i--) {
+		int j = i - (yrank - trank);
+		size_t c = k % ydim[i];
+
+		k /= ydim[i];
+		if (j >= 0) {
+			idx += (tdim[j] == 1 ? 0 : c) * mul;
+			mul *= tdim[j];
+		}
+	}
+	return idx;
+}
+
 struct tensor *tensor_copy(const struct tensor *t)
 {
 	struct tensor *y = tensor_new(t->dtype, t->rank, t->dim);

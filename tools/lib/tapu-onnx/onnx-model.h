@@ -61,6 +61,7 @@ int tensor_from_pb(const Onnx__TensorProto *pb, struct tensor *t);
 struct tensor *tensor_new(int dtype, int rank, const int64_t *dim);
 struct tensor *tensor_copy(const struct tensor *t);
 /* Numpy broadcasting: index in t of element k of the broadcast result y. */
+size_t bcast_index(int trank, const int64_t *tdim, int yrank, const int64_t *ydim, size_t k);
 size_t tensor_bidx(const struct tensor *t, const struct tensor *y, size_t k);
 void tensor_free(struct tensor *t);
 const char *dtype_name(int dtype);

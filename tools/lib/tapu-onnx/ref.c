@@ -293,19 +293,7 @@ static struct tensor *unary(const struct node *n, struct tensor **a, int opset)
 /* Numpy broadcasting index of output element k in input t. */
 size_t tensor_bidx(const struct tensor *t, const struct tensor *y, size_t k)
 {
-	size_t idx = 0, mul = 1;
-
-	for (int i = y->rank - 1; i >= 0; i--) {
-		int j = i - (y->rank - t->rank);
-		size_t c = k % y->dim[i];
-
-		k /= y->dim[i];
-		if (j >= 0) {
-			idx += (t->dim[j] == 1 ? 0 : c) * mul;
-			mul *= t->dim[j];
-		}
-	}
-	return idx;
+	return bcast_index(t->rank, t->dim, y->rank, y->dim, k);
 }
 
 static struct tensor *binary(const struct node *n, struct tensor **a)
