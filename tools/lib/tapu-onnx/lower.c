@@ -704,8 +704,6 @@ static int lower_unary(struct prog *p, const struct node *n)
 		tab = tapu_tensor_nhwc(0, off, 1, 1, 1, 256, 1);
 		return tapu_sb_lut(p->sb, &in, &out, &tab);
 	}
-	if (q && (pscale(xs) != pscale(ys) || pzp(xz) != pzp(yz) || yt != x->dtype))
-		return NODE_ERR(n, "input and output quantisation differ");
 	mn = lo, mx = hi;
 	if (strstr(n->op, "Relu")) {
 		mn = q ? pzp(yz) : 0;
@@ -730,6 +728,19 @@ static int lower_unary(struct prog *p, const struct node *n)
 	}
 	if (mn > mx)
 		mn = mx;	/* ONNX: min > max gives max everywhere */
+	if (q && (pscale(xs) != pscale(ys) || pzp(xz) != pzp(yz) || yt != x->dtype)) {
+		/* Requantizing: a table, exact (quantizing is monotonic) */
+		int16_t t[256];
+		uint32_t off = cst_alloc(p, 256);
+		int xlo, xhi;
+
+		dtype_range(x->dtype, &xlo, &xhi);
+		requant_table(pscale(xs), pzp(xz), xlo, pscale(ys), pzp(yz), mn, mx, t);
+		for (int k = 0; k < 256; k++)
+			p->cst[off + k] = t[k] - off8(yt);
+		tab = tapu_tensor_nhwc(0, off, 1, 1, 1, 256, 1);
+		return tapu_sb_lut(p->sb, &in, &out, &tab);
+	}
 	return tapu_sb_clamp(p->sb, &in, &out, mn - off8(yt), mx - off8(yt));
 }
 

@@ -518,6 +518,13 @@ static float lut_fn(const struct node *n, float x)
 	return !strcmp(op, "QLinearHardSwish") ? x * h : h;
 }
 
+void requant_table(float xs, int xzp, int xlo, float ys, int yzp, int ylo, int yhi,
+		   int16_t out[256])
+{
+	for (int k = 0; k < 256; k++)
+		out[k] = quantize_float((float)(xlo + k - xzp) * xs, ys, yzp, ylo, yhi);
+}
+
 void lut_table(const struct node *n, float xs, int xzp, int xlo, float ys, int yzp,
 	       int ylo, int yhi, int16_t out[256])
 {

@@ -94,6 +94,11 @@ int lut_op(const char *op);
  * before opset 13); returns the output rank, or -1 for bad axes. */
 int squeeze_shape(const struct node *n, int opset, const struct tensor *axes,
 		  const int64_t *in, int rank, int64_t *out);
+/* Requantization table from (xs, xzp) to (ys, yzp), clamped to [ylo, yhi]:
+ * Q(clamp(v, a, b)) is clamp(Q(v), Q(a), Q(b)), so Relu and Clip between
+ * two quantizations are exact through it. */
+void requant_table(float xs, int xzp, int xlo, float ys, int yzp, int ylo, int yhi,
+		   int16_t out[256]);
 void lut_table(const struct node *n, float xs, int xzp, int xlo, float ys, int yzp,
 	       int ylo, int yhi, int16_t out[256]);
 

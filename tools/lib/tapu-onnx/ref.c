@@ -282,6 +282,18 @@ static struct tensor *unary(const struct node *n, struct tensor **a, int opset)
 		mn = a[1] ? zp(a[1]) : opset < 11 ? attr_float(n, "min", lo) : lo;
 		mx = a[2] ? zp(a[2]) : opset < 11 ? attr_float(n, "max", hi) : hi;
 	}
+	if (mn > mx)
+		mn = mx;	/* ONNX: min > max gives max everywhere */
+	if (q && (sc(a[1]) != sc(a[3]) || zp(a[2]) != zp(a[4]) || yt != x->dtype)) {
+		int16_t t[256];
+		int xlo, xhi;
+
+		dtype_range(x->dtype, &xlo, &xhi);
+		requant_table(sc(a[1]), zp(a[2]), xlo, sc(a[3]), zp(a[4]), mn, mx, t);
+		for (size_t k = 0; k < x->n; k++)
+			y->i[k] = t[x->i[k] - xlo];
+		return y;
+	}
 	for (size_t k = 0; k < x->n; k++) {
 		int64_t v = x->i[k] < mn ? mn : x->i[k];
 

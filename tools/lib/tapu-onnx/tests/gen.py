@@ -424,6 +424,15 @@ def main():
     write('broken_unknown_ops', nodes, [],
           [('x', T.FLOAT, fin((2, 3, 3)))], 'y', T.FLOAT)
 
+    # Relu and Clip between two different quantizations (activations kept
+    # by the quantizer): a requantizing table.
+    simple('relu_requant_u8', 'Relu', dt=U8, same=False)
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 64, -5, I8, 'xa')
+    act(nodes, init, x, (-0.25, 0.75), 'c')
+    q_out(nodes, init, 'c', 1 / 150, 20, I8)
+    write('clip_requant_i8', nodes, init, [('x', T.FLOAT, fin())], 'y', I8)
+
 
 if __name__ == '__main__':
     main()
