@@ -139,10 +139,106 @@ static int is_graph_output(const Onnx__GraphProto *g, const char *name)
 	return 0;
 }
 
+static const Onnx__TensorProto *initializer(const struct model *m, const char *name);
+static int same_const(const struct model *m, const char *a, const char *b);
+
+/* Appends initializer @name: t's values as @dtype (a Cast's conversion). */
+static void add_initializer(Onnx__GraphProto *g, const char *name, int dtype,
+			    const struct tensor *t)
+{
+	size_t es = dtype == DT_INT64 ? 8 : dtype == DT_UINT8 || dtype == DT_INT8 ? 1 : 4;
+	Onnx__TensorProto *pb = xcalloc(1, sizeof(*pb));
+	uint8_t *d;
+
+	onnx__tensor_proto__init(pb);
+	pb->name = xstrdup(name);
+	pb->has_data_type = 1;
+	pb->data_type = dtype;
+	pb->n_dims = t->rank;
+	pb->dims = xcalloc(t->rank + 1, sizeof(*pb->dims));
+	memcpy(pb->dims, t->dim, t->rank * sizeof(*pb->dims));
+	pb->has_raw_data = 1;
+	pb->raw_data.len = t->n * es;
+	pb->raw_data.data = d = xcalloc(t->n + 1, es);
+	for (size_t k = 0; k < t->n; k++) {	/* raw_data is little-endian, as the host */
+		int64_t i = t->f ? (int64_t)t->f[k] : t->i[k];
+		float f = t->f ? t->f[k] : (float)t->i[k];
+		int32_t i32 = i;
+		int8_t i8 = i;
+
+		memcpy(d + k * es, dtype == DT_FLOAT ? (void *)&f : dtype == DT_INT64 ?
+		       (void *)&i : es == 4 ? (void *)&i32 : (void *)&i8, es);
+	}
+	g->initializer = xrealloc(g->initializer, (g->n_initializer + 1) * sizeof(*g->initializer));
+	g->initializer[g->n_initializer++] = pb;
+}
+
+/*
+ * ConstantOfShape of a constant shape, and Cast of a constant: folded into
+ * an initializer (torch's exports make their biases' zero points so).
+ */
+static int fold_constant(struct model *m, const Onnx__NodeProto *n)
+{
+	const Onnx__TensorProto *in = n->n_input == 1 ? initializer(m, n->input[0]) : NULL;
+	Onnx__AttributeProto *a = pb_attr(n, is_op(n, "Cast") ? "to" : "value");
+	struct tensor x, v = { 0 }, y = { 0 };
+	int dtype = DT_FLOAT;
+
+	if (!in || n->n_output != 1 || tensor_from_pb(in, &x))
+		return 0;
+	if (is_op(n, "Cast") && a && a->i >= DT_FLOAT && a->i <= DT_INT64 &&
+	    a->i != 4 && a->i != 5) {	/* not (u)int16 */
+		add_initializer(m->g, n->output[0], a->i, &x);
+	} else if (is_op(n, "ConstantOfShape") && x.i && x.rank == 1 && x.n <= MAX_RANK &&
+		   (!a || (a->t && !tensor_from_pb(a->t, &v) && v.n == 1))) {
+		y.rank = x.n;
+		y.n = 1;
+		for (int i = 0; i < y.rank; i++)
+			y.n *= y.dim[i] = x.i[i] < 0 ? 0 : x.i[i];
+		if (y.n > (1u << 24)) {
+			free(x.i), free(x.f), free(v.i), free(v.f);
+			return 0;
+		}
+		dtype = a ? v.dtype : DT_FLOAT;
+		y.i = xcalloc(y.n + 1, sizeof(*y.i));
+		for (size_t k = 0; k < y.n; k++)
+			y.i[k] = v.i ? v.i[0] : 0;
+		if (v.f) {
+			y.f = xcalloc(y.n + 1, sizeof(*y.f));
+			for (size_t k = 0; k < y.n; k++)
+				y.f[k] = v.f[0];
+		}
+		add_initializer(m->g, n->output[0], dtype, &y);
+	} else {
+		dtype = -1;
+	}
+	free(x.i), free(x.f), free(v.i), free(v.f), free(y.i), free(y.f);
+	return dtype >= 0;
+}
+
+/* A QuantizeLinear of the same value with the same parameters as @n (one
+ * pair per consumer: ONNX Runtime's DedicatedQDQPair). */
+static const Onnx__NodeProto *same_quantize(const struct model *m, const Onnx__NodeProto *n)
+{
+	if (!is_op(n, "QuantizeLinear") || n->n_input < 2 || n->n_output != 1)
+		return NULL;
+	for (size_t i = 0; i < m->g->n_node && m->g->node[i] != n; i++) {
+		const Onnx__NodeProto *o = m->g->node[i];
+
+		if (is_op(o, "QuantizeLinear") && o->n_input == n->n_input &&
+		    !strcmp(o->input[0], n->input[0]) && same_const(m, o->input[1], n->input[1]) &&
+		    (n->n_input < 3 || same_const(m, o->input[2], n->input[2])) &&
+		    !pb_attr(o, "axis") && !pb_attr(n, "axis"))
+			return o;
+	}
+	return NULL;
+}
+
 /*
  * What exporters leave and graph optimizers fold (torch's QDQ export):
- * Constant nodes become initializers, and a Cast to the type its input
- * already has goes.
+ * Constant nodes become initializers, so do ConstantOfShape and Cast of
+ * constants; a Cast to the type its input already has goes; so does a
+ * QuantizeLinear that repeats another.
  */
 static void simplify(struct model *m)
 {
@@ -151,7 +247,23 @@ static void simplify(struct model *m)
 
 	while (k < g->n_node) {
 		Onnx__NodeProto *n = g->node[k];
+		const Onnx__NodeProto *same;
 		Onnx__AttributeProto *a;
+
+		if (!is_graph_output(g, n->n_output ? n->output[0] : "") && fold_constant(m, n)) {
+			remove_node(g, k);
+			continue;
+		}
+		same = is_graph_output(g, n->n_output ? n->output[0] : "") ? NULL :
+		       same_quantize(m, n);
+		if (same) {
+			char *from = xstrdup(n->output[0]), *to = xstrdup(same->output[0]);
+
+			remove_node(g, k);
+			rename_value(g, from, to);
+			free(from), free(to);
+			continue;
+		}
 
 		if (is_op(n, "Constant") && n->n_output == 1 &&
 		    (a = pb_attr(n, "value")) && a->t) {
