@@ -958,30 +958,25 @@ static int tapu_axis(int rank, int axis)
 	return map[rank][axis];
 }
 
-static int lower_concat(struct prog *p, const struct node *n)
+/* Concatenates @xs (device values of one type and rank) into n->out[0]. */
+static int concat_vals(struct prog *p, const struct node *n, struct val **xs, int nx)
 {
-	struct val *acc = NULL, *x, *y;
+	struct val *acc = xs[0], *x, *y;
 	int64_t ax = attr_int(n, "axis", 0), d[MAX_RANK];
 	char name[256];
 
-	for (int i = 0; i < n->nin; i++) {
-		x = act_in(p, n, i);
-		if (!x || need_std(p, x))
-			return -1;
-		if (i == 0) {
-			ax += ax < 0 ? x->rank : 0;
-			acc = x;
-			continue;
-		}
+	ax += ax < 0 ? acc->rank : 0;
+	for (int i = 1; i < nx; i++) {
+		x = xs[i];
 		if (x->rank != acc->rank || x->dtype != acc->dtype)
 			return NODE_ERR(n, "inputs differ in rank or type");
 		memcpy(d, acc->dim, sizeof(d));
 		d[ax] += x->dim[ax];
 		snprintf(name, sizeof(name), "%s#%d", n->out[0], i);
-		y = new_act(p, i == n->nin - 1 ? n->out[0] : strdup(name), x->dtype, x->rank, d);
+		y = new_act(p, i == nx - 1 ? n->out[0] : strdup(name), x->dtype, x->rank, d);
 		if (!y)
 			return -1;
-		y->own_name = i != n->nin - 1;
+		y->own_name = i != nx - 1;
 		struct drm_tapu_tensor a = T(acc), b = T(x), o = T(y);
 
 		p->nops++;
@@ -989,7 +984,7 @@ static int lower_concat(struct prog *p, const struct node *n)
 			return NODE_ERR(n, "CONCAT rejected");
 		acc = val_find(p, y->name);
 	}
-	if (n->nin == 1) {
+	if (nx == 1) {
 		y = val_get(p, n->out[0]);
 		*y = *acc;
 		y->own_cst = 0;
@@ -998,6 +993,62 @@ static int lower_concat(struct prog *p, const struct node *n)
 		y->name = n->out[0];
 	}
 	return 0;
+}
+
+static int lower_concat(struct prog *p, const struct node *n)
+{
+	struct val *xs[MAX_NODE_IN];
+
+	for (int i = 0; i < n->nin; i++) {
+		xs[i] = act_in(p, n, i);
+		if (!xs[i] || need_std(p, xs[i]))
+			return -1;
+	}
+	return concat_vals(p, n, xs, n->nin);
+}
+
+/* QLinearConcat: inputs of other quantization through a requantizing table. */
+static int lower_qconcat(struct prog *p, const struct node *n)
+{
+	const struct tensor *ys = param(n, p, 0, 1), *yz = param(n, p, 1, 0);
+	int yt = pdtype(yz, DT_UINT8), nx = (n->nin - 2) / 3, lo, hi;
+	struct val *xs[MAX_NODE_IN];
+	char name[256];
+
+	if (!ys)
+		return -1;
+	dtype_range(yt, &lo, &hi);
+	for (int i = 0; i < nx; i++) {
+		const struct tensor *s = param(n, p, 3 + 3 * i, 1), *z = param(n, p, 4 + 3 * i, 0);
+		struct val *x = act_in(p, n, 2 + 3 * i), *y;
+		struct drm_tapu_tensor in, out, tab;
+		int16_t t[256];
+		uint32_t off;
+		int xlo, xhi;
+
+		if (!x || !s || need_std(p, x))
+			return -1;
+		xs[i] = x;
+		if (pscale(s) == pscale(ys) && pzp(z) == pzp(yz) && x->dtype == yt)
+			continue;
+		snprintf(name, sizeof(name), "%s#requant%d", n->out[0], i);
+		y = new_like(p, strdup(name), yt, x);
+		if (!y)
+			return -1;
+		y->own_name = 1;
+		dtype_range(x->dtype, &xlo, &xhi);
+		requant_table(pscale(s), pzp(z), xlo, pscale(ys), pzp(yz), lo, hi, t);
+		off = cst_alloc(p, 256);
+		for (int k = 0; k < 256; k++)
+			p->cst[off + k] = t[k] - off8(yt);
+		in = T(x), out = T(y);
+		tab = tapu_tensor_nhwc(0, off, 1, 1, 1, 256, 1);
+		p->nops++;
+		if (tapu_sb_lut(p->sb, &in, &out, &tab))
+			return NODE_ERR(n, "LUT rejected");
+		xs[i] = val_find(p, y->name);
+	}
+	return concat_vals(p, n, xs, nx);
 }
 
 static int lower_pad(struct prog *p, const struct node *n)
@@ -1104,7 +1155,7 @@ static const struct {
 	{ "Reshape", lower_reshape }, { "Flatten", lower_reshape },
 	{ "Squeeze", lower_reshape }, { "Unsqueeze", lower_reshape },
 	{ "Identity", lower_reshape }, { "Transpose", lower_transpose },
-	{ "Concat", lower_concat }, { "Pad", lower_pad },
+	{ "Concat", lower_concat }, { "QLinearConcat", lower_qconcat }, { "Pad", lower_pad },
 	{ "QuantizeLinear", lower_qdq }, { "DequantizeLinear", lower_qdq },
 };
 
@@ -1168,7 +1219,7 @@ static void to_device(struct prog *p, struct val *v)
  */
 static int place_cpu(struct prog *p, const struct node *n, const char *why)
 {
-	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y[4] = { 0 };
+	struct tensor *a[MAX_NODE_IN] = { 0 }, *tmp[MAX_NODE_IN] = { 0 }, *y[4] = { 0 };
 	int ret;
 
 	for (int i = 0; i < n->nin; i++) {
@@ -1403,7 +1454,7 @@ int prog_run_cpu(struct prog *p, const struct step *st, const struct binding *in
 		 uint8_t *arena)
 {
 	const struct node *n = st->cpu;
-	struct tensor *a[9] = { 0 }, *tmp[9] = { 0 }, *y[4] = { 0 };
+	struct tensor *a[MAX_NODE_IN] = { 0 }, *tmp[MAX_NODE_IN] = { 0 }, *y[4] = { 0 };
 	int ret;
 
 	for (int i = 0; i < n->nin; i++) {

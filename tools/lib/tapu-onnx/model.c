@@ -654,7 +654,7 @@ static const char *const known_ops[] = {
 	"QLinearGemm", "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearTanh",
 	"QLinearLeakyRelu", "QLinearHardSigmoid", "QLinearHardSwish",
 	"QLinearRelu", "QLinearClip", "QLinearAveragePool",
-	"QLinearGlobalAveragePool", "Add", "Sub", "Mul", "Relu", "Clip",
+	"QLinearGlobalAveragePool", "QLinearConcat", "Add", "Sub", "Mul", "Relu", "Clip",
 	"MaxPool", "AveragePool", "GlobalAveragePool", "Reshape", "Flatten",
 	"Transpose", "Concat", "Pad", "Identity", "Squeeze", "Unsqueeze", NULL,
 };
@@ -686,6 +686,8 @@ int op_param_port(const struct node *n, int port)
 		return 0;
 	if (!strcmp(op, "QLinearAdd") || !strcmp(op, "QLinearMul"))
 		return port != 0 && port != 3;
+	if (!strcmp(op, "QLinearConcat"))	/* y scale, zero point; (x, s, z)... */
+		return port < 2 || (port - 2) % 3;
 	return port != 0;
 }
 
@@ -773,6 +775,7 @@ static const struct fold {
 	{ "Unsqueeze", "Unsqueeze", 1, 1, 0 },
 	{ "Transpose", "Transpose", 1, 1, 0 },
 	{ "Identity", "Identity", 1, 1, 0 },
+	{ "Pad", "Pad", 1, 1, 0 },
 	{ NULL },
 };
 
@@ -842,6 +845,59 @@ int fused_act(const struct model *m, const struct node *n, float ys, int yzp, in
 	return 0;
 }
 
+/* A QDQ Concat: QLinearConcat's inputs (y scale, zero point, then each
+ * input's x, scale, zero point); each input may be quantized its own way. */
+static int fold_concat(struct model *m, const Onnx__NodeProto *x, struct node *o,
+		       const Onnx__NodeProto **dead, int *ndead)
+{
+	const Onnx__NodeProto *q = NULL, *dq;
+	int k = 0;
+
+	if (x->n_output != 1 || !x->n_input || 2 + 3 * x->n_input > MAX_NODE_IN ||
+	    consumers(m, x->output[0], &q) != 1 || !is_op(q, "QuantizeLinear") ||
+	    q->n_input < 2 || pb_attr(q, "axis"))
+		return 0;
+	o->in[k++] = q->input[1];
+	o->in[k++] = q->n_input > 2 ? q->input[2] : "";
+	for (size_t i = 0; i < x->n_input; i++) {
+		dq = producer(m, x->input[i]);
+		if (!is_op(dq, "DequantizeLinear") || dq->n_input < 2 || pb_attr(dq, "axis"))
+			return 0;
+		o->in[k++] = dq->input[0];
+		o->in[k++] = dq->input[1];
+		o->in[k++] = dq->n_input > 2 ? dq->input[2] : "";
+	}
+	for (size_t i = 0; i < x->n_input; i++)
+		dead[(*ndead)++] = producer(m, x->input[i]);
+	dead[(*ndead)++] = q;
+	o->op = "QLinearConcat";
+	o->name = x->name && *x->name ? x->name : x->output[0];
+	o->pb = x;
+	o->nin = k;
+	o->nout = 1;
+	o->out[0] = q->output[0];
+	return 1;
+}
+
+/* A QDQ Pad that pads with 0.0 (opset 11 on: pads, no value or 0.0). */
+static int pad_zero(const struct model *m, const Onnx__NodeProto *x)
+{
+	const Onnx__TensorProto *pb;
+	struct tensor v;
+	int zero;
+
+	if (m->opset < 11 || x->n_input < 2 || x->n_input > 3 || pb_attr(x, "axes"))
+		return 0;
+	if (x->n_input < 3 || !*x->input[2])
+		return 1;
+	pb = initializer(m, x->input[2]);
+	if (!pb || tensor_from_pb(pb, &v))
+		return 0;
+	zero = v.n == 1 && (v.f ? v.f[0] == 0 : v.i[0] == 0);
+	free(v.i), free(v.f);
+	return zero;
+}
+
 static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 		    const Onnx__NodeProto **dead, int *ndead)
 {
@@ -850,6 +906,8 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 	struct node *o = out;
 	int k = 0;
 
+	if (is_op(x, "Concat"))
+		return fold_concat(m, x, out, dead, ndead);
 	for (f = folds; f->op && !is_op(x, f->op); f++)
 		;
 	if (!f->op || x->n_output != 1 || consumers(m, x->output[0], &q) != 1)
@@ -873,6 +931,8 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 			if ((size_t)i >= q->n_input || (size_t)i >= dq[0]->n_input ||
 			    !same_const(m, q->input[i], dq[0]->input[i]))
 				return 0;
+	if (is_op(x, "Pad") && !pad_zero(m, x))
+		return 0;
 
 	o->op = f->qop;
 	o->name = x->name && *x->name ? x->name : x->output[0];
@@ -882,8 +942,13 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 	o->out[0] = q->output[0];
 	if (f->same) {
 		o->in[k++] = dq[0]->input[0];
-		for (size_t i = 1; i < x->n_input && k < 9; i++)
+		for (size_t i = 1; i < x->n_input && k < MAX_NODE_IN; i++)
 			o->in[k++] = x->input[i];
+		if (is_op(x, "Pad")) {	/* pads with the quantized 0.0 */
+			o->in[1] = x->input[1];
+			o->in[2] = dq[0]->n_input > 2 ? dq[0]->input[2] : "";
+			k = 3;
+		}
 	} else {
 		for (int i = 0; i < 2; i++)
 			if (dq[i])
@@ -895,7 +960,7 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 		 * The inputs after the dequantised ones: Conv, Gemm bias (int32,
 		 * DequantizeLinear'd or not); Clip's min and max (float).
 		 */
-		for (size_t i = f->dq_mask & 2 ? 2 : 1; i < x->n_input && k < 9; i++) {
+		for (size_t i = f->dq_mask & 2 ? 2 : 1; i < x->n_input && k < MAX_NODE_IN; i++) {
 			const Onnx__NodeProto *b = producer(m, x->input[i]);
 
 			if (is_op(b, "DequantizeLinear") && strcmp(f->op, "Clip")) {
@@ -942,11 +1007,16 @@ static int folded_readers_only(const struct model *m, const char *name, const ch
 
 int qdq_fold(struct model *m)
 {
-	size_t nn = m->g->n_node;
-	const Onnx__NodeProto **dead = xcalloc(4 * nn, sizeof(*dead));
+	size_t nn = m->g->n_node, nin = 0;
+	const Onnx__NodeProto **dead;
 	char *folded = xcalloc(nn, 1);
 	struct node *tmp = xcalloc(nn, sizeof(*tmp));
 	int ndead = 0;
+
+	for (size_t i = 0; i < nn; i++)
+		nin += m->g->node[i]->n_input;
+	/* each fold: a node per input, its QuantizeLinear and activation */
+	dead = xcalloc(nin + 2 * nn + 1, sizeof(*dead));
 
 	m->nodes = xcalloc(nn, sizeof(*m->nodes));
 	for (size_t i = 0; i < nn; i++)
@@ -967,7 +1037,7 @@ int qdq_fold(struct model *m)
 		if (folded[i]) {
 			*o = tmp[i];
 		} else {
-			if (x->n_input > 9 || x->n_output > 4) {
+			if (x->n_input > MAX_NODE_IN || x->n_output > 4) {
 				free(dead), free(folded), free(tmp);
 				return errorf("node '%s' (%s): too many inputs or outputs",
 					      x->name, x->op_type);
@@ -986,7 +1056,7 @@ int qdq_fold(struct model *m)
 			o->foreign = x->domain && *x->domain && strcmp(x->domain, "ai.onnx") &&
 				     (strcmp(x->domain, "com.microsoft") ||
 				      !strstr(" QLinearAdd QLinearMul QLinearSigmoid QLinearLeakyRelu"
-					      " QLinearAveragePool"
+					      " QLinearAveragePool QLinearConcat"
 					      " QLinearGlobalAveragePool ", x->op_type));
 			/*
 			 * ONNX Runtime's QGemm with a quantised output is a

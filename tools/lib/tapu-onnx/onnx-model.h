@@ -13,6 +13,7 @@
 #include "onnx.pb-c.h"
 
 #define MAX_RANK	8
+#define MAX_NODE_IN	32	/* QLinearConcat: 2 + 3 per input */
 
 /* ONNX TensorProto.DataType values used here. */
 enum { DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_INT32 = 6, DT_INT64 = 7 };
@@ -35,7 +36,7 @@ struct tensor {
 struct node {
 	const char *op, *name;
 	int nin, nout, foreign;	/* foreign: an op of another domain */
-	const char *in[9], *out[4];
+	const char *in[MAX_NODE_IN], *out[4];
 	const Onnx__NodeProto *pb;
 	/* Relu or Clip between the op and its QuantizeLinear, folded in */
 	const Onnx__NodeProto *act;

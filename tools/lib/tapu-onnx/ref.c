@@ -441,6 +441,33 @@ static struct tensor *concat(const struct node *n, struct tensor **a)
 	return y;
 }
 
+/* QLinearConcat: each input requantized to the output's parameters. */
+static struct tensor *qconcat(const struct node *n, struct tensor **a)
+{
+	struct tensor *r[MAX_NODE_IN], *y;
+	struct node c = *n;
+	int yt = a[1] ? a[1]->dtype : DT_UINT8, lo, hi;
+
+	c.nin = (n->nin - 2) / 3;
+	dtype_range(yt, &lo, &hi);
+	for (int i = 0; i < c.nin; i++) {
+		const struct tensor *x = a[2 + 3 * i];
+		int16_t t[256];
+		int xlo, xhi;
+
+		dtype_range(x->dtype, &xlo, &xhi);
+		requant_table(sc(a[3 + 3 * i]), zp(a[4 + 3 * i]), xlo, sc(a[0]), zp(a[1]),
+			      lo, hi, t);
+		r[i] = tensor_new(yt, x->rank, x->dim);
+		for (size_t k = 0; k < x->n; k++)
+			r[i]->i[k] = t[x->i[k] - xlo];
+	}
+	y = concat(&c, r);
+	for (int i = 0; i < c.nin; i++)
+		tensor_free(r[i]);
+	return y;
+}
+
 static struct tensor *pad(const struct node *n, struct tensor **a, int opset)
 {
 	const struct tensor *x = a[0];
@@ -480,7 +507,7 @@ static struct tensor *pad(const struct node *n, struct tensor **a, int opset)
 static struct tensor *layout_float(const struct model *m, const struct node *n,
 				   struct tensor **a)
 {
-	struct tensor *idx[9] = { 0 }, *yi, *y;
+	struct tensor *idx[MAX_NODE_IN] = { 0 }, *yi, *y;
 	int nidx = !strcmp(n->op, "Concat") ? n->nin : 1;
 	size_t base = 0;
 
@@ -522,8 +549,9 @@ static struct tensor *node_eval(const struct model *m, const struct node *n,
 		return cpu_node(m, n, a);
 	if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear"))
 		return qdq_apply(op[0] == 'D', a[0], a[1], a[2], attr_int(n, "axis", 1));
-	/* The ops that also take floats: on the CPU only. */
-	if (a[0] && a[0]->f) {
+	/* The ops that also take floats: on the CPU only (QLinearConcat's
+	 * first input is its float output scale). */
+	if (a[0] && a[0]->f && strcmp(op, "QLinearConcat")) {
 		if (op_in(" Reshape Flatten Squeeze Unsqueeze Identity Transpose Concat ", op))
 			return layout_float(m, n, a);
 		return cpu_node(m, n, a);
@@ -542,6 +570,8 @@ static struct tensor *node_eval(const struct model *m, const struct node *n,
 		return transpose(n, a);
 	if (!strcmp(op, "Concat"))
 		return concat(n, a);
+	if (!strcmp(op, "QLinearConcat"))
+		return qconcat(n, a);
 	if (!strcmp(op, "Pad"))
 		return pad(n, a, m->opset);
 	return reshape(n, a, m->opset);
@@ -596,7 +626,7 @@ int ref_run(struct model *m, const struct binding *in, int nin,
 		put(&e, in[i].name, in[i].t, 0);
 	for (int k = 0; k < m->nnodes && !ret; k++) {
 		const struct node *n = &m->nodes[k];
-		struct tensor *a[9] = { 0 }, *y[4] = { 0 };
+		struct tensor *a[MAX_NODE_IN] = { 0 }, *y[4] = { 0 };
 
 		for (int i = 0; i < n->nin; i++) {
 			a[i] = get(&e, node_in(n, i));

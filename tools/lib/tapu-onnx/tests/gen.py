@@ -433,6 +433,18 @@ def main():
     q_out(nodes, init, 'c', 1 / 150, 20, I8)
     write('clip_requant_i8', nodes, init, [('x', T.FLOAT, fin())], 'y', I8)
 
+    # Concat of differently quantized inputs, then Pad with 0.0 (QDQ).
+    nodes, init = [], []
+    a = qdq(nodes, init, 'a', 1 / 64, 3, I8, 'aq')
+    b = qdq(nodes, init, 'b', 1 / 100, -2, I8, 'bq')
+    init.append(nh.from_array(np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64), 'pads'))
+    nodes.append(h.make_node('Concat', [a, b], ['cat'], axis=1))
+    cq = qdq(nodes, init, 'cat', 1 / 80, 1, I8, 'catq')
+    nodes.append(h.make_node('Pad', [cq, 'pads'], ['padded']))
+    q_out(nodes, init, 'padded', 1 / 80, 1, I8)
+    write('concat_requant_pad_i8', nodes, init, [('a', T.FLOAT, fin()), ('b', T.FLOAT, fin())],
+          'y', I8)
+
 
 if __name__ == '__main__':
     main()
