@@ -406,6 +406,57 @@ static int window(const struct node *n, const int64_t *in, const int64_t *kernel
 	return 0;
 }
 
+/*
+ * Emits convolution @c, split by output channels into ops that each stay
+ * within the work a job may do (p->max_work): every part reads all the
+ * input (depthwise: its channels) and writes its channels of the output.
+ */
+static int conv_parts(struct prog *p, const struct node *n, const struct tapu_conv_params *c,
+		      int dw, int per_channel, uint64_t taps)
+{
+	uint32_t co = c->output.dim[3], step = co;
+	uint64_t per_ch = (uint64_t)c->output.dim[0] * c->output.dim[1] * c->output.dim[2] *
+			  (DRM_TAPU_ELEMENT_WORK + taps);
+
+	if (p->max_work && per_ch * co > p->max_work) {
+		step = p->max_work / per_ch;
+		if (!step || (dw && c->input.dim[3] != co))
+			return NODE_ERR(n, "more work than a job may do, and not divisible");
+	}
+	if (step == co) {
+		p->nops++;
+		return dw ? tapu_sb_depthwise_conv2d(p->sb, c) : tapu_sb_conv2d(p->sb, c);
+	}
+	for (uint32_t c0 = 0; c0 < co; c0 += step) {
+		struct tapu_conv_params part = *c;
+		uint32_t cc = co - c0 < step ? co - c0 : step;
+
+		part.output.offset += c0;
+		part.output.dim[3] = cc;
+		if (dw) {
+			part.input.offset += c0;
+			part.input.dim[3] = cc;
+			part.weights.offset += c0;
+			part.weights.dim[3] = cc;
+		} else {
+			part.weights.offset += c0 * part.weights.stride[0];
+			part.weights.dim[0] = cc;
+		}
+		if (part.bias.dim[3]) {
+			part.bias.offset += 4 * c0;
+			part.bias.dim[3] = cc;
+		}
+		if (per_channel) {
+			part.quant.offset += 8 * c0;
+			part.quant.dim[3] = cc;
+		}
+		p->nops++;
+		if (dw ? tapu_sb_depthwise_conv2d(p->sb, &part) : tapu_sb_conv2d(p->sb, &part))
+			return -1;
+	}
+	return 0;
+}
+
 /* QLinearConv: x, xs, xz, w, ws, wz, ys, yz[, B] */
 static int lower_conv(struct prog *p, const struct node *n)
 {
@@ -471,8 +522,7 @@ static int lower_conv(struct prog *p, const struct node *n)
 	c.output_zp = pzp(yz) - off8(yt);
 	if (act_clamp(p, n, ys, yz, yt, &c.act_min, &c.act_max))
 		return -1;
-	p->nops++;
-	return dw ? tapu_sb_depthwise_conv2d(p->sb, &c) : tapu_sb_conv2d(p->sb, &c);
+	return conv_parts(p, n, &c, dw, ws->n != 1, kh * kw * (dw ? 1 : cin));
 }
 
 /*
@@ -1259,10 +1309,12 @@ static int place_cpu(struct prog *p, const struct node *n, const char *why)
 	return add_step(p, n, why);
 }
 
-int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin)
+int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin,
+		 uint64_t max_work)
 {
 	memset(p, 0, sizeof(*p));
 	p->m = m;
+	p->max_work = max_work;
 	p->v_cap = m->g->n_initializer + nin + 4 * m->nnodes + 16;
 	p->v = calloc(p->v_cap, sizeof(*p->v));
 	if (!p->v || tapu_sb_new(&p->sb))

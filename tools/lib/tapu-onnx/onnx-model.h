@@ -171,6 +171,7 @@ struct step {
 
 struct prog {
 	struct model *m;
+	uint64_t max_work;		/* of one device op, 0: no limit */
 	struct tapu_stream_builder *sb;	/* the open segment */
 	unsigned int nops;		/* device ops, all segments */
 	unsigned int seg_ops;		/* ops of the open segment */
@@ -191,7 +192,10 @@ struct binding {
 	struct tensor *t;
 };
 
-int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin);
+/* @max_work: the device's &drm_tapu_limits.max_stream_work (0: none);
+ * convolutions above it are split by output channels. */
+int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin,
+		 uint64_t max_work);
 /* A graph input only parameter ports read: its value is compiled in. */
 int prog_input_is_param(const struct model *m, const char *name);
 void prog_free(struct prog *p);

@@ -23,6 +23,7 @@ struct tapu_onnx_model {
 struct tapu_onnx_session {
 	struct tapu_onnx_model *model;
 	struct tapu_device *dev;	/* NULL: the CPU kernels */
+	uint64_t max_work;		/* the device's max_stream_work */
 	struct binding *in;		/* bound inputs, model order */
 	struct binding *out;		/* outputs of the last run */
 	int compiled;
@@ -447,6 +448,12 @@ int tapu_onnx_session_create(struct tapu_onnx_model *model,
 	}
 	s->model = model;
 	s->dev = dev;
+	if (dev) {
+		struct tapu_info info;
+
+		if (!tapu_device_query(dev, &info))
+			s->max_work = info.limits.max_stream_work;
+	}
 	for (int i = 0; i < model->nin; i++)
 		s->in[i].name = model->in[i].name;
 	for (int i = 0; i < model->nout; i++)
@@ -567,7 +574,7 @@ static int compile(struct tapu_onnx_session *s, struct tapu_onnx_error *err)
 		s->st.cpu_nodes = s->model->m.nnodes;
 		return 0;
 	}
-	if (prog_compile(&s->p, &s->model->m, s->in, s->model->nin)) {
+	if (prog_compile(&s->p, &s->model->m, s->in, s->model->nin, s->max_work)) {
 		prog_free(&s->p);
 		return fail(err, -EOPNOTSUPP);
 	}
