@@ -26,6 +26,7 @@ static const char *prog_name = "tapu-run";
 static const char *dev_path;
 static int reference_only, check, verbose;
 static long max_diff;	/* node tests: allowed integer difference */
+static double lsb;	/* node tests: float outputs compared in steps of lsb */
 
 static double now(void)
 {
@@ -202,6 +203,7 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 	const char *where;
 	int nin, nout, sets = 0, ok = 1;
 	long diffs[3] = { 0 };	/* integer elements off by 0, 1, more */
+	long worst = 0;
 
 	snprintf(path, sizeof(path), "%s/%s/model.onnx", dir, name);
 	if (tapu_onnx_model_load(path, &model, &err)) {
@@ -258,12 +260,17 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 			exp.n = t->size / tapu_onnx_type_size(t->info.type);
 			exp.data = t->data;
 			for (size_t k = 0; ok && k < exp.n; k++) {
-				int fl = exp.info.type == TAPU_ONNX_FLOAT;
+				/* float: as integers with --lsb (dequantized outputs) */
+				int fl = exp.info.type == TAPU_ONNX_FLOAT && !lsb;
 				double d = exp.n != o->n || fl ? 0 :
 					   fabs(out_elem(o, k) - out_elem(&exp, k));
 
+				if (lsb && exp.info.type == TAPU_ONNX_FLOAT)
+					d = round(d / lsb);
 				diffs[d < 2 ? (int)d : 2]++;
-				if (exp.n != o->n || fl != (o->info.type == TAPU_ONNX_FLOAT) ||
+				worst = d > worst ? d : worst;
+				if (exp.n != o->n || (exp.info.type == TAPU_ONNX_FLOAT) !=
+				    (o->info.type == TAPU_ONNX_FLOAT) ||
 				    (fl ? !near(out_elem(o, k), out_elem(&exp, k)) : d > max_diff)) {
 					snprintf(msg, sizeof(msg),
 						 "output %d element %zu: got %g, expected %g", i, k,
@@ -298,7 +305,8 @@ static int node_test(struct tapu_device *dev, const char *dir, const char *name,
 		printf("on the device");
 	printf("%s", check && !reference_only ? ", = CPU reference" : "");
 	if (max_diff)
-		printf(", integer elements off by 0: %ld, 1: %ld", diffs[0], diffs[1]);
+		printf(", integer elements off by 0: %ld, 1: %ld, more: %ld (at most %ld)",
+		       diffs[0], diffs[1], diffs[2], worst);
 	printf(")\n");
 	(*pass)++;
 	return 0;
@@ -618,6 +626,8 @@ static void usage(FILE *f)
 		"                         data in DIR (TAP output)\n"
 		"  -m, --max-diff N       node tests: integer outputs may differ from the\n"
 		"                         expected ones by N (default 0)\n"
+		"  -l, --lsb STEP         node tests: compare float outputs as integers\n"
+		"                         in steps of STEP (a dequantized output's scale)\n"
 		"  -c, --check            also run the CPU reference and require\n"
 		"                         bit-identical outputs\n"
 		"  -r, --reference-only   run only the CPU reference (no device)\n"
@@ -637,6 +647,7 @@ int main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "onnx-node-tests", required_argument, NULL, 'n' },
 		{ "max-diff", required_argument, NULL, 'm' },
+		{ "lsb", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "reference-only", no_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
@@ -650,7 +661,7 @@ int main(int argc, char **argv)
 	struct tapu_device *dev = NULL;
 	struct tapu_onnx_error err;
 
-	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:crd:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:l:crd:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (ninputs == 16)
@@ -668,6 +679,11 @@ int main(int argc, char **argv)
 			max_diff = strtol(optarg, &end, 0);
 			if (*end || max_diff < 0 || max_diff > 255)
 				return fprintf(stderr, "%s: bad --max-diff\n", prog_name), 2;
+			break;
+		case 'l':
+			lsb = strtod(optarg, &end);
+			if (*end || !(lsb > 0))
+				return fprintf(stderr, "%s: bad --lsb\n", prog_name), 2;
 			break;
 		case 'b':
 			batch = strtol(optarg, &end, 0);

@@ -353,10 +353,11 @@ fi
 # Userspace tests (libtapu, tapu-run) after the kselftests, and the data of
 # tapu-run's checks and of the demo (userspace-tests.sh). TAPU_FMNIST=0
 # leaves out the Fashion-MNIST run, which needs the longer
-# TAPU_FMNIST_TIMEOUT.
+# TAPU_FMNIST_TIMEOUT, TAPU_ZOO=0 the model zoo.
 utests=
 [ "$ARCH" != x86_64 ] ||	# the tools are built for the host only
-utests=$("$here/userspace-tests.sh" "$MODE" "$root" "$TOOLS_OUT" "${TAPU_FMNIST:-1}") ||
+utests=$("$here/userspace-tests.sh" "$MODE" "$root" "$TOOLS_OUT" "${TAPU_FMNIST:-1}" \
+	"${TAPU_ZOO:-1}") ||
 	die "installing the userspace tests failed"
 if [ "$MODE" = test ]; then
 	tests=$(printf '%s\n%s\n' "$tests" "$utests")

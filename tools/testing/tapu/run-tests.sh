@@ -107,7 +107,8 @@ if [ "$DEBUG" = 1 ]; then
 		# of progress, 16.5 s), the 10,000 images ~25 min, and
 		# tapu-run has no option to classify fewer images.
 		record skip "debug: tapu-run-fmnist: 10,000 images too slow under KASAN, run on the stock kernel only"
-		TAPU_FMNIST=0 harness debug --name debug --kernel "$dk/bzImage" \
+		record skip "debug: tapu-run-zoo: the model zoo runs on the stock kernel only"
+		TAPU_FMNIST=0 TAPU_ZOO=0 harness debug --name debug --kernel "$dk/bzImage" \
 			--kmoddir "$kmoddir" --modsrc "$modsrc" \
 			--time-limit "$DEBUG_TIME_LIMIT"
 	fi

@@ -27,13 +27,15 @@ SUDO=
 # gcc-12-multilib and libc6-dev-i386 (not gcc-multilib, which conflicts with
 # the cross compilers) build the 32-bit uAPI layout check, g++ its C++98
 # check. tapu-run needs protobuf-c, ONNX's onnx.proto and zlib; its tests
-# the ONNX node test data and the Fashion-MNIST test set.
+# the ONNX node test data and the Fashion-MNIST test set; the model zoo's
+# generator python3-torch, python3-torchvision, python3-onnx and numpy.
 PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
       dwarves sparse kmod cpio gzip xz-utils zstd perl python3 patch
       linux-source-6.12 qemu-system-x86 busybox-static libdrm-dev pkg-config
       gcc-12-multilib libc6-dev-i386
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev zlib1g-dev
       libonnx-testdata dataset-fashion-mnist
+      python3-torch python3-torchvision python3-onnx python3-numpy
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
       qemu-system-arm dt-schema yamllint"
 

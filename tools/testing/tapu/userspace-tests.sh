@@ -18,12 +18,18 @@
 #                           reference (onnx_ref.py), and error paths
 #   tapu-run-fmnist         the Fashion-MNIST network on the 10,000 test
 #                           images, --check --expect: one test, ok iff exit 0
+#   tapu-run-zoo            the model zoo (tools/tapu/models/zoo: torchvision
+#                           and other architectures quantized the ways users
+#                           quantize), each model against the independent
+#                           reference, in LSB
 #
-#   userspace-tests.sh MODE ROOT TOOLS_OUT [FMNIST]
+#   userspace-tests.sh MODE ROOT TOOLS_OUT [FMNIST] [ZOO]
 #
 # MODE "test" installs the tests and the data; "run" only the Fashion-MNIST
 # data (for demo.cmds) and prints nothing. FMNIST 0 leaves out the
-# Fashion-MNIST test (default 1). The data goes to ROOT/usr/share/tapu:
+# Fashion-MNIST test (default 1), ZOO 0 the zoo (default 1); the zoo is
+# generated once into TAPU_ZOO_DIR (default build/zoo), again when its
+# scripts change. The data goes to ROOT/usr/share/tapu:
 # onnx-node/ (only the test_* directories tapu-run considers), onnx-tests/,
 # fmnist/ (model, expected results, t10k images and labels).
 set -euo pipefail
@@ -35,7 +41,7 @@ NODE_DIR=${TAPU_ONNX_NODE_DIR:-/usr/share/libonnx-testdata/data/node}
 FMNIST_DATA=${TAPU_FMNIST_DATA:-/usr/share/datasets/fashion-mnist}
 
 [ $# -ge 3 ] || { echo "usage: $0 MODE ROOT TOOLS_OUT [FMNIST]" >&2; exit 2; }
-mode=$1 root=$2 tools=$3 fmnist=${4:-1}
+mode=$1 root=$2 tools=$3 fmnist=${4:-1} zoo=${5:-1}
 share=$root/usr/share/tapu
 run=$tools/tapu/tapu-run
 
@@ -143,5 +149,25 @@ fi
 exit "$rc"
 EOF
 	echo tapu-run-fmnist
+fi
+if [ "$zoo" = 1 ]; then
+	zdir=${TAPU_ZOO_DIR:-$top/build/zoo}
+	src="$top/tools/tapu/models/zoo/gen.py $top/tools/tapu/models/zoo/quantize.py
+	     $top/tools/lib/tapu-onnx/tests/onnx_ref.py"
+	# shellcheck disable=SC2086
+	sum=$(cat $src | md5sum)
+	if [ "$(cat "$zdir/.inputs" 2>/dev/null)" != "$sum" ]; then
+		rm -rf "$zdir"
+		echo "userspace-tests: generating the model zoo (python3-torch)" >&2
+		/usr/bin/python3 "$top/tools/tapu/models/zoo/gen.py" "$zdir" >&2 ||
+			die "the model zoo generator failed"
+		echo "$sum" > "$zdir/.inputs"
+	fi
+	mkdir -p "$share/zoo"
+	cp -r "$zdir"/*/ "$top/tools/tapu/models/zoo/run.sh" "$share/zoo/"
+	cat > "$root/tests/tapu-run-zoo" <<'EOF'
+exec sh /usr/share/tapu/zoo/run.sh /usr/share/tapu/zoo
+EOF
+	echo tapu-run-zoo
 fi
 chmod 755 "$root"/tests/tapu-run-* "$root/tests/tapu-onnx-classify"

@@ -242,8 +242,46 @@ def resize(x, a, roi=None, scales=None, sizes=None):
     return y.astype(F32)
 
 
-def run(model, feeds):
-    """Evaluate @model's graph on @feeds; returns the graph outputs."""
+def _qlinear(op, x, a):
+    """The QLinear* operators: their float operator between dequantized
+    inputs and a quantized output (QLinearConv, QLinearMatMul; com.microsoft
+    QLinearAdd, QLinearMul, QLinearConcat, QLinear{Global,}AveragePool,
+    QLinearSigmoid, QLinearLeakyRelu)."""
+    if op == 'QLinearConv':
+        xf = dequantize_linear(*x[0:3])
+        wf = dequantize_linear(*x[3:6], axis=0)
+        b = None if len(x) < 9 or x[8] is None else \
+            x[8].astype(np.float64) * (x[1].astype(np.float64) * x[4].astype(np.float64))
+        return quantize_linear(conv(xf, wf, b, a), x[6], x[7])
+    if op == 'QLinearMatMul':
+        af = dequantize_linear(*x[0:3])
+        bf = dequantize_linear(*x[3:6], axis=-1)
+        return quantize_linear((af.astype(np.float64) @ bf).astype(F32), x[6], x[7])
+    if op == 'QLinearConcat':
+        ins = [dequantize_linear(*x[i:i + 3]) for i in range(2, len(x), 3)]
+        return quantize_linear(np.concatenate(ins, axis=a['axis']), x[0], x[1])
+    if op in ('QLinearAdd', 'QLinearMul'):
+        af, bf = dequantize_linear(*x[0:3]), dequantize_linear(*x[3:6])
+        y = af + bf if op == 'QLinearAdd' else af * bf
+        return quantize_linear(y.astype(F32), x[6], x[7])
+    xf = dequantize_linear(*x[0:3])
+    if op == 'QLinearGlobalAveragePool':
+        assert not a.get('channels_last', 0)
+        y = xf.astype(np.float64).mean(axis=tuple(range(2, xf.ndim)), keepdims=True)
+    elif op == 'QLinearAveragePool':
+        y = pool(xf, a, True)
+    elif op == 'QLinearSigmoid':
+        y = _sigmoid(xf)
+    elif op == 'QLinearLeakyRelu':
+        y = np.where(xf >= 0, xf, F32(a.get('alpha', 0.01)) * xf)
+    else:
+        raise NotImplementedError(op)
+    return quantize_linear(y.astype(F32), x[3], x[4])
+
+
+def run(model, feeds, everything=False):
+    """Evaluate @model's graph on @feeds; returns the graph outputs, or
+    with @everything a dict of every tensor."""
     opset = max((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')),
                 default=13)
     env = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
@@ -252,9 +290,12 @@ def run(model, feeds):
         x = [env[i] if i else None for i in node.input]
         a = _attrs(node)
         op = node.op_type
-        if node.domain == 'com.microsoft':
-            assert op == 'QGemm', op
+        if op == 'QGemm':
+            assert node.domain == 'com.microsoft'
             env[node.output[0]] = qgemm(*x, attrs=a)
+            continue
+        if op.startswith('QLinear'):
+            env[node.output[0]] = _qlinear(op, x, a)
             continue
         assert node.domain in ('', 'ai.onnx'), node.domain
         if op == 'QuantizeLinear':
@@ -337,6 +378,9 @@ def run(model, feeds):
             for name, part in zip(node.output, ys):
                 env[name] = part
             continue
+        elif op == 'ConstantOfShape':
+            v = numpy_helper.to_array(a['value']) if 'value' in a else np.zeros(1, F32)
+            y = np.full([int(d) for d in x[0]], v.reshape(-1)[0], v.dtype)
         elif op == 'Constant':
             y = numpy_helper.to_array(a['value'])
         elif op == 'Cast':
@@ -344,4 +388,4 @@ def run(model, feeds):
         else:
             raise NotImplementedError(op)
         env[node.output[0]] = y
-    return [env[o.name] for o in model.graph.output]
+    return env if everything else [env[o.name] for o in model.graph.output]
