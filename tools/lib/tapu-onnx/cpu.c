@@ -233,6 +233,53 @@ static struct tensor *slice(const struct model *m, const struct node *n, struct 
 	return y;
 }
 
+/* Pad, constant mode (a requantizing QDQ Pad runs here, in float) */
+static struct tensor *pad_f(const struct model *m, const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0];
+	int64_t pads[2 * MAX_RANK] = { 0 }, d[MAX_RANK], c[MAX_RANK];
+	float value = 0;
+	struct tensor *y;
+	int np;
+
+	if (strcmp(attr_string(n, "mode", "constant"), "constant")) {
+		errorf("Pad mode=%s not supported", attr_string(n, "mode", ""));
+		return NULL;
+	}
+	if (m->opset >= 11) {
+		np = a[1] && a[1]->i && !node_in(n, 3) ? (int)a[1]->n : -1;
+		for (int i = 0; i < np && i < 2 * MAX_RANK; i++)
+			pads[i] = a[1]->i[i];
+		value = a[2] ? elem(a[2], 0) : 0;
+	} else {
+		np = attr_ints(n, "pads", pads, 2 * MAX_RANK);
+		value = attr_float(n, "value", 0);
+	}
+	if (np != 2 * x->rank) {
+		errorf("pads do not match the rank");
+		return NULL;
+	}
+	for (int i = 0; i < x->rank; i++) {
+		d[i] = x->dim[i] + pads[i] + pads[i + x->rank];
+		if (d[i] < 0) {
+			errorf("pads remove more than the dimension");
+			return NULL;
+		}
+	}
+	y = tensor_new(DT_FLOAT, x->rank, d);
+	for (size_t k = 0; k < y->n; k++) {
+		int inside = 1;
+
+		unflat(d, x->rank, k, c);
+		for (int i = 0; i < x->rank; i++) {
+			c[i] -= pads[i];
+			inside &= c[i] >= 0 && c[i] < x->dim[i];
+		}
+		y->f[k] = inside ? x->f[flat(x->dim, x->rank, c)] : value;
+	}
+	return y;
+}
+
 /* Source coordinate of output index o along a dimension. */
 static double resize_coord(const char *mode, int64_t o, int64_t in, int64_t out, double scale)
 {
@@ -506,6 +553,8 @@ struct tensor *cpu_node(const struct model *m, const struct node *n, struct tens
 		return reduce(m, n, a);
 	if (!strcmp(op, "BatchNormalization"))
 		return batchnorm(n, a);
+	if (!strcmp(op, "Pad"))
+		return pad_f(m, n, a);
 	if (op_in(" Relu Clip Sigmoid Tanh Exp Log Sqrt Neg Abs Reciprocal Erf LeakyRelu"
 		  " HardSigmoid HardSwish ", op))
 		return unary_f(n, a, m->opset);

@@ -216,6 +216,50 @@ static int fold_constant(struct model *m, const Onnx__NodeProto *n)
 	return dtype >= 0;
 }
 
+/*
+ * Data movement on constants (torch.onnx exports F.pad's pads as a Concat,
+ * Reshape, Slice and Transpose of constants): run by the CPU kernels at
+ * load, the result an initializer.
+ */
+static int fold_layout(struct model *m, const Onnx__NodeProto *x)
+{
+	struct tensor *a[MAX_NODE_IN] = { 0 }, *y = NULL;
+	struct node n = { 0 };
+	size_t i;
+
+	if ((x->domain && *x->domain) || x->n_output != 1 || !x->n_input ||
+	    x->n_input > MAX_NODE_IN || x->n_attribute > 8 ||
+	    !op_in(" Concat Reshape Transpose Slice Squeeze Unsqueeze Flatten Identity ",
+		   x->op_type))
+		return 0;
+	for (i = 0; i < x->n_input; i++) {
+		const Onnx__TensorProto *pb = *x->input[i] ? initializer(m, x->input[i]) : NULL;
+
+		if (*x->input[i] && !pb)
+			break;
+		if (pb && (tensor_from_pb(pb, a[i] = xcalloc(1, sizeof(*a[i]))) ||
+			   a[i]->n > (1u << 20)))
+			break;
+	}
+	if (i == x->n_input) {
+		n.op = x->op_type;
+		n.name = x->output[0];
+		n.pb = x;
+		n.nin = x->n_input;
+		n.nout = 1;
+		for (i = 0; i < x->n_input; i++)
+			n.in[i] = x->input[i];
+		n.out[0] = x->output[0];
+		y = ref_node(m, &n, a);
+		if (y)
+			add_initializer(m->g, x->output[0], y->dtype, y);
+	}
+	for (i = 0; i < x->n_input; i++)
+		tensor_free(a[i]);
+	tensor_free(y);
+	return !!y;
+}
+
 /* A QuantizeLinear of the same value with the same parameters as @n (one
  * pair per consumer: ONNX Runtime's DedicatedQDQPair). */
 static const Onnx__NodeProto *same_quantize(const struct model *m, const Onnx__NodeProto *n)
@@ -236,8 +280,8 @@ static const Onnx__NodeProto *same_quantize(const struct model *m, const Onnx__N
 
 /*
  * What exporters leave and graph optimizers fold (torch's QDQ export):
- * Constant nodes become initializers, so do ConstantOfShape and Cast of
- * constants; a Cast to the type its input already has goes; so does a
+ * Constant nodes become initializers, so do ConstantOfShape, Cast and data
+ * movement of constants; a Cast to the type its input already has goes; so does a
  * QuantizeLinear that repeats another.
  */
 static void simplify(struct model *m)
@@ -250,7 +294,8 @@ static void simplify(struct model *m)
 		const Onnx__NodeProto *same;
 		Onnx__AttributeProto *a;
 
-		if (!is_graph_output(g, n->n_output ? n->output[0] : "") && fold_constant(m, n)) {
+		if (!is_graph_output(g, n->n_output ? n->output[0] : "") &&
+		    (fold_constant(m, n) || fold_layout(m, n))) {
 			remove_node(g, k);
 			continue;
 		}

@@ -445,6 +445,26 @@ def main():
     write('concat_requant_pad_i8', nodes, init, [('a', T.FLOAT, fin()), ('b', T.FLOAT, fin())],
           'y', I8)
 
+    # A requantizing Pad (on the CPU), its pads computed from constants
+    # as torch.onnx exports them (folded at load).
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 64, 100, U8, 'xa')
+    nodes += [h.make_node('Constant', [], ['p0'], value=nh.from_array(
+                  np.array([0, 0, 1, 0], np.int64))),
+              h.make_node('Constant', [], ['p1'], value=nh.from_array(
+                  np.array([0, 0, 2, 1], np.int64))),
+              h.make_node('Concat', ['p0', 'p1'], ['pc'], axis=0),
+              h.make_node('Reshape', ['pc', 'shape'], ['pr']),
+              h.make_node('Transpose', ['pr'], ['pt'], perm=[1, 0]),
+              h.make_node('Reshape', ['pt', 'flat'], ['pads']),
+              h.make_node('Pad', [x, 'pads'], ['padded'])]
+    init += [nh.from_array(np.array([2, 4], np.int64), 'shape'),
+             nh.from_array(np.array([-1], np.int64), 'flat')]
+    q_out(nodes, init, 'padded', 1 / 40, 90, U8)
+    write('pad_requant_u8', nodes, init, [('x', T.FLOAT, fin())], 'y', U8)
+    os.replace(os.path.join(HERE, 'models', 'exact', 'test_pad_requant_u8'),
+               os.path.join(HERE, 'models', 'fallback', 'test_pad_requant_u8'))
+
 
 if __name__ == '__main__':
     main()

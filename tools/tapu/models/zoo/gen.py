@@ -147,10 +147,7 @@ ARCHS = {
 }
 STYLES = ('qdq', 'qdq_keep', 'qdq_dedicated', 'qop', 'torch')
 # Left out, and why (torch.onnx's own limits are reported as they come).
-LEFT_OUT = {
-    'concat_pad_torch': 'torch.onnx exports the pads of F.pad as Concat, Reshape, Slice and '
-                        'Transpose of constants, which tapu-onnx does not fold yet',
-}
+LEFT_OUT = {}
 
 
 def randomize(ctor, seed):
