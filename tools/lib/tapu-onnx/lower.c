@@ -1309,6 +1309,29 @@ static int place_cpu(struct prog *p, const struct node *n, const char *why)
 	return add_step(p, n, why);
 }
 
+/* Multiply-accumulates of convolution and matrix nodes, from their shapes. */
+static uint64_t node_macs(struct prog *p, const struct node *n)
+{
+	int conv = !!strstr(n->op, "Conv"), q = !strncmp(n->op, "QLinear", 7);
+	const struct val *y = val_find(p, n->out[0]);
+	const struct val *w = val_find(p, node_in(n, conv ? q ? 3 : 1 : 0));
+	uint64_t elems = 1, k;
+
+	if ((!conv && !strstr(n->op, "MatMul") && !strstr(n->op, "Gemm")) || !y || !w ||
+	    w->rank < 1)
+		return 0;
+	for (int i = 0; i < y->rank; i++)
+		elems *= y->dim[i];
+	if (conv) {
+		k = 1;
+		for (int i = 1; i < w->rank; i++)
+			k *= w->dim[i];
+	} else {
+		k = w->dim[attr_int(n, "transA", 0) && w->rank == 2 ? 0 : w->rank - 1];
+	}
+	return elems * k;
+}
+
 int prog_compile(struct prog *p, struct model *m, const struct binding *in, int nin,
 		 uint64_t max_work)
 {
@@ -1362,6 +1385,7 @@ int prog_compile(struct prog *p, struct model *m, const struct binding *in, int 
 			if (!lowerings[i].fn(p, n)) {
 				p->seg_ops += p->nops - ops;
 				p->dev_nodes++;
+				p->dev_macs += node_macs(p, n);
 				continue;
 			}
 			/* A builder error sticks: nothing can follow it. */
@@ -1372,6 +1396,7 @@ int prog_compile(struct prog *p, struct model *m, const struct binding *in, int 
 		}
 		if (place_cpu(p, n, why))
 			return -1;
+		p->cpu_macs += node_macs(p, n);
 	}
 	if (p->seg_ops && add_step(p, NULL, NULL))
 		return -1;

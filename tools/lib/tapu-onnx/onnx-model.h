@@ -178,6 +178,7 @@ struct prog {
 	struct step *steps;
 	int nsteps;
 	int dev_nodes, cpu_nodes;
+	uint64_t dev_macs, cpu_macs;	/* multiply-accumulates of a run */
 	uint8_t *cst;			/* slot 0 contents */
 	size_t ncst, cst_cap;
 	size_t arena;			/* slot 1 size */

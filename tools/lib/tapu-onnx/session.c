@@ -789,8 +789,9 @@ void tapu_onnx_session_stats(const struct tapu_onnx_session *s,
 /**
  * tapu_onnx_session_placement() - where the nodes of the compiled model run
  * @s: session, compiled (it ran once)
- * @buf: out: a line of totals, then one line per node on the CPU with the
- *	reason it is not on the device
+ * @buf: out: a line of totals, on a device the multiply-accumulates of a
+ *	run (convolutions, matrix products) on each side, then one line per
+ *	node on the CPU with the reason it is not on the device
  * @size: size of @buf
  *
  * Return: the length of the whole text, as snprintf(); -EINVAL before the
@@ -802,10 +803,17 @@ int tapu_onnx_session_placement(const struct tapu_onnx_session *s, char *buf, si
 
 	if (!s->compiled)
 		return -EINVAL;
+	uint64_t macs = s->p.dev_macs + s->p.cpu_macs;
+
 	len = snprintf(buf, size, "%llu nodes on the device (%llu ops in %llu segments), "
 		       "%llu on the CPU\n", (unsigned long long)s->st.device_nodes,
 		       (unsigned long long)s->st.device_ops, (unsigned long long)s->st.segments,
 		       (unsigned long long)s->st.cpu_nodes);
+	if (s->dev && macs)
+		len += snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
+				"MACs: %llu on the device, %llu on the CPU (%.1f %% on the device)\n",
+				(unsigned long long)s->p.dev_macs,
+				(unsigned long long)s->p.cpu_macs, 100.0 * s->p.dev_macs / macs);
 	for (int i = 0; s->dev && i < s->p.nsteps; i++) {
 		const struct step *st = &s->p.steps[i];
 

@@ -5,8 +5,8 @@
 # output) through tapu-run --check (bit-identical to tapu-run's CPU path),
 # its output compared in LSB of the output quantization with what the
 # independent reference (onnx_ref.py) computed. One TAP line per model with
-# the histogram of differences, the nodes and MACs on the device and what
-# fell back to the CPU; a model fails when it does not compile or run, or
+# the histogram of differences, the nodes and the share of MACs on the
+# device, then what fell back to the CPU and why; a model fails when it does not compile or run, or
 # an element differs by more than MAX_DIFF LSB.
 #
 #   run.sh [DIR] [MAX_DIFF] [TAPU_RUN]
@@ -34,6 +34,9 @@ for m in "$@"; do
 	*) ok=0 ;;
 	esac
 	res=${line#* - test_}
+	# the share of multiply-accumulates on the device (tapu-run -v)
+	macs=$(sed -n 's/.*MACs: .*(\(.*\) % on the device).*/\1/p' "$tmp/out")
+	[ -n "$macs" ] && res="${res%)}, MACs on the device: $macs %)"
 	if [ "$ok" = 1 ]; then
 		echo "ok $n - $res"
 	else
