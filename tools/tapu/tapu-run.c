@@ -27,6 +27,7 @@ static const char *dev_path;
 static int reference_only, check, verbose;
 static long max_diff;	/* node tests: allowed integer difference */
 static double lsb;	/* node tests: float outputs compared in steps of lsb */
+static long bench_runs;	/* --bench: timed runs after the first */
 
 static double now(void)
 {
@@ -552,9 +553,58 @@ out:
 	return ret;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --bench: warm-up, then bench_runs timed runs of session @s; 0 or -errno. */
+static int bench(struct tapu_onnx_session *s, const char *what, double *p50,
+		 struct tapu_onnx_error *err)
+{
+	long warm = bench_runs / 10 > 0 ? bench_runs / 10 : 1;
+	double *t = calloc(bench_runs, sizeof(*t)), t0, total = 0;
+	struct tapu_onnx_stats st0, st1;
+	int ret = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (long i = 0; i < warm && !ret; i++)
+		ret = tapu_onnx_run(s, err);
+	tapu_onnx_session_stats(s, &st0);
+	for (long i = 0; i < bench_runs && !ret; i++) {
+		t0 = now();
+		ret = tapu_onnx_run(s, err);
+		t[i] = now() - t0;
+		total += t[i];
+	}
+	tapu_onnx_session_stats(s, &st1);
+	if (!ret) {
+		qsort(t, bench_runs, sizeof(*t), cmp_double);
+		*p50 = t[bench_runs / 2];
+		printf("benchmark (%s): %ld runs after %ld warm-up: latency p50 %.3f ms, "
+		       "p90 %.3f ms, p99 %.3f ms, min %.3f ms, max %.3f ms; %.1f runs/s\n",
+		       what, bench_runs, warm, 1e3 * *p50, 1e3 * t[bench_runs * 9 / 10],
+		       1e3 * t[bench_runs * 99 / 100], 1e3 * t[0], 1e3 * t[bench_runs - 1],
+		       bench_runs / total);
+		if (st1.device_ops)
+			printf("benchmark (%s): per run %.3f ms in jobs on the device's cores, "
+			       "%.3f ms on the host (CPU nodes, copies, submission), %llu segments\n",
+			       what, 1e-6 * (st1.device_ns - st0.device_ns) / bench_runs,
+			       1e3 * total / bench_runs -
+			       1e-6 * (st1.device_ns - st0.device_ns) / bench_runs,
+			       (unsigned long long)st1.segments);
+	}
+	free(t);
+	return ret;
+}
+
 /*
  * One run on --input files, bound by the name each file carries or else in
- * the order of the graph's inputs; prints the outputs.
+ * the order of the graph's inputs; prints the outputs. With --bench, then
+ * the benchmark of each session.
  */
 static int run_inputs(struct tapu_device *dev, struct tapu_onnx_model *model, char **files,
 		      int nfiles)
@@ -605,6 +655,19 @@ static int run_inputs(struct tapu_device *dev, struct tapu_onnx_model *model, ch
 	}
 	if (!ret && check)
 		printf("bit-exact: %ld outputs identical (device vs CPU reference)\n", r.identical);
+	if (!ret && bench_runs) {
+		double dev_p50 = 0, cpu_p50 = 0;
+
+		if (r.dev)
+			ret = bench(r.dev, "device", &dev_p50, &err);
+		if (!ret && r.cpu)
+			ret = bench(r.cpu, "CPU", &cpu_p50, &err);
+		if (!ret && r.dev && r.cpu)
+			printf("benchmark: the device session takes %.2fx the CPU session's time\n",
+			       dev_p50 / cpu_p50);
+		if (ret)
+			fprintf(stderr, "%s: benchmark: %s\n", prog_name, err.message);
+	}
 	runner_free(&r);
 	return !!ret;
 }
@@ -612,7 +675,7 @@ static int run_inputs(struct tapu_device *dev, struct tapu_onnx_model *model, ch
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s MODEL.onnx [--input FILE.pb ...] [options]\n"
+		"usage: %s MODEL.onnx [--input FILE.pb ...] [--bench N] [options]\n"
 		"       %s MODEL.onnx --fmnist DIR [--batch N] [--expect FILE] [options]\n"
 		"       %s --onnx-node-tests DIR [options]\n"
 		"Compiles an int8/uint8 quantised ONNX model to a TAPU command stream and\n"
@@ -632,6 +695,9 @@ static void usage(FILE *f)
 		"                         bit-identical outputs\n"
 		"  -r, --reference-only   run only the CPU reference (no device)\n"
 		"  -d, --device PATH      TAPU device (default: the first one)\n"
+		"  -B, --bench N          after the run: N timed runs (after N/10 warm-up)\n"
+		"                         of each session: latency p50/p90/p99, runs/s,\n"
+		"                         time in jobs on the device vs on the host\n"
 		"  -v, --verbose          print where the nodes run (device, CPU and why)\n"
 		"  -h, --help\n"
 		"Exit status: 0 success, 1 failure or mismatch, 2 usage.\n",
@@ -652,6 +718,7 @@ int main(int argc, char **argv)
 		{ "reference-only", no_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "bench", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -661,7 +728,7 @@ int main(int argc, char **argv)
 	struct tapu_device *dev = NULL;
 	struct tapu_onnx_error err;
 
-	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:l:crd:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:f:b:e:n:m:l:crd:vB:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (ninputs == 16)
@@ -680,6 +747,11 @@ int main(int argc, char **argv)
 			if (*end || max_diff < 0 || max_diff > 255)
 				return fprintf(stderr, "%s: bad --max-diff\n", prog_name), 2;
 			break;
+		case 'B':
+			bench_runs = strtol(optarg, &end, 0);
+			if (*end || bench_runs < 1 || bench_runs > 1000000)
+				return fprintf(stderr, "%s: bad --bench\n", prog_name), 2;
+			break;
 		case 'l':
 			lsb = strtod(optarg, &end);
 			if (*end || !(lsb > 0))
@@ -695,7 +767,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!!tests + (optind < argc) != 1 || optind + 1 < argc ||
-	    (tests && (fm || ninputs)) || (fm && ninputs)) {
+	    (tests && (fm || ninputs)) || (fm && ninputs) || (bench_runs && (tests || fm))) {
 		usage(stderr);
 		return 2;
 	}

@@ -69,6 +69,13 @@ m=$dir/models/fallback/test_conv_softmax_conv_u8
 expect 0 "CPU: node 'mid_f' (Softmax): no device operation" \
 	"--verbose: the placement, with why a node is on the CPU" -- \
 	"$run" -v "$m/model.onnx" --input "$m/test_data_set_0/input_0.pb"
+expect 0 "benchmark (device): 20 runs after 2 warm-up: latency p50" \
+	"--bench 20: latency percentiles and runs/s of the device session" -- \
+	"$run" --bench 20 "$m/model.onnx" --input "$m/test_data_set_0/input_0.pb"
+expect 0 "the device session takes .*x the CPU session's time" \
+	"--bench with --check: the CPU session too, and the ratio" -- \
+	"$run" --check --bench 5 "$m/model.onnx" --input "$m/test_data_set_0/input_0.pb"
+expect 2 "bad --bench" "--bench 0: exit 2" -- "$run" --bench 0 "$m/model.onnx"
 expect 1 'No such file' "missing model file: exit 1" -- "$run" "$tmp/none.onnx"
 printf 'this is not a protobuf\377\377\377' > "$tmp/bad.onnx"
 expect 1 'not an ONNX model' "corrupt model protobuf: exit 1" -- "$run" "$tmp/bad.onnx"
