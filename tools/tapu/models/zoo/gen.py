@@ -146,8 +146,11 @@ ARCHS = {
     'concat_pad': (lambda: Stubbed(CatPad()), lambda: Stubbed(CatPad()), (1, 3, 8, 8)),
 }
 STYLES = ('qdq', 'qdq_keep', 'qdq_dedicated', 'qop', 'torch')
-# Left out, and why (torch.onnx's own limits are reported as they come).
-LEFT_OUT = {}
+# Left out, and why.
+LEFT_OUT = {
+    'shufflenet_v2_torch': "torch 1.13's exporter fails on the quantized Slice of its "
+                           "channel split (SymbolicValueError)",
+}
 
 
 def randomize(ctor, seed):
@@ -229,21 +232,17 @@ def main():
             if name in LEFT_OUT:
                 print(f'{name}: left out: {LEFT_OUT[name]}')
                 continue
-            try:
-                if style == 'torch':
-                    m = torch_ptq(qctor, ai, calib, x)
-                else:
-                    if fmodel is None:
-                        fmodel = quantize.prepare(export(randomize(fctor, ai), x))
-                        ranges = quantize.calibrate(fmodel, [{'input': c} for c in calib])
-                    m = {'qdq': lambda: quantize.qdq(fmodel, ranges),
-                         'qdq_keep': lambda: quantize.qdq(fmodel, ranges, True, True),
-                         'qdq_dedicated': lambda: quantize.qdq(fmodel, ranges, True,
-                                                               dedicated=True),
-                         'qop': lambda: quantize.qoperator(fmodel, ranges, True)}[style]()
-            except Exception as e:  # noqa: BLE001: torch.onnx export limits
-                print(f'{name}: not generated: {type(e).__name__}: {str(e)[:200]}')
-                continue
+            if style == 'torch':
+                m = torch_ptq(qctor, ai, calib, x)
+            else:
+                if fmodel is None:
+                    fmodel = quantize.prepare(export(randomize(fctor, ai), x))
+                    ranges = quantize.calibrate(fmodel, [{'input': c} for c in calib])
+                m = {'qdq': lambda: quantize.qdq(fmodel, ranges),
+                     'qdq_keep': lambda: quantize.qdq(fmodel, ranges, True, True),
+                     'qdq_dedicated': lambda: quantize.qdq(fmodel, ranges, True,
+                                                           dedicated=True),
+                     'qop': lambda: quantize.qoperator(fmodel, ranges, True)}[style]()
             y, = onnx_ref.run(m, {'input': x})
             write(outdir, name, m, x, y)
             print(f'{name}: {len(m.graph.node)} nodes, top class {int(np.argmax(y))}')

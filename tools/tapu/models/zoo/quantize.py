@@ -6,7 +6,8 @@ conventions of its quantize_static() (onnxruntime/python/tools/quantization)
 on the graphs torch.onnx exports, for the model zoo:
 
 - MinMax calibration; activations uint8, asymmetric over [min(0, lo),
-  max(0, hi)]; weights int8, symmetric (scale 2*max|w|/255, zero point 0),
+  max(0, hi)]; weights int8, symmetric in [-127, 127] (scale max|w|/127,
+  zero point 0),
   per tensor or per output channel; biases int32 in scale x_scale*w_scale;
 - "removable" Relu/Clip after a quantized op are dropped, their output range
   given to the op's output (kept with keep_activations, the
@@ -134,7 +135,8 @@ def act_params(lo, hi):
 
 
 def weight_params(w, axis, per_channel):
-    """int8 symmetric weights: (quantized, scale)."""
+    """int8 symmetric weights, [-127, 127] as ONNX Runtime's
+    get_qmin_qmax_for_qType(symmetric=True): (quantized, scale)."""
     if per_channel:
         red = tuple(i for i in range(w.ndim) if i != axis)
         amax = np.abs(w).max(axis=red)
@@ -143,8 +145,8 @@ def weight_params(w, axis, per_channel):
     else:
         amax = np.float32(np.abs(w).max())
         shape = []
-    s = np.where(amax > 0, 2 * amax / 255, 1).astype(np.float32)
-    q = np.clip(np.rint(w / s.reshape(shape)), -128, 127).astype(np.int8)
+    s = np.where(amax > 0, amax / 127, 1).astype(np.float32)
+    q = np.clip(np.rint(w / s.reshape(shape)), -127, 127).astype(np.int8)
     return q, s
 
 
@@ -263,12 +265,12 @@ def qdq(model, rng, per_channel=False, keep_activations=False, dedicated=False):
         s = g.add_const(t + '_scale', p[t][0])
         z = g.add_const(t + '_zero_point', p[t][1])
         qd = []
+        src = t
+        if t in g.outputs:
+            src = t + '_QuantizeInput'
+            g.producer(t).output[list(g.producer(t).output).index(t)] = src
         for i in range(k):
             sfx = f'_{i + 1}' if k > 1 else ''
-            src = t
-            if t in g.outputs:
-                src = t + '_QuantizeInput'
-                g.producer(t).output[list(g.producer(t).output).index(t)] = src
             dst = t if t in g.outputs else t + '_DequantizeLinear_Output' + sfx
             qd += [h.make_node('QuantizeLinear', [src, s, z], [t + '_QuantizeLinear_Output' + sfx]),
                    h.make_node('DequantizeLinear', [t + '_QuantizeLinear_Output' + sfx, s, z],

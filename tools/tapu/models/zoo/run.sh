@@ -20,7 +20,7 @@ set -- "$dir"/*/model.onnx
 echo "TAP version 13"
 echo "1..$#"
 for m in "$@"; do
-	d=${m%/model.onnx}
+	d=$(cd "${m%/model.onnx}" && pwd)
 	name=${d##*/}
 	n=$((n + 1))
 	# tapu-run runs the ONNX test layout: a directory of test_* directories.
