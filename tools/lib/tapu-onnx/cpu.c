@@ -233,17 +233,133 @@ static struct tensor *slice(const struct model *m, const struct node *n, struct 
 	return y;
 }
 
-/* Pad, constant mode (a requantizing QDQ Pad runs here, in float) */
+/* Gemm (2-D) and MatMul ([.., M, K] x [.., K, N], batches broadcast) */
+static struct tensor *gemm_f(const struct node *n, struct tensor **a)
+{
+	const struct tensor *A = a[0], *B = a[1], *C = n->nin > 2 ? a[2] : NULL;
+	int gemm = !strcmp(n->op, "Gemm"), br;
+	int ta = gemm && attr_int(n, "transA", 0), tb = gemm && attr_int(n, "transB", 0);
+	float alpha = gemm ? attr_float(n, "alpha", 1) : 1, beta = gemm ? attr_float(n, "beta", 1) : 1;
+	int64_t M, K, N, bd[MAX_RANK], yd[MAX_RANK], nb = 1;
+	struct tensor *y;
+
+	if (!B || !A->f || !B->f || A->rank < 2 || B->rank < 2 ||
+	    (gemm && (A->rank != 2 || B->rank != 2))) {
+		errorf("only float [.., M, K] x [.., K, N] products");
+		return NULL;
+	}
+	M = A->dim[A->rank - (ta ? 1 : 2)], K = A->dim[A->rank - (ta ? 2 : 1)];
+	N = B->dim[B->rank - (tb ? 2 : 1)];
+	br = (A->rank > B->rank ? A->rank : B->rank) - 2;
+	for (int i = 0; i < br; i++) {
+		int64_t da = i - br + A->rank - 2 >= 0 ? A->dim[i - br + A->rank - 2] : 1;
+		int64_t db = i - br + B->rank - 2 >= 0 ? B->dim[i - br + B->rank - 2] : 1;
+
+		if (da != db && da != 1 && db != 1) {
+			errorf("batch dimensions do not broadcast");
+			return NULL;
+		}
+		nb *= bd[i] = yd[i] = da > db ? da : db;
+	}
+	if (B->dim[B->rank - (tb ? 1 : 2)] != K) {
+		errorf("inner dimensions differ");
+		return NULL;
+	}
+	yd[br] = M, yd[br + 1] = N;
+	y = tensor_new(DT_FLOAT, br + 2, yd);
+	for (int64_t bt = 0; bt < nb; bt++) {
+		const float *pa = A->f + bcast_index(A->rank - 2, A->dim, br, bd, bt) * M * K;
+		const float *pb = B->f + bcast_index(B->rank - 2, B->dim, br, bd, bt) * K * N;
+
+		for (int64_t i = 0; i < M; i++)
+			for (int64_t o = 0; o < N; o++) {
+				float acc = 0;
+
+				for (int64_t k = 0; k < K; k++)
+					acc += pa[ta ? k * M + i : i * K + k] * pb[tb ? o * K + k : k * N + o];
+				acc *= alpha;
+				if (C)
+					acc += beta * elem(C, bcast_index(C->rank, C->dim, 2, yd + br,
+									 i * N + o));
+				y->f[(bt * M + i) * N + o] = acc;
+			}
+	}
+	return y;
+}
+
+/* MaxPool, AveragePool in float (requantizing QDQ pools run here) */
+static struct tensor *pool_f(const struct node *n, struct tensor **a)
+{
+	const struct tensor *x = a[0];
+	int avg = !strcmp(n->op, "AveragePool"), incl = attr_int(n, "count_include_pad", 0);
+	int64_t k[2], st[2] = { 1, 1 }, dl[2] = { 1, 1 }, pd[4] = { 0 }, od[4];
+	const char *ap = attr_string(n, "auto_pad", "NOTSET");
+	struct tensor *y;
+
+	if (x->rank != 4 || n->nout > 1 || attr_ints(n, "kernel_shape", k, 2) != 2 ||
+	    attr_ints(n, "strides", st, 2) > 2 || attr_ints(n, "dilations", dl, 2) > 2 ||
+	    attr_ints(n, "pads", pd, 4) > 4 || attr_int(n, "ceil_mode", 0)) {
+		errorf("only 2-D pools without ceil_mode or indices");
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		int64_t in = x->dim[2 + i], ext = dl[i] * (k[i] - 1) + 1;
+
+		if (!strncmp(ap, "SAME", 4)) {
+			int64_t o = (in + st[i] - 1) / st[i], t = (o - 1) * st[i] + ext - in;
+
+			t = t < 0 ? 0 : t;
+			pd[i] = !strcmp(ap, "SAME_UPPER") ? t / 2 : t - t / 2;
+			pd[i + 2] = t - pd[i];
+		} else if (!strcmp(ap, "VALID")) {
+			pd[i] = pd[i + 2] = 0;
+		}
+		od[2 + i] = (in + pd[i] + pd[i + 2] - ext) / st[i] + 1;
+		if (od[2 + i] < 1 || st[i] < 1 || dl[i] < 1) {
+			errorf("window out of range");
+			return NULL;
+		}
+	}
+	od[0] = x->dim[0], od[1] = x->dim[1];
+	y = tensor_new(DT_FLOAT, 4, od);
+	for (int64_t p = 0; p < od[0] * od[1]; p++)
+		for (int64_t oy = 0; oy < od[2]; oy++)
+			for (int64_t ox = 0; ox < od[3]; ox++) {
+				float best = -INFINITY, sum = 0;
+				int64_t cnt = 0;
+
+				for (int64_t ky = 0; ky < k[0]; ky++)
+					for (int64_t kx = 0; kx < k[1]; kx++) {
+						int64_t iy = oy * st[0] + ky * dl[0] - pd[0];
+						int64_t ix = ox * st[1] + kx * dl[1] - pd[1];
+						float v;
+
+						if (iy < 0 || iy >= x->dim[2] || ix < 0 || ix >= x->dim[3]) {
+							cnt += incl;
+							continue;
+						}
+						v = x->f[(p * x->dim[2] + iy) * x->dim[3] + ix];
+						best = v > best ? v : best;
+						sum += v;
+						cnt++;
+					}
+				y->f[(p * od[2] + oy) * od[3] + ox] = avg ? sum / cnt : best;
+			}
+	return y;
+}
+
+/* Pad in float: a requantizing QDQ Pad, or modes edge and reflect */
 static struct tensor *pad_f(const struct model *m, const struct node *n, struct tensor **a)
 {
 	const struct tensor *x = a[0];
+	const char *mode = attr_string(n, "mode", "constant");
 	int64_t pads[2 * MAX_RANK] = { 0 }, d[MAX_RANK], c[MAX_RANK];
 	float value = 0;
 	struct tensor *y;
 	int np;
 
-	if (strcmp(attr_string(n, "mode", "constant"), "constant")) {
-		errorf("Pad mode=%s not supported", attr_string(n, "mode", ""));
+	if (strcmp(mode, "constant") && strcmp(mode, "edge") && strcmp(mode, "reflect")) {
+		errorf("Pad mode=%s not supported", mode);
 		return NULL;
 	}
 	if (m->opset >= 11) {
@@ -272,8 +388,15 @@ static struct tensor *pad_f(const struct model *m, const struct node *n, struct 
 
 		unflat(d, x->rank, k, c);
 		for (int i = 0; i < x->rank; i++) {
+			int64_t e = x->dim[i] - 1;
+
 			c[i] -= pads[i];
-			inside &= c[i] >= 0 && c[i] < x->dim[i];
+			if (*mode == 'e')	/* edge: the nearest element */
+				c[i] = c[i] < 0 ? 0 : c[i] > e ? e : c[i];
+			else if (*mode == 'r' && e > 0)	/* reflect: mirrored, edge once */
+				while (c[i] < 0 || c[i] > e)
+					c[i] = c[i] < 0 ? -c[i] : 2 * e - c[i];
+			inside &= c[i] >= 0 && c[i] <= e;
 		}
 		y->f[k] = inside ? x->f[flat(x->dim, x->rank, c)] : value;
 	}
@@ -555,6 +678,10 @@ struct tensor *cpu_node(const struct model *m, const struct node *n, struct tens
 		return batchnorm(n, a);
 	if (!strcmp(op, "Pad"))
 		return pad_f(m, n, a);
+	if (!strcmp(op, "Gemm") || !strcmp(op, "MatMul"))
+		return gemm_f(n, a);
+	if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool"))
+		return pool_f(n, a);
 	if (op_in(" Relu Clip Sigmoid Tanh Exp Log Sqrt Neg Abs Reciprocal Erf LeakyRelu"
 		  " HardSigmoid HardSwish ", op))
 		return unary_f(n, a, m->opset);

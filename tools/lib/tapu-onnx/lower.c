@@ -1067,6 +1067,8 @@ static int lower_qconcat(struct prog *p, const struct node *n)
 
 	if (!ys)
 		return -1;
+	if (n->nin < 5 || (n->nin - 2) % 3 || ys->n != 1 || (yz && yz->n != 1))
+		return NODE_ERR(n, "malformed QLinearConcat or per-channel output");
 	dtype_range(yt, &lo, &hi);
 	for (int i = 0; i < nx; i++) {
 		const struct tensor *s = param(n, p, 3 + 3 * i, 1), *z = param(n, p, 4 + 3 * i, 0);
@@ -1078,6 +1080,8 @@ static int lower_qconcat(struct prog *p, const struct node *n)
 
 		if (!x || !s || need_std(p, x))
 			return -1;
+		if (s->n != 1 || (z && z->n != 1))
+			return NODE_ERR(n, "input %d is quantized per channel", i);
 		xs[i] = x;
 		if (pscale(s) == pscale(ys) && pzp(z) == pzp(yz) && x->dtype == yt)
 			continue;

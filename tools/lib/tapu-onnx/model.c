@@ -701,7 +701,8 @@ static const char *const known_ops[] = {
 	"QLinearRelu", "QLinearClip", "QLinearAveragePool",
 	"QLinearGlobalAveragePool", "QLinearConcat", "Add", "Sub", "Mul", "Relu", "Clip",
 	"MaxPool", "AveragePool", "GlobalAveragePool", "Reshape", "Flatten",
-	"Transpose", "Concat", "Pad", "Identity", "Squeeze", "Unsqueeze", NULL,
+	"Transpose", "Concat", "Pad", "Identity", "Squeeze", "Unsqueeze", "Gemm", "MatMul",
+	NULL,
 };
 
 int op_known(const struct node *n)
@@ -890,6 +891,17 @@ int fused_act(const struct model *m, const struct node *n, float ys, int yzp, in
 	return 0;
 }
 
+/* An initializer of one element (per-tensor quantization parameters). */
+static int scalar_const(const struct model *m, const char *name)
+{
+	const Onnx__TensorProto *t = *name ? initializer(m, name) : NULL;
+	size_t n = 1;
+
+	for (size_t i = 0; t && i < t->n_dims; i++)
+		n *= t->dims[i];
+	return t && n == 1;
+}
+
 /* A QDQ Concat: QLinearConcat's inputs (y scale, zero point, then each
  * input's x, scale, zero point); each input may be quantized its own way. */
 static int fold_concat(struct model *m, const Onnx__NodeProto *x, struct node *o,
@@ -902,11 +914,16 @@ static int fold_concat(struct model *m, const Onnx__NodeProto *x, struct node *o
 	    consumers(m, x->output[0], &q) != 1 || !is_op(q, "QuantizeLinear") ||
 	    q->n_input < 2 || pb_attr(q, "axis"))
 		return 0;
+	if (!scalar_const(m, q->input[1]) ||
+	    (q->n_input > 2 && *q->input[2] && !scalar_const(m, q->input[2])))
+		return 0;
 	o->in[k++] = q->input[1];
 	o->in[k++] = q->n_input > 2 ? q->input[2] : "";
 	for (size_t i = 0; i < x->n_input; i++) {
 		dq = producer(m, x->input[i]);
-		if (!is_op(dq, "DequantizeLinear") || dq->n_input < 2 || pb_attr(dq, "axis"))
+		if (!is_op(dq, "DequantizeLinear") || dq->n_input < 2 ||
+		    !scalar_const(m, dq->input[1]) ||
+		    (dq->n_input > 2 && *dq->input[2] && !scalar_const(m, dq->input[2])))
 			return 0;
 		o->in[k++] = dq->input[0];
 		o->in[k++] = dq->input[1];
@@ -931,7 +948,10 @@ static int pad_zero(const struct model *m, const Onnx__NodeProto *x)
 	struct tensor v;
 	int zero;
 
-	if (m->opset < 11 || x->n_input < 2 || x->n_input > 3 || pb_attr(x, "axes"))
+	const Onnx__AttributeProto *mode = pb_attr(x, "mode");
+
+	if (m->opset < 11 || x->n_input < 2 || x->n_input > 3 || pb_attr(x, "axes") ||
+	    (mode && (!mode->has_s || mode->s.len != 8 || memcmp(mode->s.data, "constant", 8))))
 		return 0;
 	if (x->n_input < 3 || !*x->input[2])
 		return 1;
@@ -941,6 +961,23 @@ static int pad_zero(const struct model *m, const Onnx__NodeProto *x)
 	zero = v.n == 1 && (v.f ? v.f[0] == 0 : v.i[0] == 0);
 	free(v.i), free(v.f);
 	return zero;
+}
+
+/* A Gemm QLinearGemm computes: A not transposed, alpha and beta 1, C
+ * absent or an int32 [N] behind a DequantizeLinear. */
+static int gemm_foldable(const struct model *m, const Onnx__NodeProto *x)
+{
+	const Onnx__AttributeProto *ta = pb_attr(x, "transA"), *al = pb_attr(x, "alpha"),
+		*be = pb_attr(x, "beta");
+	const Onnx__NodeProto *c = x->n_input > 2 && *x->input[2] ? producer(m, x->input[2]) : NULL;
+	const Onnx__TensorProto *ct = c && is_op(c, "DequantizeLinear") ?
+				      initializer(m, c->input[0]) : NULL;
+
+	if ((ta && ta->i) || (al && al->f != 1.0f))
+		return 0;
+	if (x->n_input < 3 || !*x->input[2])
+		return 1;
+	return (!be || be->f == 1.0f) && ct && ct->data_type == DT_INT32 && ct->n_dims == 1;
 }
 
 static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
@@ -953,6 +990,8 @@ static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,
 
 	if (is_op(x, "Concat"))
 		return fold_concat(m, x, out, dead, ndead);
+	if (is_op(x, "Gemm") && !gemm_foldable(m, x))
+		return 0;
 	for (f = folds; f->op && !is_op(x, f->op); f++)
 		;
 	if (!f->op || x->n_output != 1 || consumers(m, x->output[0], &q) != 1)
@@ -1108,7 +1147,9 @@ int qdq_fold(struct model *m)
 			 * QLinearGemm with the bias C (input 6) last.
 			 */
 			if (o->foreign && !strcmp(x->domain, "com.microsoft") &&
-			    !strcmp(x->op_type, "QGemm") && x->n_input == 9) {
+			    !strcmp(x->op_type, "QGemm") && x->n_input == 9 &&
+			    !(pb_attr(x, "transA") && pb_attr(x, "transA")->i) &&
+			    !(pb_attr(x, "alpha") && pb_attr(x, "alpha")->f != 1.0f)) {
 				o->op = "QLinearGemm";
 				o->in[6] = x->input[7];
 				o->in[7] = x->input[8];

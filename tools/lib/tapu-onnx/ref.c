@@ -152,13 +152,17 @@ static struct tensor *matmul(const struct node *n, struct tensor **a)
 	struct tensor *y;
 	struct rq q;
 
+	if (b->rank > 2 && (b->n / (K * N) != (size_t)batches || b->rank != x->rank)) {
+		errorf("batched B must have the batches of A");
+		return NULL;
+	}
 	if (rq_init(&q, a[1], bs, a[6], N))
 		return NULL;
 	memcpy(od, x->dim, sizeof(od));
 	od[x->rank - 1] = N;
 	y = tensor_new(yt, x->rank, od);
 	for (int64_t bt = 0; bt < batches; bt++) {
-		const int64_t *bm = b->i + (b->rank == 3 ? bt * K * N : 0);
+		const int64_t *bm = b->i + (b->rank > 2 ? bt * K * N : 0);
 
 		for (int64_t i = 0; i < M; i++)
 			for (int64_t o = 0; o < N; o++) {
@@ -189,6 +193,7 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 				    yt != x->dtype);
 	int64_t k[2] = { x->dim[2], x->dim[3] }, st[2] = { 1, 1 }, pd[4] = { 0 }, od[4];
 	const char *ap = attr_string(n, "auto_pad", "NOTSET");
+	int incl = avg && attr_int(n, "count_include_pad", 0), zpv = (q8 ? zp(a[2]) : 0) - off;
 	struct tensor *y;
 	int32_t rm = 0;
 	uint32_t rs = 0;
@@ -213,8 +218,6 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 		od[2 + i] = (in + pd[i] + pd[i + 2] - k[i]) / st[i] + 1;
 	}
 	od[0] = x->dim[0], od[1] = x->dim[1];
-	if (requant)
-		quantize_multiplier((double)sc(a[1]) / ((double)sc(a[3]) * k[0] * k[1]), &rm, &rs);
 	y = tensor_new(yt, 4, od);
 	for (int64_t p = 0; p < od[0] * od[1]; p++)
 		for (int64_t oy = 0; oy < od[2]; oy++)
@@ -226,8 +229,12 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 						int64_t iy = oy * st[0] + ky - pd[0], ix = ox * st[1] + kx - pd[1];
 						int64_t v;
 
-						if (iy < 0 || iy >= x->dim[2] || ix < 0 || ix >= x->dim[3])
+						if (iy < 0 || iy >= x->dim[2] || ix < 0 || ix >= x->dim[3]) {
+							/* counted padding: 0.0, the zero point */
+							sum += incl ? zpv : 0;
+							cnt += incl;
 							continue;
+						}
 						v = x->i[(p * x->dim[2] + iy) * x->dim[3] + ix] - off;
 						best = v > best ? v : best;
 						sum += v;
@@ -235,6 +242,8 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 					}
 				if (requant) {
 					sum -= cnt * (zp(a[2]) - off);
+					quantize_multiplier((double)sc(a[1]) / ((double)sc(a[3]) * cnt),
+							    &rm, &rs);
 					y->i[(p * od[2] + oy) * od[3] + ox] =
 						sat(zp(a[4]) + rshift64(sum * rm, rs), yt);
 					continue;
@@ -449,11 +458,24 @@ static struct tensor *qconcat(const struct node *n, struct tensor **a)
 	int yt = a[1] ? a[1]->dtype : DT_UINT8, lo, hi;
 
 	c.nin = (n->nin - 2) / 3;
+	if (n->nin < 5 || (n->nin - 2) % 3 || !a[0] || a[0]->n != 1 || (a[1] && a[1]->n != 1)) {
+		errorf("QLinearConcat: y scale, zero point (one each), then x, scale, zero point "
+		       "per input");
+		return NULL;
+	}
 	dtype_range(yt, &lo, &hi);
 	for (int i = 0; i < c.nin; i++) {
 		const struct tensor *x = a[2 + 3 * i];
 		int16_t t[256];
 		int xlo, xhi;
+
+		if (!x || !dtype_is_q8(x->dtype) || !a[3 + 3 * i] || a[3 + 3 * i]->n != 1 ||
+		    (a[4 + 3 * i] && a[4 + 3 * i]->n != 1)) {
+			for (int j = 0; j < i; j++)
+				tensor_free(r[j]);
+			errorf("QLinearConcat: input %d is not int8/uint8 quantized per tensor", i);
+			return NULL;
+		}
 
 		dtype_range(x->dtype, &xlo, &xhi);
 		requant_table(sc(a[3 + 3 * i]), zp(a[4 + 3 * i]), xlo, sc(a[0]), zp(a[1]),
@@ -475,8 +497,12 @@ static struct tensor *pad(const struct node *n, struct tensor **a, int opset)
 	size_t xs[MAX_RANK];
 	struct tensor *y;
 
+	if (strcmp(attr_string(n, "mode", "constant"), "constant")) {
+		errorf("integer Pad: constant mode only");
+		return NULL;
+	}
 	if (opset >= 11) {
-		for (size_t i = 0; i < a[1]->n; i++)
+		for (size_t i = 0; i < a[1]->n && i < 2 * MAX_RANK; i++)
 			pads[i] = a[1]->i[i];
 		value = a[2] ? a[2]->i[0] : 0;
 	} else {

@@ -13,6 +13,10 @@
 #                           Fashion-MNIST image
 #   tapu-run-node-tests     tapu-run --check --onnx-node-tests: the ONNX node
 #                           tests with int8/uint8 data, one TAP line each
+#   tapu-run-qdq-node-tests the float ONNX node tests of CNN operators wrapped
+#                           in QDQ as a quantizer does (qdq_node_tests.py),
+#                           against onnx_ref.py, within 1 LSB; SKIP where
+#                           the library runs them nowhere, with why
 #   tapu-run-tests          tools/lib/tapu-onnx/tests/run.sh: tapu-run's own
 #                           models against the outputs of an ONNX-semantics
 #                           reference (onnx_ref.py), and error paths
@@ -30,8 +34,9 @@
 # Fashion-MNIST test (default 1), ZOO 0 the zoo (default 1); the zoo is
 # generated once into TAPU_ZOO_DIR (default build/zoo), again when its
 # scripts change. The data goes to ROOT/usr/share/tapu:
-# onnx-node/ (only the test_* directories tapu-run considers), onnx-tests/,
-# fmnist/ (model, expected results, t10k images and labels).
+# onnx-node/ (only the test_* directories tapu-run considers), qdq-node/
+# (generated), onnx-tests/, zoo/, fmnist/ (model, expected results, t10k
+# images and labels).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,7 +45,7 @@ top=$(cd "$here/../../.." && pwd)
 NODE_DIR=${TAPU_ONNX_NODE_DIR:-/usr/share/libonnx-testdata/data/node}
 FMNIST_DATA=${TAPU_FMNIST_DATA:-/usr/share/datasets/fashion-mnist}
 
-[ $# -ge 3 ] || { echo "usage: $0 MODE ROOT TOOLS_OUT [FMNIST]" >&2; exit 2; }
+[ $# -ge 3 ] || { echo "usage: $0 MODE ROOT TOOLS_OUT [FMNIST] [ZOO]" >&2; exit 2; }
 mode=$1 root=$2 tools=$3 fmnist=${4:-1} zoo=${5:-1}
 share=$root/usr/share/tapu
 run=$tools/tapu/tapu-run
@@ -118,6 +123,13 @@ EOF
 echo tapu-run-node-tests
 
 # tapu-run's models and error paths (run.sh, TAP).
+/usr/bin/python3 "$top/tools/lib/tapu-onnx/tests/qdq_node_tests.py" "$NODE_DIR" \
+	"$share/qdq-node" > /dev/null || die "wrapping the ONNX node tests in QDQ failed"
+cat > "$root/tests/tapu-run-qdq-node-tests" <<'EOF'
+exec tapu-run --check --max-diff 1 --onnx-node-tests /usr/share/tapu/qdq-node
+EOF
+echo tapu-run-qdq-node-tests
+
 mkdir -p "$share/onnx-tests"
 cp -r "$top/tools/lib/tapu-onnx/tests/run.sh" "$top"/tools/lib/tapu-onnx/tests/*/ \
 	"$share/onnx-tests/"

@@ -465,6 +465,26 @@ def main():
     os.replace(os.path.join(HERE, 'models', 'exact', 'test_pad_requant_u8'),
                os.path.join(HERE, 'models', 'fallback', 'test_pad_requant_u8'))
 
+    # Pad's reflect and edge modes in QDQ (not the integer Pad: on the CPU).
+    for mode in ('reflect', 'edge'):
+        nodes, init = [], []
+        x = qdq(nodes, init, 'x', 1 / 64, 3, I8, 'xa')
+        init.append(nh.from_array(np.array([0, 0, 2, 1, 0, 0, 1, 2], np.int64), 'pads'))
+        nodes.append(h.make_node('Pad', [x, 'pads'], ['padded'], mode=mode))
+        q_out(nodes, init, 'padded', 1 / 64, 3, I8)
+        write(f'pad_{mode}_i8', nodes, init, [('x', T.FLOAT, fin())], 'y', I8)
+        os.replace(os.path.join(HERE, 'models', 'exact', f'test_pad_{mode}_i8'),
+                   os.path.join(HERE, 'models', 'fallback', f'test_pad_{mode}_i8'))
+
+    # Concat of three inputs quantized three ways, int8 and uint8.
+    nodes, init = [], []
+    a = qdq(nodes, init, 'a', 1 / 64, 3, I8, 'aq')
+    b = qdq(nodes, init, 'b', 1 / 100, 130, U8, 'bq')
+    c = qdq(nodes, init, 'c', 1 / 80, -9, I8, 'cq')
+    nodes.append(h.make_node('Concat', [a, b, c], ['cat'], axis=2))
+    q_out(nodes, init, 'cat', 1 / 90, 120, U8)
+    write('concat3_mixed_u8', nodes, init, [(n, T.FLOAT, fin()) for n in 'abc'], 'y', U8)
+
 
 if __name__ == '__main__':
     main()

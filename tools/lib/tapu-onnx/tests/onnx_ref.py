@@ -59,8 +59,8 @@ def conv(x, w, b=None, a=None):
     g = a.get('group', 1)
     s = a.get('strides', [1, 1])
     d = a.get('dilations', [1, 1])
-    (pt, pl), (pb, pr) = _pads(a, 2)
-    assert a.get('auto_pad', b'NOTSET') in (b'NOTSET', 'NOTSET')
+    pads = _auto_pads(a, [kh, kw], s, d, (hi, wi))
+    (pt, pl), (pb, pr) = pads[:2], pads[2:]
     xp = np.zeros((n, c, hi + pt + pb, wi + pl + pr), np.float64)
     xp[:, :, pt:pt + hi, pl:pl + wi] = x
     ho = (hi + pt + pb - d[0] * (kh - 1) - 1) // s[0] + 1
@@ -80,12 +80,32 @@ def conv(x, w, b=None, a=None):
     return y.astype(F32)
 
 
+def _auto_pads(a, k, s, d, size):
+    """Explicit pads [begin..., end...] of auto_pad: SAME_UPPER puts the odd
+    one at the end, SAME_LOWER at the beginning, VALID none."""
+    ap = a.get('auto_pad', b'NOTSET')
+    ap = ap.decode() if isinstance(ap, bytes) else ap
+    if ap == 'NOTSET':
+        return list(a.get('pads', [0] * 2 * len(k)))
+    if ap == 'VALID':
+        return [0] * 2 * len(k)
+    beg, end = [], []
+    for i, n in enumerate(size):
+        out = -(-n // s[i])
+        tot = max((out - 1) * s[i] + d[i] * (k[i] - 1) + 1 - n, 0)
+        small = tot // 2
+        beg.append(small if ap == 'SAME_UPPER' else tot - small)
+        end.append(tot - beg[-1])
+    return beg + end
+
+
 def _windows(x, a, fill):
     """Padded input and output size of a 2-D pool, ceil_mode 0."""
     k = a['kernel_shape']
     s = a.get('strides', [1, 1])
-    (pt, pl), (pb, pr) = _pads(a, 2)
-    assert not a.get('ceil_mode', 0)
+    pads = _auto_pads(a, k, s, a.get('dilations', [1, 1]), x.shape[2:])
+    (pt, pl), (pb, pr) = pads[:2], pads[2:]
+    assert not a.get('ceil_mode', 0) and a.get('dilations', [1, 1]) == [1, 1]
     n, c, h, w = x.shape
     xp = np.full((n, c, h + pt + pb, w + pl + pr), fill, np.float64)
     xp[:, :, pt:pt + h, pl:pl + w] = x
@@ -142,9 +162,14 @@ def reshape(x, shape, a):
 
 
 def pad(x, pads, value=None, a=None):
-    assert a.get('mode', b'constant') in (b'constant', 'constant')
+    mode = a.get('mode', b'constant')
+    mode = mode.decode() if isinstance(mode, bytes) else mode
     n = x.ndim
     p = [int(v) for v in pads]
+    if mode in ('edge', 'reflect'):    # numpy's modes of the same names
+        assert min(p) >= 0
+        return np.pad(x, [(p[i], p[i + n]) for i in range(n)], mode=mode)
+    assert mode == 'constant'
     v = np.zeros((), x.dtype) if value is None else value
     out = np.full([x.shape[i] + p[i] + p[i + n] for i in range(n)], v, x.dtype)
     out[tuple(slice(p[i], p[i] + x.shape[i]) for i in range(n))] = x
@@ -312,6 +337,8 @@ def run(model, feeds, everything=False):
             y = x[0] + x[1]
         elif op == 'Mul':
             y = x[0] * x[1]
+        elif op == 'Sub':
+            y = x[0] - x[1]
         elif op == 'Relu':
             y = np.maximum(x[0], np.zeros((), x[0].dtype))
         elif op == 'Clip':
