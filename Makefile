@@ -58,7 +58,7 @@ CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))
 
 KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules selftests tools check run test test-debug debug-kernel clean
+.PHONY: all modules selftests tools optable check run test test-debug debug-kernel clean
 .PHONY: selftests-arm64 arm64-kernel test-arm64 test-cleanroom
 
 all: modules selftests tools
@@ -82,6 +82,11 @@ tools:
 		mkdir -p $(BUILD)/$$d; \
 		$(MAKE) -C $$d OUTPUT=$(BUILD)/$$d/; \
 	done
+
+# The operator table of the documentation, from libtapu-onnx's tables
+# (make test checks that it is current).
+optable: tools
+	$(BUILD)/tools/lib/tapu-onnx/tapu-onnx-ops > Documentation/accel/tapu/onnx-operators.rst
 
 # A fresh build so that every file is compiled (W=1) and checked (C=1).
 # kbuild does not fail on warnings, hence the grep of its output.

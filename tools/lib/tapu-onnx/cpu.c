@@ -33,8 +33,9 @@ static float elem(const struct tensor *t, size_t k)
 	return t->f ? t->f[k] : (float)t->i[k];
 }
 
-static struct tensor *unary_f(const struct node *n, struct tensor **a, int opset)
+static struct tensor *unary_f(const struct model *m, const struct node *n, struct tensor **a)
 {
+	int opset = m->opset;
 	const struct tensor *x = a[0];
 	struct tensor *y = tensor_new(DT_FLOAT, x->rank, x->dim);
 	const char *op = n->op;
@@ -81,7 +82,8 @@ static struct tensor *unary_f(const struct node *n, struct tensor **a, int opset
 	return y;
 }
 
-static struct tensor *binary_f(const struct node *n, struct tensor **a)
+static struct tensor *binary_f(const struct model *m __attribute__((unused)),
+				const struct node *n, struct tensor **a)
 {
 	const struct tensor *x = a[0], *z = a[1];
 	int rank = x->rank > z->rank ? x->rank : z->rank;
@@ -234,7 +236,8 @@ static struct tensor *slice(const struct model *m, const struct node *n, struct 
 }
 
 /* Gemm (2-D) and MatMul ([.., M, K] x [.., K, N], batches broadcast) */
-static struct tensor *gemm_f(const struct node *n, struct tensor **a)
+static struct tensor *gemm_f(const struct model *m __attribute__((unused)),
+				const struct node *n, struct tensor **a)
 {
 	const struct tensor *A = a[0], *B = a[1], *C = n->nin > 2 ? a[2] : NULL;
 	int gemm = !strcmp(n->op, "Gemm"), br;
@@ -288,7 +291,8 @@ static struct tensor *gemm_f(const struct node *n, struct tensor **a)
 }
 
 /* MaxPool, AveragePool in float (requantizing QDQ pools run here) */
-static struct tensor *pool_f(const struct node *n, struct tensor **a)
+static struct tensor *pool_f(const struct model *m __attribute__((unused)),
+				const struct node *n, struct tensor **a)
 {
 	const struct tensor *x = a[0];
 	int avg = !strcmp(n->op, "AveragePool"), incl = attr_int(n, "count_include_pad", 0);
@@ -590,7 +594,8 @@ static struct tensor *reduce(const struct model *m, const struct node *n, struct
 	return y;
 }
 
-static struct tensor *batchnorm(const struct node *n, struct tensor **a)
+static struct tensor *batchnorm(const struct model *m __attribute__((unused)),
+				const struct node *n, struct tensor **a)
 {
 	const struct tensor *x = a[0];
 	float eps = attr_float(n, "epsilon", 1e-5f);
@@ -654,6 +659,37 @@ int cpu_split(const struct model *m, const struct node *n, struct tensor **a,
 	return 0;
 }
 
+/* The float kernels: which ops each one runs. */
+static const struct {
+	const char *ops;
+	struct tensor *(*fn)(const struct model *m, const struct node *n, struct tensor **a);
+} kernels[] = {
+	{ " Add Sub Mul Div ", binary_f },
+	{ " Softmax LogSoftmax ", softmax },
+	{ " Slice ", slice },
+	{ " Resize Upsample ", resize },
+	{ " GlobalMaxPool ReduceMean ", reduce },
+	{ " BatchNormalization ", batchnorm },
+	{ " Pad ", pad_f },
+	{ " Gemm MatMul ", gemm_f },
+	{ " MaxPool AveragePool ", pool_f },
+	{ " Relu Clip Sigmoid Tanh Exp Log Sqrt Neg Abs Reciprocal Erf LeakyRelu"
+	  " HardSigmoid HardSwish ", unary_f },
+};
+
+const char *cpu_kernel_ops(int i)
+{
+	return i >= 0 && i < (int)(sizeof(kernels) / sizeof(kernels[0])) ? kernels[i].ops : NULL;
+}
+
+int cpu_kernel(const char *op)
+{
+	for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++)
+		if (op_in(kernels[i].ops, op))
+			return 1;
+	return 0;
+}
+
 struct tensor *cpu_node(const struct model *m, const struct node *n, struct tensor **a)
 {
 	const char *op = n->op;
@@ -664,27 +700,9 @@ struct tensor *cpu_node(const struct model *m, const struct node *n, struct tens
 		errorf("input 0 must be float on the CPU");
 		return NULL;
 	}
-	if (op_in(" Add Sub Mul Div ", op))
-		return binary_f(n, a);
-	if (strstr(op, "Softmax"))
-		return softmax(m, n, a);
-	if (!strcmp(op, "Slice"))
-		return slice(m, n, a);
-	if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
-		return resize(m, n, a);
-	if (!strcmp(op, "GlobalMaxPool") || !strcmp(op, "ReduceMean"))
-		return reduce(m, n, a);
-	if (!strcmp(op, "BatchNormalization"))
-		return batchnorm(n, a);
-	if (!strcmp(op, "Pad"))
-		return pad_f(m, n, a);
-	if (!strcmp(op, "Gemm") || !strcmp(op, "MatMul"))
-		return gemm_f(n, a);
-	if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool"))
-		return pool_f(n, a);
-	if (op_in(" Relu Clip Sigmoid Tanh Exp Log Sqrt Neg Abs Reciprocal Erf LeakyRelu"
-		  " HardSigmoid HardSwish ", op))
-		return unary_f(n, a, m->opset);
+	for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++)
+		if (op_in(kernels[i].ops, op))
+			return kernels[i].fn(m, n, a);
 	errorf("no CPU kernel for float %s", op);
 	return NULL;
 }

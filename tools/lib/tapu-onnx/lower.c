@@ -1213,6 +1213,14 @@ static const struct {
 	{ "QuantizeLinear", lower_qdq }, { "DequantizeLinear", lower_qdq },
 };
 
+int device_op(const char *op)
+{
+	for (size_t i = 0; i < sizeof(lowerings) / sizeof(lowerings[0]); i++)
+		if (!strcmp(lowerings[i].op, op))
+			return 1;
+	return 0;
+}
+
 int prog_input_is_param(const struct model *m, const char *name)
 {
 	for (int k = 0; k < m->nnodes; k++)

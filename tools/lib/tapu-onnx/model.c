@@ -705,6 +705,11 @@ static const char *const known_ops[] = {
 	NULL,
 };
 
+const char *known_op_name(int i)
+{
+	return i >= 0 && i < (int)(sizeof(known_ops) / sizeof(known_ops[0])) ? known_ops[i] : NULL;
+}
+
 int op_known(const struct node *n)
 {
 	for (int i = 0; known_ops[i] && !n->foreign; i++)
@@ -961,6 +966,16 @@ static int pad_zero(const struct model *m, const Onnx__NodeProto *x)
 	zero = v.n == 1 && (v.f ? v.f[0] == 0 : v.i[0] == 0);
 	free(v.i), free(v.f);
 	return zero;
+}
+
+const char *qdq_fold_target(const char *op)
+{
+	if (!strcmp(op, "Concat"))
+		return "QLinearConcat";
+	for (const struct fold *f = folds; f->op; f++)
+		if (!strcmp(f->op, op))
+			return f->qop;
+	return NULL;
 }
 
 /* A Gemm QLinearGemm computes: A not transposed, alpha and beta 1, C

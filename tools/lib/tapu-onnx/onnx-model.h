@@ -115,6 +115,18 @@ int cpu_split(const struct model *m, const struct node *n, struct tensor **a,
 	      struct tensor **y);
 int op_param_port(const struct node *n, int port);
 
+/* What the operator table (optable.c) reads: known op i (NULL after the
+ * last), the op a QDQ form folds into, whether the lowering has an op, the
+ * ops of CPU float kernel i (space-separated, NULL after the last), and
+ * whether there is one for op. */
+const char *known_op_name(int i);
+const char *qdq_fold_target(const char *op);
+int device_op(const char *op);
+const char *cpu_kernel_ops(int i);
+int cpu_kernel(const char *op);
+/* Data movement the CPU also does on floats (ref.c). */
+extern const char *const float_layout_ops;
+
 /* Builds m->nodes, folding the QDQ form: DequantizeLinear -> Conv, MatMul,
  * Gemm, Add, Mul, Sigmoid, Tanh, pools, Relu, ... -> QuantizeLinear becomes
  * one QOperator node of the same arithmetic. */

@@ -530,6 +530,8 @@ static struct tensor *pad(const struct node *n, struct tensor **a, int opset)
 }
 
 /* Float tensors through the layout ops: they move the elements' indices. */
+const char *const float_layout_ops = " Reshape Flatten Squeeze Unsqueeze Identity Transpose Concat ";
+
 static struct tensor *layout_float(const struct model *m, const struct node *n,
 				   struct tensor **a)
 {
@@ -578,7 +580,7 @@ static struct tensor *node_eval(const struct model *m, const struct node *n,
 	/* The ops that also take floats: on the CPU only (QLinearConcat's
 	 * first input is its float output scale). */
 	if (a[0] && a[0]->f && strcmp(op, "QLinearConcat")) {
-		if (op_in(" Reshape Flatten Squeeze Unsqueeze Identity Transpose Concat ", op))
+		if (op_in(float_layout_ops, op))
 			return layout_float(m, n, a);
 		return cpu_node(m, n, a);
 	}
