@@ -20,6 +20,14 @@ static const char *const cpu_ops[] = {
 	"BatchNormalization", "Split", NULL,
 };
 
+const char *cpu_only_op_name(int i)
+{
+	return i >= 0 && i < (int)(sizeof(cpu_ops) / sizeof(cpu_ops[0])) ? cpu_ops[i] : NULL;
+}
+
+/* CPU ops that also take integers (data movement, max), Split included. */
+const char *const cpu_integer_ops = " Slice Resize Upsample GlobalMaxPool Split ";
+
 int cpu_only_op(const struct node *n)
 {
 	for (int i = 0; cpu_ops[i] && !n->foreign; i++)
@@ -269,6 +277,14 @@ static struct tensor *gemm_f(const struct model *m __attribute__((unused)),
 		return NULL;
 	}
 	yd[br] = M, yd[br + 1] = N;
+	for (int i = 0; C && i < C->rank; i++) {	/* C broadcasts to [M, N] */
+		int64_t want = C->rank - i > 2 ? 0 : yd[br + 2 - (C->rank - i)];
+
+		if (C->rank > 2 || (C->dim[i] != 1 && C->dim[i] != want)) {
+			errorf("C does not broadcast to [M, N]");
+			return NULL;
+		}
+	}
 	y = tensor_new(DT_FLOAT, br + 2, yd);
 	for (int64_t bt = 0; bt < nb; bt++) {
 		const float *pa = A->f + bcast_index(A->rank - 2, A->dim, br, bd, bt) * M * K;
@@ -319,7 +335,7 @@ static struct tensor *pool_f(const struct model *m __attribute__((unused)),
 			pd[i] = pd[i + 2] = 0;
 		}
 		od[2 + i] = (in + pd[i] + pd[i + 2] - ext) / st[i] + 1;
-		if (od[2 + i] < 1 || st[i] < 1 || dl[i] < 1) {
+		if (od[2 + i] < 1 || st[i] < 1 || dl[i] < 1 || pd[i] >= ext || pd[i + 2] >= ext) {
 			errorf("window out of range");
 			return NULL;
 		}
@@ -381,8 +397,9 @@ static struct tensor *pad_f(const struct model *m, const struct node *n, struct 
 	}
 	for (int i = 0; i < x->rank; i++) {
 		d[i] = x->dim[i] + pads[i] + pads[i + x->rank];
-		if (d[i] < 0) {
-			errorf("pads remove more than the dimension");
+		if (d[i] < 0 || (*mode != 'c' && x->dim[i] < 1) ||
+		    (*mode == 'r' && x->dim[i] == 1 && (pads[i] > 0 || pads[i + x->rank] > 0))) {
+			errorf("pads out of range for mode %s", mode);
 			return NULL;
 		}
 	}
@@ -397,8 +414,8 @@ static struct tensor *pad_f(const struct model *m, const struct node *n, struct 
 			c[i] -= pads[i];
 			if (*mode == 'e')	/* edge: the nearest element */
 				c[i] = c[i] < 0 ? 0 : c[i] > e ? e : c[i];
-			else if (*mode == 'r' && e > 0)	/* reflect: mirrored, edge once */
-				while (c[i] < 0 || c[i] > e)
+			else if (*mode == 'r')	/* reflect: mirrored, edge once */
+				while (e > 0 && (c[i] < 0 || c[i] > e))
 					c[i] = c[i] < 0 ? -c[i] : 2 * e - c[i];
 			inside &= c[i] >= 0 && c[i] <= e;
 		}
@@ -693,10 +710,7 @@ int cpu_kernel(const char *op)
 struct tensor *cpu_node(const struct model *m, const struct node *n, struct tensor **a)
 {
 	const char *op = n->op;
-	int integer_ok = !strcmp(op, "Slice") || !strcmp(op, "Resize") ||
-			 !strcmp(op, "Upsample") || !strcmp(op, "GlobalMaxPool");
-
-	if (!a[0] || (!a[0]->f && !integer_ok)) {
+	if (!a[0] || (!a[0]->f && !op_in(cpu_integer_ops, op))) {
 		errorf("input 0 must be float on the CPU");
 		return NULL;
 	}

@@ -988,11 +988,18 @@ static int gemm_foldable(const struct model *m, const Onnx__NodeProto *x)
 	const Onnx__TensorProto *ct = c && is_op(c, "DequantizeLinear") ?
 				      initializer(m, c->input[0]) : NULL;
 
+	const Onnx__AttributeProto *tb = pb_attr(x, "transB");
+	const Onnx__NodeProto *w = x->n_input > 1 ? producer(m, x->input[1]) : NULL;
+	const Onnx__TensorProto *wt = is_op(w, "DequantizeLinear") ? initializer(m, w->input[0]) :
+				      NULL;
+
 	if ((ta && ta->i) || (al && al->f != 1.0f))
 		return 0;
 	if (x->n_input < 3 || !*x->input[2])
 		return 1;
-	return (!be || be->f == 1.0f) && ct && ct->data_type == DT_INT32 && ct->n_dims == 1;
+	/* C: one int32 per column of B ([K, N], or [N, K] with transB) */
+	return (!be || be->f == 1.0f) && ct && ct->data_type == DT_INT32 && ct->n_dims == 1 &&
+	       wt && wt->n_dims == 2 && ct->dims[0] == wt->dims[tb && tb->i ? 0 : 1];
 }
 
 static int try_fold(struct model *m, const Onnx__NodeProto *x, struct node *out,

@@ -124,8 +124,11 @@ const char *qdq_fold_target(const char *op);
 int device_op(const char *op);
 const char *cpu_kernel_ops(int i);
 int cpu_kernel(const char *op);
-/* Data movement the CPU also does on floats (ref.c). */
+/* Data movement the CPU also does on floats (ref.c); CPU-only op i (NULL
+ * after the last); the CPU ops that also take integers. */
 extern const char *const float_layout_ops;
+const char *cpu_only_op_name(int i);
+extern const char *const cpu_integer_ops;
 
 /* Builds m->nodes, folding the QDQ form: DequantizeLinear -> Conv, MatMul,
  * Gemm, Add, Mul, Sigmoid, Tanh, pools, Relu, ... -> QuantizeLinear becomes

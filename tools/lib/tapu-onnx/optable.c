@@ -44,12 +44,23 @@ static int known(const char *op)
 	return 0;
 }
 
+/* Ops only the CPU runs (Split has its own kernel, cpu_split()). */
+static int cpu_only(const char *op)
+{
+	for (int i = 0; cpu_only_op_name(i); i++)
+		if (!strcmp(cpu_only_op_name(i), op))
+			return 1;
+	return 0;
+}
+
 int main(void)
 {
 	const char *l;
 
 	for (int i = 0; known_op_name(i); i++)
 		add(known_op_name(i), strlen(known_op_name(i)));
+	for (int i = 0; cpu_only_op_name(i); i++)
+		add(cpu_only_op_name(i), strlen(cpu_only_op_name(i)));
 	for (int i = 0; (l = cpu_kernel_ops(i)); i++)
 		for (const char *p = l; *p; ) {
 			size_t n = strcspn(p, " ");
@@ -83,7 +94,7 @@ int main(void)
 	for (int i = 0; i < nops; i++) {
 		const char *op = ops[i], *t = qdq_fold_target(op);
 		char q[64];
-		int qop;
+		int qop, integer;
 
 		snprintf(q, sizeof(q), "QLinear%s", op);
 		qop = known(q) && device_op(q) && (!t || strcmp(t, q));
@@ -100,9 +111,10 @@ int main(void)
 		else
 			printf("no");
 		printf("\n     - ");
-		if (cpu_kernel(op) || op_in(float_layout_ops, op))
-			printf("float%s", known(op) || known(q) || t ? ", integer" : "");
-		else if (known(op) || known(q) || t)
+		integer = known(op) || known(q) || t || op_in(cpu_integer_ops, op);
+		if (cpu_kernel(op) || op_in(float_layout_ops, op) || cpu_only(op))
+			printf("float%s", integer ? ", integer" : "");
+		else if (integer)
 			printf("integer");
 		else
 			printf("no");

@@ -152,6 +152,10 @@ static struct tensor *matmul(const struct node *n, struct tensor **a)
 	struct tensor *y;
 	struct rq q;
 
+	if (c && (c->n != (size_t)N || !c->i)) {
+		errorf("the bias must be int32 [N]");
+		return NULL;
+	}
 	if (b->rank > 2 && (b->n / (K * N) != (size_t)batches || b->rank != x->rank)) {
 		errorf("batched B must have the batches of A");
 		return NULL;
@@ -199,9 +203,18 @@ static struct tensor *pool(const struct node *n, struct tensor **a)
 	uint32_t rs = 0;
 
 	if (!strstr(n->op, "Global")) {
+		int64_t dl[2] = { 1, 1 };
+
 		attr_ints(n, "kernel_shape", k, 2);
 		attr_ints(n, "strides", st, 2);
 		attr_ints(n, "pads", pd, 4);
+		attr_ints(n, "dilations", dl, 2);
+		if (dl[0] != 1 || dl[1] != 1 || attr_int(n, "ceil_mode", 0) ||
+		    pd[0] >= k[0] || pd[2] >= k[0] || pd[1] >= k[1] || pd[3] >= k[1] ||
+		    st[0] < 1 || st[1] < 1) {
+			errorf("integer pools: no dilations or ceil_mode, pads below the kernel");
+			return NULL;
+		}
 	}
 	for (int i = 0; i < 2; i++) {
 		int64_t in = x->dim[2 + i];
@@ -350,8 +363,16 @@ static struct tensor *binary(const struct node *n, struct tensor **a)
 
 static struct tensor *copy_shape(const struct tensor *x, int rank, const int64_t *d)
 {
-	struct tensor *y = tensor_new(x->dtype, rank, d);
+	struct tensor *y;
+	size_t n = 1;
 
+	for (int i = 0; i < rank; i++)
+		n *= d[i] < 0 ? 0 : d[i];
+	if (rank < 0 || rank > MAX_RANK || n != x->n || !x->i) {
+		errorf("the new shape does not hold the %zu integer elements", x->n);
+		return NULL;
+	}
+	y = tensor_new(x->dtype, rank, d);
 	memcpy(y->i, x->i, x->n * sizeof(*x->i));
 	return y;
 }
@@ -381,14 +402,20 @@ static struct tensor *reshape(const struct node *n, struct tensor **a, int opset
 	}
 	if (strcmp(n->op, "Reshape"))
 		return copy_shape(x, x->rank, x->dim);
+	if (!a[1] || !a[1]->i || a[1]->n > MAX_RANK || attr_int(n, "allowzero", 0)) {
+		errorf("Reshape: shape input of at most %d dimensions, allowzero=0", MAX_RANK);
+		return NULL;
+	}
 	for (r = 0; r < (int)a[1]->n; r++) {
-		d[r] = a[1]->i[r] ? a[1]->i[r] : x->dim[r];
-		if (d[r] < 0)
+		d[r] = a[1]->i[r] ? a[1]->i[r] : r < x->rank ? x->dim[r] : -2;
+		if (d[r] == -1 && neg < 0)
 			neg = r;
+		else if (d[r] < 0)
+			return errorf("Reshape: bad shape"), NULL;
 		else
 			known *= d[r];
 	}
-	if (neg >= 0)
+	if (neg >= 0 && known)
 		d[neg] = x->n / known;
 	return copy_shape(x, r, d);
 }
@@ -409,11 +436,21 @@ static struct tensor *transpose(const struct node *n, struct tensor **a)
 	size_t xs[MAX_RANK];
 	struct tensor *y;
 
-	if (!attr_ints(n, "perm", perm, MAX_RANK))
+	int np = attr_ints(n, "perm", perm, MAX_RANK), seen = 0;
+
+	if (!np)
 		for (int i = 0; i < x->rank; i++)
 			perm[i] = x->rank - 1 - i;
-	for (int i = 0; i < x->rank; i++)
+	else if (np != x->rank)
+		return errorf("Transpose: perm is not of the input's rank"), NULL;
+	for (int i = 0; i < x->rank; i++) {
+		if (perm[i] < 0 || perm[i] >= x->rank || seen & (1 << perm[i]))
+			return errorf("Transpose: perm is not a permutation"), NULL;
+		seen |= 1 << perm[i];
 		d[i] = x->dim[perm[i]];
+	}
+	if (!x->i)
+		return errorf("Transpose: integer input expected"), NULL;
 	strides(x, xs);
 	y = tensor_new(x->dtype, x->rank, d);
 	for (size_t k = 0; k < y->n; k++) {
@@ -434,6 +471,15 @@ static struct tensor *concat(const struct node *n, struct tensor **a)
 	struct tensor *y;
 
 	ax += ax < 0 ? a[0]->rank : 0;
+	if (ax < 0 || ax >= a[0]->rank)
+		return errorf("Concat: axis out of range"), NULL;
+	for (int i = 0; i < n->nin; i++) {
+		if (!a[i] || !a[i]->i || a[i]->rank != a[0]->rank)
+			return errorf("Concat: inputs differ in rank or type"), NULL;
+		for (int k = 0; k < a[0]->rank; k++)
+			if (k != ax && a[i]->dim[k] != a[0]->dim[k])
+				return errorf("Concat: inputs differ beside the axis"), NULL;
+	}
 	memcpy(d, a[0]->dim, sizeof(d));
 	for (int i = 1; i < n->nin; i++)
 		d[ax] += a[i]->dim[ax];

@@ -122,14 +122,16 @@ exec tapu-run --check --onnx-node-tests /usr/share/tapu/onnx-node
 EOF
 echo tapu-run-node-tests
 
-# tapu-run's models and error paths (run.sh, TAP).
+# The float node tests wrapped in QDQ, generated from NODE_DIR (TAP).
 /usr/bin/python3 "$top/tools/lib/tapu-onnx/tests/qdq_node_tests.py" "$NODE_DIR" \
 	"$share/qdq-node" > /dev/null || die "wrapping the ONNX node tests in QDQ failed"
 cat > "$root/tests/tapu-run-qdq-node-tests" <<'EOF'
+#!/bin/sh
 exec tapu-run --check --max-diff 1 --onnx-node-tests /usr/share/tapu/qdq-node
 EOF
 echo tapu-run-qdq-node-tests
 
+# tapu-run's models and error paths (run.sh, TAP).
 mkdir -p "$share/onnx-tests"
 cp -r "$top/tools/lib/tapu-onnx/tests/run.sh" "$top"/tools/lib/tapu-onnx/tests/*/ \
 	"$share/onnx-tests/"
@@ -178,6 +180,7 @@ if [ "$zoo" = 1 ]; then
 	mkdir -p "$share/zoo"
 	cp -r "$zdir"/*/ "$top/tools/tapu/models/zoo/run.sh" "$share/zoo/"
 	cat > "$root/tests/tapu-run-zoo" <<'EOF'
+#!/bin/sh
 exec sh /usr/share/tapu/zoo/run.sh /usr/share/tapu/zoo
 EOF
 	echo tapu-run-zoo

@@ -485,6 +485,19 @@ def main():
     q_out(nodes, init, 'cat', 1 / 90, 120, U8)
     write('concat3_mixed_u8', nodes, init, [(n, T.FLOAT, fin()) for n in 'abc'], 'y', U8)
 
+    # QDQ Gemm whose int32 C has one element for N columns (broadcast): not
+    # QLinearGemm's per-column bias, so a float Gemm on the CPU.
+    nodes, init = [], []
+    x = qdq(nodes, init, 'x', 1 / 64, 128, U8, 'xa')
+    ws = rng.uniform(0.002, 0.01, 5)
+    w = wdq(nodes, init, rng.integers(-127, 128, (5, 6)), ws, 'g')
+    b = bdq(nodes, init, rng.integers(-500, 500, 1), np.float32(1 / 64 * 0.005), 'g')
+    nodes.append(h.make_node('Gemm', [x, w, b], ['gm'], transB=1))
+    q_out(nodes, init, 'gm', 0.02, 128, U8)
+    write('gemm_bias1_u8', nodes, init, [('x', T.FLOAT, fin((3, 6)))], 'y', U8)
+    os.replace(os.path.join(HERE, 'models', 'exact', 'test_gemm_bias1_u8'),
+               os.path.join(HERE, 'models', 'fallback', 'test_gemm_bias1_u8'))
+
 
 if __name__ == '__main__':
     main()
