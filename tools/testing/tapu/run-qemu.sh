@@ -249,6 +249,15 @@ if [ "$MODE" = test ] && [ "$ARCH" = x86_64 ]; then
 		sed 's/^/# /' "$work/ops.diff" >> "$details" || true
 		record fail "docs: onnx-operators.rst is what tapu-onnx-ops prints (make optable)"
 	fi
+	# The Python bindings, on the host's CPU provider (no device here).
+	if TAPU_ONNX_LIBRARY=$TOOLS_OUT/lib/tapu-onnx/libtapu-onnx.so.0 \
+	   LD_LIBRARY_PATH=$TOOLS_OUT/lib/tapu /usr/bin/python3 \
+	   "$top/tools/lib/tapu-onnx/tests/python_test.py" > "$work/python.tap" 2>&1; then
+		record ok "python: tapu_onnx.InferenceSession on the CPU, $(grep -c '^ok' "$work/python.tap") tests against onnx_ref.py and error paths"
+	else
+		grep -v '^ok' "$work/python.tap" | sed 's/^/# /' >> "$details" || true
+		record fail "python: tapu_onnx.InferenceSession on the CPU (tools/lib/tapu-onnx/tests/python_test.py)"
+	fi
 fi
 
 # ---------------------------------------------------------------------------
