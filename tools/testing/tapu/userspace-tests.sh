@@ -10,7 +10,8 @@
 #   tapu_onnx_test          libtapu-onnx's kselftest-harness tests
 #   tapu-onnx-classify      an application built against the installed
 #                           libtapu-onnx through pkg-config classifies one
-#                           Fashion-MNIST image
+#                           Fashion-MNIST image (tapu-onnx-classify-zoo: two
+#                           zoo models)
 #   tapu-run-node-tests     tapu-run --check --onnx-node-tests: the ONNX node
 #                           tests with int8/uint8 data, one TAP line each
 #   tapu-run-qdq-node-tests the float ONNX node tests of CNN operators wrapped
@@ -184,5 +185,25 @@ if [ "$zoo" = 1 ]; then
 exec sh /usr/share/tapu/zoo/run.sh /usr/share/tapu/zoo
 EOF
 	echo tapu-run-zoo
+	# The application of tapu-onnx-classify on zoo models.
+	cat > "$root/tests/tapu-onnx-classify-zoo" <<'EOF'
+#!/bin/sh
+echo "TAP version 13"
+echo "1..2"
+n=0 rc=0
+for m in mobilenet_v2_qdq resnet18_torch; do
+	d=/usr/share/tapu/zoo/$m
+	n=$((n + 1))
+	out=$(classify "$d/model.onnx" "$d/test_data_set_0/input_0.pb" 2>&1)
+	want="class $(cat "$d/test_data_set_0/top_class.txt") "
+	echo "# $out"
+	case $out in
+	"$want"*) echo "ok $n - classify (built with pkg-config libtapu-onnx), zoo $m: ${want% }" ;;
+	*) echo "not ok $n - classify, zoo $m: ${want% }"; rc=1 ;;
+	esac
+done
+exit $rc
+EOF
+	echo tapu-onnx-classify-zoo
 fi
-chmod 755 "$root"/tests/tapu-run-* "$root/tests/tapu-onnx-classify"
+chmod 755 "$root"/tests/tapu-run-* "$root"/tests/tapu-onnx-classify*

@@ -27,7 +27,8 @@ OUTDIR/ARCH_STYLE/ holds model.onnx and test_data_set_0/{input_0,output_0}.pb
 in the layout of the ONNX node tests, output_0.pb being what onnx_ref.py (an
 evaluator written from the ONNX operator specs) computes for the quantized
 model, and test_data_set_0/output_0_lsb.txt the output's quantization step,
-for comparisons in LSB. Calibration uses 4 random inputs, the test another.
+for comparisons in LSB, and top_class.txt the reference's top class.
+Calibration uses 4 random inputs, the test another.
 """
 import io
 import os
@@ -212,6 +213,8 @@ def write(outdir, name, model, x, y):
             fp.write(onnx.numpy_helper.from_array(a, n).SerializeToString())
     with open(os.path.join(data, 'output_0_lsb.txt'), 'w') as fp:
         fp.write(f'{out_lsb(model):.9g}\n')
+    with open(os.path.join(data, 'top_class.txt'), 'w') as fp:
+        fp.write(f'{int(np.argmax(y))}\n')
 
 
 def main():
