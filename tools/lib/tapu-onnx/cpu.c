@@ -425,10 +425,16 @@ static struct tensor *pad_f(const struct model *m, const struct node *n, struct 
 }
 
 /* Source coordinate of output index o along a dimension. */
-static double resize_coord(const char *mode, int64_t o, int64_t in, int64_t out, double scale)
+/* roi: the axis's start and end (tf_crop_and_resize) */
+static double resize_coord(const char *mode, int64_t o, int64_t in, int64_t out, double scale,
+			   const double *roi)
 {
+	if (!strcmp(mode, "tf_crop_and_resize"))
+		return out > 1 ? roi[0] * (in - 1) + o * (roi[1] - roi[0]) * (in - 1) / (out - 1) :
+				 0.5 * (roi[0] + roi[1]) * (in - 1);
+	/* length_resized is in * scale, not the rounded size (as ONNX's tests) */
 	if (!strcmp(mode, "align_corners"))
-		return out == 1 ? 0 : (double)o * (in - 1) / (out - 1);
+		return in * scale <= 1 ? 0 : (double)o * (in - 1) / (in * scale - 1);
 	if (!strcmp(mode, "asymmetric"))
 		return o / scale;
 	if (!strcmp(mode, "pytorch_half_pixel") && out == 1)
@@ -453,14 +459,43 @@ static int64_t nearest(const char *mode, double x, int64_t in)
 	return r < 0 ? 0 : r >= in ? in - 1 : r;
 }
 
-/* Resize (opset 10+) and Upsample: nearest and (multi)linear modes. */
+/*
+ * The 4 taps of cubic interpolation at x over [0, n): indices (edge
+ * clamped) and weights, with coefficient A; with exclude_outside the taps
+ * outside get 0 and the others are renormalized.
+ */
+static void cubic_taps(double x, int64_t n, double A, int exclude, int64_t *idx, double *w)
+{
+	int64_t x0 = floor(x);
+	double t = x - x0, sum = 0;
+	double u[4] = { t + 1, t, 1 - t, 2 - t };
+
+	for (int j = 0; j < 4; j++) {
+		double d = u[j];
+		int64_t i = x0 - 1 + j;
+
+		w[j] = j == 1 || j == 2 ? ((A + 2) * d - (A + 3)) * d * d + 1 :
+		       ((A * d - 5 * A) * d + 8 * A) * d - 4 * A;
+		if (exclude && (i < 0 || i >= n))
+			w[j] = 0;
+		sum += w[j];
+		idx[j] = i < 0 ? 0 : i >= n ? n - 1 : i;
+	}
+	for (int j = 0; exclude && sum && j < 4; j++)
+		w[j] /= sum;
+}
+
+/* Resize (opset 10+) and Upsample: nearest, (multi)linear and cubic modes. */
 static struct tensor *resize(const struct model *m, const struct node *n, struct tensor **a)
 {
 	const struct tensor *x = a[0];
 	int old = m->opset < 11 || !strcmp(n->op, "Upsample");
 	const struct tensor *scales = old ? a[1] : a[2], *sizes = old ? NULL : a[3];
 	char mode[32], cmode[32], nmode[32];
-	double scale[MAX_RANK];
+	double scale[MAX_RANK], roi[MAX_RANK][2];
+	double A = attr_float(n, "cubic_coeff_a", -0.75f);
+	float extra = attr_float(n, "extrapolation_value", 0);
+	int exclude = attr_int(n, "exclude_outside", 0);
 	int64_t d[MAX_RANK], c[MAX_RANK];
 	struct tensor *y;
 
@@ -469,18 +504,30 @@ static struct tensor *resize(const struct model *m, const struct node *n, struct
 		 attr_string(n, "coordinate_transformation_mode", "half_pixel"));
 	snprintf(nmode, sizeof(nmode), "%s", old ? "floor" :
 		 attr_string(n, "nearest_mode", "round_prefer_floor"));
-	if (strcmp(mode, "nearest") && strcmp(mode, "linear")) {
+	if (strcmp(mode, "nearest") && strcmp(mode, "linear") && strcmp(mode, "cubic")) {
 		errorf("mode '%s' not supported", mode);
 		return NULL;
 	}
 	if (!op_in(" half_pixel pytorch_half_pixel align_corners asymmetric"
-		   " tf_half_pixel_for_nn ", cmode) || attr_int(n, "exclude_outside", 0)) {
+		   " tf_half_pixel_for_nn tf_crop_and_resize ", cmode)) {
 		errorf("coordinate_transformation_mode '%s' not supported", cmode);
 		return NULL;
 	}
-	if (!strcmp(mode, "linear") && !x->f) {
-		errorf("linear mode on integers not supported");
+	if (strcmp(mode, "nearest") && !x->f) {
+		errorf("%s mode on integers not supported", mode);
 		return NULL;
+	}
+	for (int i = 0; i < x->rank; i++)
+		roi[i][0] = 0, roi[i][1] = 1;
+	if (!strcmp(cmode, "tf_crop_and_resize")) {
+		const struct tensor *r = old ? NULL : a[1];
+
+		if (!r || r->n != 2 * (size_t)x->rank) {
+			errorf("tf_crop_and_resize needs a roi of 2 x rank");
+			return NULL;
+		}
+		for (int i = 0; i < x->rank; i++)
+			roi[i][0] = elem(r, i), roi[i][1] = elem(r, i + x->rank);
 	}
 	if (sizes && sizes->n == (size_t)x->rank) {
 		for (int i = 0; i < x->rank; i++) {
@@ -498,13 +545,21 @@ static struct tensor *resize(const struct model *m, const struct node *n, struct
 	}
 	y = tensor_new(x->dtype, x->rank, d);
 	for (size_t k = 0; k < y->n; k++) {
-		int64_t lo[MAX_RANK], hi[MAX_RANK];
-		double w[MAX_RANK], acc = 0;
+		int64_t lo[MAX_RANK], hi[MAX_RANK], ti[MAX_RANK][4], v[MAX_RANK];
+		double w[MAX_RANK], tw[MAX_RANK][4], acc = 0;
+		int outside = 0;
 
 		unflat(d, x->rank, k, c);
 		for (int i = 0; i < x->rank; i++) {
-			double s = resize_coord(cmode, c[i], x->dim[i], d[i], scale[i]);
+			double s = resize_coord(cmode, c[i], x->dim[i], d[i], scale[i], roi[i]);
 
+			/* tf_crop_and_resize: outside the input, extrapolation_value */
+			outside |= !strcmp(cmode, "tf_crop_and_resize") &&
+				   (s < 0 || s > x->dim[i] - 1);
+			if (!strcmp(mode, "cubic")) {
+				cubic_taps(s, x->dim[i], A, exclude, ti[i], tw[i]);
+				continue;
+			}
 			if (!strcmp(mode, "nearest")) {
 				lo[i] = hi[i] = nearest(nmode, s, x->dim[i]);
 				w[i] = 0;
@@ -514,6 +569,29 @@ static struct tensor *resize(const struct model *m, const struct node *n, struct
 			lo[i] = floor(s);
 			hi[i] = lo[i] + 1 < x->dim[i] ? lo[i] + 1 : lo[i];
 			w[i] = s - lo[i];
+		}
+		if (outside && y->f) {
+			y->f[k] = extra;
+			continue;
+		}
+		if (!strcmp(mode, "cubic")) {
+			/* the 4^rank taps, odometer order; zero weights skipped */
+			int j[MAX_RANK] = { 0 }, i;
+
+			do {
+				double wt = 1;
+
+				for (i = 0; i < x->rank && wt; i++) {
+					wt *= tw[i][j[i]];
+					v[i] = ti[i][j[i]];
+				}
+				if (wt)
+					acc += wt * x->f[flat(x->dim, x->rank, v)];
+				for (i = x->rank - 1; i >= 0 && ++j[i] == 4; i--)
+					j[i] = 0;
+			} while (i >= 0);
+			y->f[k] = acc;
+			continue;
 		}
 		if (!strcmp(mode, "nearest")) {
 			size_t src = flat(x->dim, x->rank, lo);
@@ -526,7 +604,6 @@ static struct tensor *resize(const struct model *m, const struct node *n, struct
 		}
 		/* The 2^rank corners, weighted. */
 		for (unsigned int corner = 0; corner < 1u << x->rank; corner++) {
-			int64_t v[MAX_RANK];
 			double wt = 1;
 
 			for (int i = 0; i < x->rank; i++) {

@@ -222,7 +222,7 @@ def slice_(x, starts, ends, axes=None, steps=None):
 
 
 def resize(x, a, roi=None, scales=None, sizes=None):
-    """Resize, opset 13: nearest or linear, per-axis 1-D coordinates."""
+    """Resize, opset 13: nearest, linear or cubic, per-axis 1-D coordinates."""
     mode = a.get('mode', b'nearest').decode()
     cmode = a.get('coordinate_transformation_mode', b'half_pixel').decode()
     nmode = a.get('nearest_mode', b'round_prefer_floor').decode()
@@ -235,8 +235,14 @@ def resize(x, a, roi=None, scales=None, sizes=None):
     coords = []
     for i, (n_in, n_out, sc) in enumerate(zip(x.shape, out, scl)):
         o = np.arange(n_out, dtype=np.float64)
-        if cmode == 'align_corners':
-            c = o * (n_in - 1) / (n_out - 1) if n_out > 1 else o * 0
+        if cmode == 'tf_crop_and_resize':
+            st, en = float(roi[i]), float(roi[i + x.ndim])
+            c = (st * (n_in - 1) + o * (en - st) * (n_in - 1) / (n_out - 1) if n_out > 1
+                 else np.full(n_out, 0.5 * (st + en) * (n_in - 1)))
+        elif cmode == 'align_corners':     # length_resized: n_in * scale
+            c = o * (n_in - 1) / (n_in * sc - 1) if n_in * sc > 1 else o * 0
+        elif cmode == 'tf_half_pixel_for_nn':
+            c = (o + 0.5) / sc
         elif cmode == 'asymmetric':
             c = o / sc
         elif cmode == 'pytorch_half_pixel' and n_out == 1:
@@ -257,6 +263,29 @@ def resize(x, a, roi=None, scales=None, sizes=None):
                              np.round(c))
             y = np.take(y, np.clip(r, 0, x.shape[i] - 1).astype(np.int64), axis=i)
         return y
+    if mode == 'cubic':
+        # Keys' cubic convolution with coefficient A over the 4 nearest
+        # samples, edge-padded; exclude_outside drops (and renormalizes)
+        # the taps outside the input.
+        A = a.get('cubic_coeff_a', -0.75)
+        y = x.astype(np.float64)
+        for i, c in enumerate(coords):
+            c0 = np.floor(c)
+            t = c - c0
+            ws, ids = [], []
+            for j, d in enumerate((t + 1, t, 1 - t, 2 - t)):
+                near = ((A + 2) * d - (A + 3)) * d * d + 1
+                far = ((A * d - 5 * A) * d + 8 * A) * d - 4 * A
+                ws.append(near if j in (1, 2) else far)
+                ids.append(c0.astype(np.int64) - 1 + j)
+            ws = np.array(ws)
+            if a.get('exclude_outside', 0):
+                ws = np.where([(k >= 0) & (k < x.shape[i]) for k in ids], ws, 0)
+                ws = ws / ws.sum(axis=0)
+            shape = [-1 if k == i else 1 for k in range(x.ndim)]
+            y = sum(w.reshape(shape) * np.take(y, np.clip(k, 0, x.shape[i] - 1), axis=i)
+                    for w, k in zip(ws, ids))
+        return _extrapolate(y.astype(F32), coords, x, a, cmode)
     y = x.astype(np.float64)
     for i, c in enumerate(coords):
         c = np.clip(c, 0, x.shape[i] - 1)
@@ -264,7 +293,18 @@ def resize(x, a, roi=None, scales=None, sizes=None):
         hi = np.minimum(lo + 1, x.shape[i] - 1)
         w = (c - lo).reshape([-1 if k == i else 1 for k in range(x.ndim)])
         y = np.take(y, lo, axis=i) * (1 - w) + np.take(y, hi, axis=i) * w
-    return y.astype(F32)
+    return _extrapolate(y.astype(F32), coords, x, a, cmode)
+
+
+def _extrapolate(y, coords, x, a, cmode):
+    """tf_crop_and_resize: extrapolation_value where a coordinate is outside."""
+    if cmode != 'tf_crop_and_resize':
+        return y
+    out = np.zeros(y.shape, bool)
+    for i, c in enumerate(coords):
+        shape = [-1 if k == i else 1 for k in range(x.ndim)]
+        out |= ((c < 0) | (c > x.shape[i] - 1)).reshape(shape)
+    return np.where(out, F32(a.get('extrapolation_value', 0.0)), y).astype(F32)
 
 
 def _qlinear(op, x, a):
