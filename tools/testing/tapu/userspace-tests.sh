@@ -195,11 +195,15 @@ for m in mobilenet_v2_qdq resnet18_torch; do
 	d=/usr/share/tapu/zoo/$m
 	n=$((n + 1))
 	out=$(classify "$d/model.onnx" "$d/test_data_set_0/input_0.pb" 2>&1)
-	want="class $(cat "$d/test_data_set_0/top_class.txt") "
-	echo "# $out"
-	case $out in
-	"$want"*) echo "ok $n - classify (built with pkg-config libtapu-onnx), zoo $m: ${want% }" ;;
-	*) echo "not ok $n - classify, zoo $m: ${want% }"; rc=1 ;;
+	# The reference's top class, then those within the zoo's tolerance.
+	set -- $(cat "$d/test_data_set_0/top_classes.txt")
+	want="class $1"
+	echo "# $out (reference: $*)"
+	got=${out#class }
+	got=${got%% *}
+	case " $* " in
+	*" $got "*) echo "ok $n - classify (built with pkg-config libtapu-onnx), zoo $m: $want${2:+ or a class within 8 LSB}" ;;
+	*) echo "not ok $n - classify, zoo $m: $want${2:+ or a class within 8 LSB}"; rc=1 ;;
 	esac
 done
 exit $rc
