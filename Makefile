@@ -22,6 +22,8 @@
 #   make arm64-kernel  build the arm64 test kernel (build/arm64-kernel/)
 #   make test-arm64  only the arm64 part of make test
 #   make tools     userspace under tools/ (each tools/*/Makefile)
+#   make firmware  the MT8183 reference firmware for an emulated Xtensa
+#                  core, into build/firmware (firmware/tapu-mt8183/README)
 #   make check     W=1 C=1 build, checkpatch --strict and kernel-doc, failing
 #                  on any warning
 #   make run       set up, build, boot QEMU and run the demo commands
@@ -58,7 +60,7 @@ CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))
 
 KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules selftests tools optable check run test test-debug debug-kernel clean
+.PHONY: all modules selftests tools firmware optable check run test test-debug debug-kernel clean
 .PHONY: selftests-arm64 arm64-kernel test-arm64 test-cleanroom
 
 all: modules selftests tools
@@ -76,6 +78,10 @@ selftests-arm64:
 	@mkdir -p $(BUILD)/arm64/selftests
 	$(MAKE) -C $(KSFT_SRC) KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/arm64/selftests \
 		CROSS_COMPILE=aarch64-linux-gnu- LDFLAGS=-static
+
+# The MT8183 reference firmware, for an emulated Xtensa core.
+firmware:
+	$(MAKE) -C firmware/tapu-mt8183 O=$(BUILD)/firmware/tapu-mt8183
 
 tools:
 	@set -e; for d in $(TOOL_DIRS); do \
@@ -123,7 +129,7 @@ test:
 	$(SETUP) | tee $(BUILD)/setup.log; \
 	abi=$$(tail -n 1 $(BUILD)/setup.log); \
 	echo "test: kernel ABI $$abi"; \
-	$(MAKE) ABI=$$abi modules selftests selftests-arm64 tools; \
+	$(MAKE) ABI=$$abi modules selftests selftests-arm64 tools firmware; \
 	$(RUN_TESTS) --abi $$abi
 
 # What a new machine sees: the same command in a fresh Debian root, which

@@ -190,6 +190,11 @@ if [ "$TAPU_MODE" = run ]; then
 	done 3< /etc/tapu-cmds
 else
 	[ -n "$TAPU_KUNIT" ] && run_one kunit run_kunit
+	# tapu_isa_test records its jobs for the reference firmware's replay.
+	if [ -n "$TAPU_RECORD" ]; then
+		export TAPU_ISA_RECORD=/tmp/isa-recordings
+		mkdir -p "$TAPU_ISA_RECORD"
+	fi
 	for t in $TAPU_TESTS; do
 		if [ "$t" = tapu_mt8183_test ] && [ -n "$TAPU_MT8183" ]; then
 			mt8183_phase
@@ -202,5 +207,12 @@ fi
 # Unloading must work once every file is closed (TESTING.md, lifetime).
 rmmod tapu_sim && rmmod tapu
 mark "UNLOAD: rc=$?"
+
+# The recordings go out raw: no newline translation on the port.
+if [ -n "$TAPU_RECORD" ] && [ -c "$TAPU_RECORD" ]; then
+	stty -F "$TAPU_RECORD" raw -echo
+	tar -c -C "$TAPU_ISA_RECORD" . | base64 > "$TAPU_RECORD"
+	mark "RECORDINGS: $(ls "$TAPU_ISA_RECORD" | wc -l)"
+fi
 
 finish "done"

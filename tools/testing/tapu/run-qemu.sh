@@ -83,6 +83,8 @@ usage: $0 [options]
   --cmd CMD           run mode: run CMD in the guest (repeatable)
   --run-file FILE     run mode: run each line of FILE in the guest
   --time-limit SECS   guest time limit (default $TIME_LIMIT)
+  --record DIR        test mode, x86_64: tapu_isa_test records its jobs
+                      (TAPU_ISA_RECORD) and they are copied out to DIR
   --log FILE          console log (default build/qemu-console.log,
                       build/qemu-run.log in run mode)
   -v, --verbose       show the whole console instead of progress lines
@@ -112,6 +114,7 @@ while [ $# -gt 0 ]; do
 		done < "$2"
 		shift ;;
 	--time-limit) TIME_LIMIT=$2; shift ;;
+	--record) RECORD=$2; shift ;;
 	--log) LOG=$2; shift ;;
 	-v|--verbose) VERBOSE=1 ;;
 	-h|--help) usage; exit 0 ;;
@@ -432,6 +435,7 @@ TAPU_JOB_TIMEOUT_MS=$JOB_TIMEOUT_MS
 TAPU_NUM_CORES=$NUM_CORES
 TAPU_KUNIT=$kunit
 TAPU_MT8183=$mt8183
+TAPU_RECORD=${RECORD:+/dev/ttyS1}
 EOF
 if [ "$MODE" = run ]; then
 	printf '%s\n' "${CMDS[@]}" > "$root/etc/tapu-cmds"
@@ -481,6 +485,15 @@ progress() {
 	fi
 }
 
+# Recordings leave the guest as a base64 tar on a second serial port.
+if [ -n "${RECORD:-}" ]; then
+	[ "$MODE" = test ] && [ "$ARCH" = x86_64 ] ||
+		die "--record needs test mode on x86_64"
+	rm -f "$work/recordings.b64"
+	# A serial device of its own replaces -nographic's default ttyS0.
+	QEMU+=(-serial mon:stdio -serial "file:$work/recordings.b64")
+fi
+
 say "booting QEMU (TCG, -smp 2, time limit ${TIME_LIMIT}s); console in $LOG"
 start=$(date +%s)
 set +e
@@ -492,6 +505,17 @@ qemu_rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(( $(date +%s) - start ))
 say "guest finished in ${elapsed}s (qemu rc=$qemu_rc)"
+
+if [ -n "${RECORD:-}" ]; then
+	rm -rf "$RECORD"
+	mkdir -p "$RECORD"
+	if tr -d '\r' < "$work/recordings.b64" | base64 -d 2> /dev/null |
+	   tar -x -C "$RECORD" 2> /dev/null; then
+		say "recordings: $(find "$RECORD" -name '*.job' | wc -l) jobs in $RECORD"
+	else
+		say "recordings: none copied out of the guest"
+	fi
+fi
 
 # ---------------------------------------------------------------------------
 # Results of the test binaries (or commands). kselftest exits 0 on pass, 4

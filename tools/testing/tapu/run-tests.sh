@@ -5,7 +5,9 @@
 # closing "N passed, N failed[, N skipped]" line:
 #
 #  1. the stock run: Debian's 6.12 kernel with the out-of-tree modules
-#     (make modules selftests tools first);
+#     (make modules selftests tools first), which also records the ISA
+#     tests' jobs; the MT8183 reference firmware replays them on an
+#     emulated Xtensa core (firmware-replay.sh);
 #  2. the debug kernel (build-debug-kernel.sh, reused while its inputs are
 #     unchanged) and the built-in compile check;
 #  3. the debug run: KUnit, the same kselftests, kmemleak, under KASAN and
@@ -85,7 +87,10 @@ harness() {	# harness NAME ARGS...
 start=$(date +%s)
 if [ "$STOCK" = 1 ]; then
 	say "stock run: Debian kernel ${ABI:-(newest installed)}"
-	harness stock ${ABI:+--abi "$ABI"} --prefix "stock: "
+	harness stock ${ABI:+--abi "$ABI"} --prefix "stock: " \
+		--record "$BUILD/isa-recordings"
+	"$here/firmware-replay.sh" --recordings "$BUILD/isa-recordings" \
+		--out "$BUILD/firmware" --results "$res" || true
 fi
 
 if [ "$DEBUG" = 1 ]; then

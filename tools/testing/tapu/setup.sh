@@ -28,7 +28,9 @@ SUDO=
 # the cross compilers) build the 32-bit uAPI layout check, g++ its C++98
 # check. tapu-run needs protobuf-c, ONNX's onnx.proto and zlib; its tests
 # the ONNX node test data and the Fashion-MNIST test set; the model zoo's
-# generator python3-torch, python3-torchvision, python3-onnx and numpy.
+# generator python3-torch, python3-torchvision, python3-onnx and numpy; the
+# MT8183 reference firmware gcc-xtensa-lx106 with picolibc, its replay
+# qemu-system-misc (qemu-system-xtensa).
 PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
       dwarves sparse kmod cpio gzip xz-utils zstd perl python3 patch
       linux-source-6.12 qemu-system-x86 busybox-static libdrm-dev pkg-config
@@ -37,7 +39,8 @@ PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl
       libonnx-testdata dataset-fashion-mnist
       python3-torch python3-torchvision python3-onnx python3-numpy
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
-      qemu-system-arm dt-schema yamllint"
+      qemu-system-arm dt-schema yamllint
+      gcc-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc"
 
 abi_of() {
 	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
@@ -104,8 +107,8 @@ need() {	# need WHAT COMMAND...
 }
 for t in make awk gcc g++ aarch64-linux-gnu-gcc bc flex bison pahole sparse depmod \
 	 cpio gzip xz zstd perl python3 patch pkg-config protoc-c \
-	 qemu-system-x86_64 qemu-system-aarch64 busybox dt-doc-validate \
-	 dt-mk-schema dt-validate yamllint; do
+	 qemu-system-x86_64 qemu-system-aarch64 qemu-system-xtensa busybox \
+	 dt-doc-validate dt-mk-schema dt-validate yamllint; do
 	need "command $t" command -v "$t"
 done
 kabi=$abi-amd64
@@ -149,6 +152,10 @@ need "32-bit C toolchain (gcc-12-multilib, libc6-dev-i386)" \
 	gcc -m32 -idirafter /usr/include/x86_64-linux-gnu -o "$probe/t32" "$probe/t.c"
 need "static arm64 C toolchain (libc6-dev-arm64-cross, linux-libc-dev-arm64-cross)" \
 	aarch64-linux-gnu-gcc -static -o "$probe/ta" "$probe/t.c" -lpthread
+need "Xtensa C toolchain (gcc-xtensa-lx106, picolibc-xtensa-lx106-elf)" \
+	xtensa-lx106-elf-gcc -specs=/usr/lib/xtensa-lx106-elf/picolibc.specs \
+	-ffreestanding -c -o "$probe/tx.o" -x c - <<< '#include <string.h>
+int f(char *d, const char *s) { return strlen(strcpy(d, s)); }'
 need "libraries (libdrm-dev, libprotobuf-c-dev, zlib1g-dev, libelf-dev, libssl-dev)" \
 	gcc $(pkg-config --cflags libdrm 2>/dev/null) -o "$probe/lib" "$probe/lib.c" \
 	$(pkg-config --libs libdrm 2>/dev/null) -lprotobuf-c -lz -lelf -lcrypto

@@ -9,6 +9,10 @@
  * output views must be left untouched too). Negative tests feed malformed
  * command streams and SUBMIT arguments and expect one exact errno, then run
  * a valid job to show the device is still usable.
+ *
+ * With TAPU_ISA_RECORD=DIR in the environment, every checked job is also
+ * recorded in DIR (see record_job()), for the MT8183 reference firmware
+ * to replay: its outputs must be those of this device.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -757,11 +761,68 @@ static void submit_wait(struct __test_metadata *_metadata, isa_t *s,
 	ASSERT_LT(0ULL, (unsigned long long)w.cycles);
 }
 
+/*
+ * Recording of a job, little endian, every part padded to 8 bytes:
+ * "TAPUJOB1", u32 stream size, u32 slots, the stream; per slot u64 size,
+ * u32 access flags, u32 0 and its bytes before the job; then each slot's
+ * bytes after the job.
+ */
+#define REC_MAGIC	"TAPUJOB1"
+
+static void rec_put(FILE *f, const void *p, uint64_t n)
+{
+	static const uint8_t zero[8];
+
+	fwrite(p, 1, n, f);
+	fwrite(zero, 1, -n & 7, f);
+}
+
+/* Opens the recording of the next job and writes all but the outputs. */
+static FILE *record_job(struct __test_metadata *_metadata, isa_t *s)
+{
+	const char *dir = getenv("TAPU_ISA_RECORD");
+	static unsigned int seq;
+	uint32_t hdr[2] = { s->len, s->nslots };
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s-%u.job", dir, _metadata->name,
+		 seq++);
+	f = fopen(path, "wb");
+	if (!f) {
+		TH_LOG("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	rec_put(f, REC_MAGIC, 8);
+	rec_put(f, hdr, sizeof(hdr));
+	rec_put(f, s->cs, s->len);
+	for (uint32_t b = 0; b < s->nslots; b++) {
+		uint32_t flags[2] = { s->access[b], 0 };
+
+		rec_put(f, &s->size[b], 8);
+		rec_put(f, flags, sizeof(flags));
+		rec_put(f, s->map[b], s->size[b]);
+	}
+	return f;
+}
+
+/* Appends what the device left in every slot. */
+static void record_done(struct __test_metadata *_metadata, isa_t *s, FILE *f)
+{
+	for (uint32_t b = 0; b < s->nslots; b++)
+		rec_put(f, s->map[b], s->size[b]);
+	ASSERT_EQ(0, ferror(f));
+	ASSERT_EQ(0, fclose(f));
+}
+
 /* Runs @stream on the current BO contents and checks every byte of them. */
 static void run_check(struct __test_metadata *_metadata, isa_t *s,
 		      uint32_t stream)
 {
 	struct drm_tapu_submit_bo bos[MAX_BOS];
+	FILE *rec = record_job(_metadata, s);
 	uint64_t bad = 0;
 
 	for (uint32_t b = 0; b < s->nslots; b++) {
@@ -770,6 +831,8 @@ static void run_check(struct __test_metadata *_metadata, isa_t *s,
 	}
 	ref_stream(s);
 	submit_wait(_metadata, s, stream, bos, s->nslots);
+	if (rec)
+		record_done(_metadata, s, rec);
 	for (uint32_t b = 0; b < s->nslots; b++)
 		for (uint64_t k = 0; k < s->size[b]; k++) {
 			if (s->map[b][k] == s->ref[b][k])

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/* Copyright 2026 The TAPU authors */
+
+/* Entry of the emulated core (call0 ABI): a stack, a zeroed .bss, main(). */
+
+	.section .text.start, "ax"
+	.literal_position
+	.global	_start
+	.align	4
+_start:
+	movi	a1, __stack
+	movi	a2, __bss_start
+	movi	a3, __bss_end
+	movi	a4, 0
+1:	bgeu	a2, a3, 2f
+	s32i	a4, a2, 0
+	addi	a2, a2, 4
+	j	1b
+2:	call0	main
+	call0	semihost_exit
