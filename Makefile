@@ -93,7 +93,7 @@ tools:
 # (make test checks that it is current).
 optable: tools
 	$(BUILD)/tools/lib/tapu-onnx/tapu-onnx-ops > $(BUILD)/onnx-operators.rst
-	mv $(BUILD)/onnx-operators.rst Documentation/accel/tapu/onnx-operators.rst
+	mv $(BUILD)/onnx-operators.rst tools/lib/tapu-onnx/onnx-operators.rst
 
 # A fresh build so that every file is compiled (W=1) and checked (C=1).
 # kbuild does not fail on warnings, hence the grep of its output.

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tapu-onnx-ops: the operator table of Documentation/accel/tapu/onnx-operators.rst,
+ * tapu-onnx-ops: the operator table of tools/lib/tapu-onnx/onnx-operators.rst,
  * from the library's own tables (known operators, QDQ folds, lowerings,
  * CPU kernels), so that the documentation says what the code does.
  *
- *   tapu-onnx-ops > Documentation/accel/tapu/onnx-operators.rst
+ *   tapu-onnx-ops > tools/lib/tapu-onnx/onnx-operators.rst
  */
 #include <stdio.h>
 #include <stdlib.h>

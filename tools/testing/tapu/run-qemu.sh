@@ -243,7 +243,7 @@ if [ "$MODE" = test ] && [ "$ARCH" = x86_64 ]; then
 		record fail "uapi: tapu_accel.h: C90 and C++98 pedantic clean, 32- and 64-bit layouts identical"
 	fi
 	# The operator table of the documentation is generated from the code.
-	ops_doc=$top/Documentation/accel/tapu/onnx-operators.rst
+	ops_doc=$top/tools/lib/tapu-onnx/onnx-operators.rst
 	: > "$work/ops.diff"
 	if "$TOOLS_OUT/lib/tapu-onnx/tapu-onnx-ops" > "$work/onnx-operators.rst" &&
 	   diff -u "$ops_doc" "$work/onnx-operators.rst" > "$work/ops.diff"; then
