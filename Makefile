@@ -15,7 +15,8 @@
 #   make test-debug  only the debug-kernel part of make test
 #   make debug-kernel  build the debug kernel (build/debug-kernel/) and check
 #                  that TAPU builds built-in
-#   make modules   tapu.ko and tapu_sim.ko (kbuild M=drivers/accel/tapu)
+#   make modules   the modules, out of tree (kbuild M=build/oot/tapu: links
+#                  to drivers/accel/tapu and the wrapper tools/testing/tapu/oot)
 #   make selftests the kselftests, into build/selftests
 #   make selftests-arm64  the kselftests cross-built (static) for arm64, into
 #                  build/arm64/selftests
@@ -34,6 +35,7 @@
 # linux-headers-6.12.*-amd64; KDIR, W=, C=, V= pass through to kbuild.
 
 SHELL := /bin/bash
+BUILD := $(CURDIR)/build
 
 ABI ?= $(shell find /usr/src -maxdepth 1 -name 'linux-headers-6.12.*-amd64' \
 	-printf '%f\n' 2>/dev/null | sed 's/^linux-headers-//' | sort -V | tail -n 1)
@@ -41,9 +43,11 @@ KDIR ?= /lib/modules/$(ABI)/build
 KSRC ?= /usr/src/linux-source-6.12
 KSFT_DIR ?= $(KSRC)/tools/testing/selftests
 
-MODDIR := $(CURDIR)/drivers/accel/tapu
+# The out-of-tree build directory: links to the driver's files and to the
+# wrapper that makes it build against a kernel without TAPU.
+MODDIR := $(BUILD)/oot/tapu
+OOT_WRAPPER := $(wildcard tools/testing/tapu/oot/*)
 KSFT_SRC := tools/testing/selftests/drivers/accel/tapu
-BUILD := $(CURDIR)/build
 SETUP := tools/testing/tapu/setup.sh
 HARNESS := tools/testing/tapu/run-qemu.sh
 RUN_TESTS := tools/testing/tapu/run-tests.sh
@@ -56,16 +60,27 @@ TOOL_DIRS := tools/lib/tapu \
 	$(patsubst %/Makefile,%,$(filter-out tools/testing/% tools/lib/%,$(wildcard tools/*/Makefile)))
 
 CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))) \
-	include/uapi/drm/tapu_accel.h
+	include/uapi/drm/tapu_accel.h $(filter %.c %.h,$(OOT_WRAPPER))
 
-KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C))
+KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) TAPU_TOP=$(CURDIR) \
+	$(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules selftests tools firmware optable check run test test-debug debug-kernel clean
+.PHONY: all oot-tree modules selftests tools firmware optable check run test test-debug debug-kernel clean
 .PHONY: selftests-arm64 arm64-kernel test-arm64 test-cleanroom
 
 all: modules selftests tools
 
-modules:
+# Links, refreshed at every build; links to files that went are dropped.
+oot-tree:
+	@mkdir -p $(MODDIR)/tests
+	@find $(MODDIR) -xtype l -delete
+	@for f in $(wildcard $(CURDIR)/drivers/accel/tapu/*.[ch]) \
+		$(CURDIR)/drivers/accel/tapu/Makefile $(addprefix $(CURDIR)/,$(OOT_WRAPPER)); do \
+		ln -sfn $$f $(MODDIR)/; done
+	@for f in $(wildcard $(CURDIR)/drivers/accel/tapu/tests/*); do \
+		ln -sfn $$f $(MODDIR)/tests/; done
+
+modules: oot-tree
 	$(MAKE) $(KBUILD_ARGS) modules
 
 selftests:
@@ -97,10 +112,9 @@ optable: tools
 
 # A fresh build so that every file is compiled (W=1) and checked (C=1).
 # kbuild does not fail on warnings, hence the grep of its output.
-check:
-	@mkdir -p $(BUILD)
-	$(MAKE) -C $(KDIR) M=$(MODDIR) clean
-	set -o pipefail; $(MAKE) -C $(KDIR) M=$(MODDIR) W=1 C=1 modules 2>&1 | \
+check: oot-tree
+	$(MAKE) $(KBUILD_ARGS) clean
+	set -o pipefail; $(MAKE) $(KBUILD_ARGS) W=1 C=1 modules 2>&1 | \
 		tee $(BUILD)/check-build.log
 	@if grep -nE 'warning:|error:|WARNING:' $(BUILD)/check-build.log; then \
 		echo "check: the W=1 C=1 build has warnings" >&2; exit 1; fi
@@ -157,6 +171,5 @@ arm64-kernel:
 	tools/testing/tapu/build-debug-kernel.sh --arch arm64
 
 clean:
-	-[ -d $(KDIR) ] && $(MAKE) -C $(KDIR) M=$(MODDIR) clean
 	-for d in $(TOOL_DIRS); do $(MAKE) -C $$d OUTPUT=$(BUILD)/$$d/ clean; done
 	rm -rf $(BUILD)

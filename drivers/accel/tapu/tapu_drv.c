@@ -210,21 +210,7 @@ static const struct drm_ioctl_desc tapu_ioctls[] = {
 
 static const struct file_operations tapu_accel_fops = {
 	.owner = THIS_MODULE,
-#ifdef TAPU_CORE_IOCTL_FILTER
-	/* DRM_ACCEL_FOPS, with the core ioctls filtered (tapu_core_ioctl.c) */
-	.open = accel_open,
-	.release = drm_release,
-	.unlocked_ioctl = tapu_core_ioctl_filter,
-	.compat_ioctl = PTR_IF(IS_ENABLED(CONFIG_COMPAT),
-			       tapu_core_compat_ioctl_filter),
-	.poll = drm_poll,
-	.read = drm_read,
-	.llseek = noop_llseek,
-	.mmap = drm_gem_mmap,
-	.fop_flags = FOP_UNSIGNED_OFFSET,
-#else
 	DRM_ACCEL_FOPS,
-#endif
 	.show_fdinfo = drm_show_fdinfo,
 };
 
@@ -241,7 +227,6 @@ static const struct drm_driver tapu_drm_driver = {
 	.fops = &tapu_accel_fops,
 	.name = "tapu",
 	.desc = "Tiny APU inference accelerator",
-	.date = "20261121",
 	.major = 1,
 	.minor = 0,
 };

@@ -271,11 +271,4 @@ void tapu_file_sched_fini(struct tapu_file *tfile);
 
 void tapu_debugfs_init(struct tapu_device *tdev);
 
-#ifdef TAPU_CORE_IOCTL_FILTER
-long tapu_core_ioctl_filter(struct file *filp, unsigned int cmd,
-			    unsigned long arg);
-long tapu_core_compat_ioctl_filter(struct file *filp, unsigned int cmd,
-				   unsigned long arg);
-#endif
-
 #endif /* __TAPU_DRV_H__ */

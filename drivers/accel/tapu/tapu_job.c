@@ -25,18 +25,6 @@ static const enum drm_sched_priority tapu_sched_prio[] = {
 	[DRM_TAPU_PRIO_HIGH] = DRM_SCHED_PRIORITY_HIGH,
 };
 
-/* drm_sched_job_init() gained a client id within 6.12.y (Kbuild probes it). */
-static int tapu_sched_job_init(struct tapu_job *job,
-			       struct drm_sched_entity *entity)
-{
-#ifdef TAPU_SCHED_JOB_CLIENT_ID
-	return drm_sched_job_init(&job->base, entity, 1, job->tfile,
-				  job->tfile->client_id);
-#else
-	return drm_sched_job_init(&job->base, entity, 1, job->tfile);
-#endif
-}
-
 static struct tapu_job *to_tapu_job(struct drm_sched_job *sched_job)
 {
 	return container_of(sched_job, struct tapu_job, base);
@@ -330,26 +318,17 @@ int tapu_sched_init(struct tapu_device *tdev)
 	int ret;
 
 	for (i = 0; i < tdev->desc.num_cores; i++) {
-		const char *name = tdev->cores[i].name;
-		/* drm_sched_init() takes an argument struct from 6.12.115. */
-#ifdef TAPU_SCHED_INIT_ARGS
 		const struct drm_sched_init_args args = {
 			.ops = &tapu_sched_ops,
 			.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 			.credit_limit = 1,
 			.timeout = msecs_to_jiffies(tapu_job_timeout_ms),
 			.timeout_wq = tdev->timeout_wq,
-			.name = name,
+			.name = tdev->cores[i].name,
 			.dev = dev,
 		};
 
 		ret = drm_sched_init(&tdev->cores[i].sched, &args);
-#else
-		ret = drm_sched_init(&tdev->cores[i].sched, &tapu_sched_ops,
-				     NULL, DRM_SCHED_PRIORITY_COUNT, 1, 0,
-				     msecs_to_jiffies(tapu_job_timeout_ms),
-				     tdev->timeout_wq, NULL, name, dev);
-#endif
 		if (ret) {
 			while (i--)
 				drm_sched_fini(&tdev->cores[i].sched);
@@ -633,7 +612,8 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	if (ret)
 		goto err_put;
 
-	ret = tapu_sched_job_init(job, &tfile->entities[args->priority]);
+	ret = drm_sched_job_init(&job->base, &tfile->entities[args->priority],
+				 1, tfile, tfile->client_id);
 	if (ret)
 		goto err_put;
 	ret = tapu_job_add_in_syncs(file, job, args);

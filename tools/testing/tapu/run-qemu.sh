@@ -37,7 +37,7 @@ KMODDIR=${TAPU_KMODDIR:-}
 BUILD=${TAPU_BUILD:-$top/build}
 KSRC=${KSRC:-/usr/src/linux-source-6.12}
 KSFT_DIR=${KSFT_DIR:-$KSRC/tools/testing/selftests}
-MODSRC=${TAPU_MODSRC:-$top/drivers/accel/tapu}
+MODSRC=${TAPU_MODSRC:-$top/build/oot/tapu}
 KSFT_SRC=${TAPU_KSFT_SRC:-$top/tools/testing/selftests/drivers/accel/tapu}
 KSFT_OUT=${TAPU_KSFT_OUT:-$BUILD/selftests}
 TOOLS_OUT=${TAPU_TOOLS_OUT:-$BUILD/tools}
@@ -71,7 +71,7 @@ usage: $0 [options]
   --kernel FILE       guest kernel (default /boot/vmlinuz-ABI)
   --kmoddir DIR       guest /lib/modules/<release> (default /lib/modules/ABI)
   --modsrc DIR        directory of tapu.ko, tapu_sim.ko and tests/*.ko
-                      (default drivers/accel/tapu, the out-of-tree build)
+                      (default build/oot/tapu, the out-of-tree build)
   --name NAME         name of this run: build/qemu-NAME/, console log
                       build/qemu-NAME-console.log, "NAME: " before each test
   --prefix STR        put STR before each test description (default
