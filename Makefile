@@ -143,7 +143,7 @@ test:
 	$(SETUP) | tee $(BUILD)/setup.log; \
 	abi=$$(tail -n 1 $(BUILD)/setup.log); \
 	echo "test: kernel ABI $$abi"; \
-	$(MAKE) ABI=$$abi modules selftests selftests-arm64 tools firmware; \
+	$(MAKE) ABI=$$abi modules selftests selftests-arm64 tools; \
 	$(RUN_TESTS) --abi $$abi
 
 # What a new machine sees: the same command in a fresh Debian root, which

@@ -53,16 +53,29 @@ static void tapu_fw_unmap(struct tapu_fw_core *core, u32 num_slots)
 	u32 i;
 
 	for (i = 0; i < num_slots; i++) {
-		if (core->maps[i])
+		if (core->maps[i] && core->ops->unmap_slot)
 			core->ops->unmap_slot(core, core->slots[i].vaddr,
 					      core->slots[i].size);
 		core->maps[i] = false;
 	}
 }
 
-/* Maps slot @i from its @n segments, checked; false if they are invalid. */
+static bool tapu_fw_overlap(const void *a, u64 an, const void *b, u64 bn)
+{
+	const u8 *pa = a, *pb = b;
+
+	return pa < pb + bn && pb < pa + an;
+}
+
+/*
+ * Maps slot @i from its @n segments, checked; false if they are invalid or
+ * the slot overlaps the stream or the table, which the job must not be
+ * able to change under the executor.
+ */
 static bool tapu_fw_map_slot(struct tapu_fw_core *core, u32 i,
-			     const struct tapu_mt8183_ipc_segment *seg, u32 n)
+			     const struct tapu_mt8183_ipc_segment *seg, u32 n,
+			     const void *cmd, u64 cmd_size,
+			     const void *table, u64 table_size)
 {
 	struct tapu_exec_slot *slot = &core->slots[i];
 	u64 total = 0;
@@ -87,7 +100,8 @@ static bool tapu_fw_map_slot(struct tapu_fw_core *core, u32 i,
 		return false;
 	}
 	slot->size = total;
-	if (!slot->vaddr)
+	if (!slot->vaddr || tapu_fw_overlap(slot->vaddr, total, cmd, cmd_size) ||
+	    tapu_fw_overlap(slot->vaddr, total, table, table_size))
 		return false;
 	core->ops->invalidate(core, slot->vaddr, total);
 	return true;
@@ -104,7 +118,9 @@ static u32 tapu_fw_map_job(struct tapu_fw_core *core,
 	u64 cmd_size = le64_to_cpu(job->cmd_size);
 	u32 entries = le32_to_cpu(job->table_entries);
 	u32 num_slots = le32_to_cpu(job->num_slots);
-	const struct tapu_mt8183_ipc_segment *table = NULL;
+	const struct tapu_mt8183_ipc_segment *seg = core->segs;
+	u64 table_size = (u64)entries * sizeof(*seg);
+	const void *table = NULL;
 	u32 i, first, end;
 
 	/* Misaligned words would fault on a DSP: the host aligns both. */
@@ -119,10 +135,11 @@ static u32 tapu_fw_map_job(struct tapu_fw_core *core,
 	core->ops->invalidate(core, *cmd, cmd_size);
 	if (entries) {
 		table = core->ops->map(core, le64_to_cpu(job->table_addr),
-				       (u64)entries * sizeof(*table));
+				       table_size);
 		if (!table)
 			return TAPU_MT8183_IPC_STATUS_INVALID;
-		core->ops->invalidate(core, table, entries * sizeof(*table));
+		core->ops->invalidate(core, table, table_size);
+		memcpy(core->segs, table, table_size);
 	}
 
 	/* The kernel validated the stream; a firmware trusts no message. */
@@ -133,10 +150,11 @@ static u32 tapu_fw_map_job(struct tapu_fw_core *core,
 	/* Slots in order, each with at least one segment. */
 	for (i = 0, first = 0; i < num_slots; i++, first = end) {
 		for (end = first; end < entries; end++)
-			if (le32_to_cpu(table[end].slot) != i)
+			if (le32_to_cpu(seg[end].slot) != i)
 				break;
 		if (end == first ||
-		    !tapu_fw_map_slot(core, i, &table[first], end - first)) {
+		    !tapu_fw_map_slot(core, i, &seg[first], end - first, *cmd,
+				      cmd_size, table, table_size)) {
 			tapu_fw_unmap(core, i + 1);
 			return TAPU_MT8183_IPC_STATUS_INVALID;
 		}
@@ -223,8 +241,8 @@ drop:
  * @priv: platform data, &tapu_fw_core.priv
  * @core_id: index of the core
  * @num_cores: cores of the APU
- * @max_segments: buffer table entries the platform maps per job, 1 to
- *	%TAPU_MT8183_IPC_MAX_SEGMENTS
+ * @max_segments: buffer table entries the platform maps per job, clamped
+ *	to 1 to %TAPU_FW_MAX_SEGMENTS
  * @cycle_clock_hz: frequency of @ops->cycles
  *
  * Runs the executor's calibration (tapu_isa_work_per_ms()), which takes a
@@ -239,7 +257,7 @@ void tapu_fw_init(struct tapu_fw_core *core, const struct tapu_fw_ops *ops,
 	core->priv = priv;
 	core->core_id = core_id;
 	core->num_cores = num_cores;
-	core->max_segments = max_segments;
+	core->max_segments = clamp_t(u32, max_segments, 1, TAPU_FW_MAX_SEGMENTS);
 	core->cycle_clock_hz = cycle_clock_hz;
 	core->work_per_ms = tapu_isa_work_per_ms();
 }

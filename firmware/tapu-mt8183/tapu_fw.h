@@ -19,16 +19,21 @@
 /** TAPU_FW_MAX_MSG - largest message either side sends, in bytes */
 #define TAPU_FW_MAX_MSG		sizeof(struct tapu_mt8183_ipc_pong)
 
+/** TAPU_FW_MAX_SEGMENTS - buffer table entries a core accepts, at most */
+#define TAPU_FW_MAX_SEGMENTS	256
+
 struct tapu_fw_core;
 
 /**
  * struct tapu_fw_ops - what the firmware needs from its platform
  * @map: CPU pointer to @size bytes at device address @da, or NULL unless
- *	all of them are memory the host may hand to the DSP
+ *	all of them are memory the host may hand to the DSP; a fixed
+ *	translation (nothing to undo)
  * @map_slot: CPU pointer to the concatenation of a slot's @n segments (of
  *	@size bytes in all), or NULL; optional: without it a slot must be one
  *	segment
- * @unmap_slot: releases what @map_slot returned; optional
+ * @unmap_slot: releases what @map_slot returned; optional (nothing to
+ *	release)
  * @invalidate: drop cached copies of memory the host wrote, before reading
  * @writeback: write back what the DSP wrote, before the host is told
  * @cycles: the core's cycle counter, at &tapu_fw_core.cycle_clock_hz
@@ -72,6 +77,8 @@ struct tapu_fw_stats {
  * @stats: counters
  * @ctx: executor state of the running job
  * @sum: validation result of the running job's stream
+ * @segs: the running job's buffer table, a private copy: checked once and
+ *	used as checked
  * @slots: slots of the running job
  * @maps: whether a slot came from @ops->map_slot
  */
@@ -86,6 +93,7 @@ struct tapu_fw_core {
 	struct tapu_fw_stats stats;
 	struct tapu_exec_ctx ctx;
 	struct tapu_isa_summary sum;
+	struct tapu_mt8183_ipc_segment segs[TAPU_FW_MAX_SEGMENTS];
 	struct tapu_exec_slot slots[TAPU_MT8183_IPC_MAX_SLOTS];
 	bool maps[TAPU_MT8183_IPC_MAX_SLOTS];
 };

@@ -12,10 +12,17 @@
 #ifndef __TAPU_FW_COMPAT_H
 #define __TAPU_FW_COMPAT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+/* The ISA's structs are read in native order, as on the host. */
+#error "the reference firmware runs on little-endian cores only"
+#endif
 
 typedef uint8_t u8;
 typedef int8_t s8;
@@ -47,23 +54,13 @@ typedef u64 __le64;
 #define S64_MAX		INT64_MAX
 #define U64_MAX		UINT64_MAX
 
-#define EINVAL		22
-#define EOVERFLOW	75
-#define ECANCELED	125
-
 #define SZ_64K		0x00010000
 #define SZ_1M		0x00100000
 #define NSEC_PER_MSEC	1000000ULL
 
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define cpu_to_le16(x)	((__le16)(u16)(x))
 #define cpu_to_le32(x)	((__le32)(u32)(x))
 #define cpu_to_le64(x)	((__le64)(u64)(x))
-#else
-#define cpu_to_le16(x)	((__le16)__builtin_bswap16(x))
-#define cpu_to_le32(x)	((__le32)__builtin_bswap32(x))
-#define cpu_to_le64(x)	((__le64)__builtin_bswap64(x))
-#endif
 #define le16_to_cpu(x)	cpu_to_le16(x)
 #define le32_to_cpu(x)	cpu_to_le32(x)
 #define le64_to_cpu(x)	cpu_to_le64(x)
@@ -93,6 +90,8 @@ static inline u32 get_unaligned_le32(const void *p)
 #define max_t(t, a, b)		max((t)(a), (t)(b))
 #define clamp(v, lo, hi)	min(max(v, lo), hi)
 #define clamp_t(t, v, lo, hi)	clamp((t)(v), (t)(lo), (t)(hi))
+/* After <stdlib.h>: its abs() is declared, the kernel's is used. */
+#undef abs
 #define abs(x) ({ __typeof__(x) _x = (x); _x < 0 ? -_x : _x; })
 
 #define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)

@@ -93,7 +93,7 @@ s32 __divsi3(s32 n, s32 d)
 	u32 ud = d < 0 ? -(u32)d : (u32)d;
 	u32 r, q = udivmodsi4(un, ud, &r);
 
-	return (n < 0) != (d < 0) ? -(s32)q : (s32)q;
+	return (n < 0) != (d < 0) ? (s32)-q : (s32)q;
 }
 
 u64 __udivdi3(u64 n, u64 d)

@@ -32,12 +32,17 @@ static struct tapu_fw_core core;
 static u8 *shared_top;
 static unsigned int test_num, failures;
 
+struct recording;
+
 static struct {
 	u64 reply[TAPU_FW_MAX_MSG / sizeof(u64)];
 	u32 reply_len;
 	u32 sends;
 	u32 n_inv, n_wb;
 	struct { const u8 *p; u64 n; } inv[MAX_RANGES], wb[MAX_RANGES];
+	/* The job whose cache maintenance is checked against its contents. */
+	const struct recording *rec;
+	const char *order;
 } host;
 
 static void out(const char *fmt, ...)
@@ -49,7 +54,8 @@ static void out(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	semihost_write(1, buf, n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1);
+	if (n > 0)
+		semihost_write(1, buf, min_t(int, n, sizeof(buf) - 1));
 }
 
 static void tap(bool ok, const char *what, const char *why)
@@ -101,16 +107,20 @@ static void qemu_unmap_slot(struct tapu_fw_core *c, void *vaddr, u64 size)
 {
 }
 
+static void check_order(const void *p, u64 n, bool writeback);
+
 static void qemu_invalidate(struct tapu_fw_core *c, const void *p, u64 n)
 {
 	if (host.n_inv < MAX_RANGES)
 		host.inv[host.n_inv++] = (typeof(host.inv[0])){ p, n };
+	check_order(p, n, false);
 }
 
 static void qemu_writeback(struct tapu_fw_core *c, const void *p, u64 n)
 {
 	if (host.n_wb < MAX_RANGES)
 		host.wb[host.n_wb++] = (typeof(host.wb[0])){ p, n };
+	check_order(p, n, true);
 }
 
 /* CCOUNT, extended to 64 bits: read at least once per wrap. */
@@ -307,8 +317,31 @@ struct recording {
 		u32 access;
 		u8 *mem;		/* before the job; the job's memory */
 		const u8 *after;	/* what the simulated NPU left */
+		const u8 *before;	/* a copy of what it was given */
 	} slot[TAPU_MT8183_IPC_MAX_SLOTS];
 };
+
+/*
+ * Invalidating a slot is right only before the job wrote it (the DSP would
+ * lose its own writes), writing it back only once the job is done.
+ */
+static void check_order(const void *p, u64 n, bool writeback)
+{
+	const struct recording *r = host.rec;
+	u32 i;
+
+	for (i = 0; r && i < r->num_slots; i++) {
+		if ((const u8 *)p >= r->slot[i].mem + r->slot[i].size ||
+		    (const u8 *)p + n <= r->slot[i].mem)
+			continue;
+		if (!writeback &&
+		    memcmp(r->slot[i].mem, r->slot[i].before, r->slot[i].size))
+			host.order = "a slot was invalidated after the job wrote it";
+		if (writeback &&
+		    memcmp(r->slot[i].mem, r->slot[i].after, r->slot[i].size))
+			host.order = "a slot was written back before the job was done";
+	}
+}
 
 static u64 pad8(u64 n)
 {
@@ -338,6 +371,8 @@ static const char *load(const char *path, struct recording *r)
 	r->num_slots = get_unaligned_le32(buf + 12);
 	if (r->num_slots > TAPU_MT8183_IPC_MAX_SLOTS)
 		return "too many slots";
+	if (pad8(r->stream_size) > len - 16)
+		return "truncated";
 	r->stream = buf + 16;
 	p = buf + 16 + pad8(r->stream_size);
 	for (i = 0; i < r->num_slots; i++) {
@@ -345,6 +380,8 @@ static const char *load(const char *path, struct recording *r)
 			return "truncated";
 		r->slot[i].size = le64_to_cpu(*(const u64 *)p);
 		r->slot[i].access = get_unaligned_le32(p + 8);
+		if (r->slot[i].size > len)
+			return "truncated";
 		need = 16 + pad8(r->slot[i].size);
 		if (need > (u64)(buf + len - p))
 			return "truncated";
@@ -427,9 +464,24 @@ static void test_recording(struct recording *r, u32 split)
 		tap(false, name, "out of shared memory");
 		return;
 	}
+	for (i = 0; i < r->num_slots; i++) {
+		u8 *copy = shared_alloc(r->slot[i].size);
+
+		if (!copy) {
+			tap(false, name, "out of shared memory");
+			return;
+		}
+		memcpy(copy, r->slot[i].mem, r->slot[i].size);
+		r->slot[i].before = copy;
+	}
 	make_job(r, &job, table, split);
+	host.rec = r;
+	host.order = NULL;
 	deliver(&job, sizeof(job));
+	host.rec = NULL;
 	why = check_done(&job, TAPU_MT8183_IPC_STATUS_OK);
+	if (!why)
+		why = host.order;
 	for (i = 0; !why && i < r->num_slots; i++) {
 		if (memcmp(r->slot[i].mem, r->slot[i].after, r->slot[i].size))
 			why = "a buffer differs from the simulated NPU's";
@@ -443,7 +495,8 @@ static void test_recording(struct recording *r, u32 split)
 	}
 	if (!why && (!covered(host.inv, host.n_inv, r->stream, r->stream_size) ||
 		     (r->num_slots &&
-		      !covered(host.inv, host.n_inv, table, sizeof(*table)))))
+		      !covered(host.inv, host.n_inv, table,
+			       le32_to_cpu(job.table_entries) * sizeof(*table)))))
 		why = "the stream or table was not invalidated";
 	tap(!why, name, why);
 }
@@ -466,30 +519,54 @@ static void test_rejects(struct recording *r)
 		"an unknown opcode in the stream",
 		"an empty stream",
 		"a misaligned buffer table",
+		"a segment of no bytes",
+		"more slots than a job has",
+		"a table entry past the last slot",
+		"a slot that covers the command stream",
 	};
 	struct tapu_mt8183_ipc_segment *table;
 	struct tapu_mt8183_ipc_job job;
 	u8 *saved[TAPU_MT8183_IPC_MAX_SLOTS];
 	u8 *top = shared_top, *stream;
 	struct tapu_isa_summary sum;
+	bool short_of_memory;
 	u64 extent0;
 	const char *why;
 	char name[160];
 	u32 i, k;
 
+	tapu_isa_validate(r->stream, r->stream_size, &sum);
+	extent0 = sum.extent[0];
 	table = shared_alloc(sizeof(*table) * (MAX_SEGMENTS + 1));
-	stream = shared_alloc(r->stream_size);
-	for (i = 0; i < r->num_slots; i++)
+	/* room for case 14's slot over the stream */
+	stream = shared_alloc(r->stream_size + extent0 + 64);
+	short_of_memory = !table || !stream;
+	for (i = 0; i < r->num_slots; i++) {
 		saved[i] = shared_alloc(r->slot[i].size);
-	if (!table || !stream || (r->num_slots && !saved[r->num_slots - 1])) {
+		short_of_memory |= !saved[i];
+	}
+	if (short_of_memory) {
 		tap(false, "rejects", "out of shared memory");
 		return;
 	}
 	for (i = 0; i < r->num_slots; i++)
 		memcpy(saved[i], r->slot[i].mem, r->slot[i].size);
 	memcpy(stream, r->stream, r->stream_size);
-	tapu_isa_validate(r->stream, r->stream_size, &sum);
-	extent0 = sum.extent[0];
+
+	/* The control: the same job, unmodified, runs. */
+	{
+		struct recording good = *r;
+
+		good.stream = stream;
+		make_job(&good, &job, table, 2);
+		deliver(&job, sizeof(job));
+		why = check_done(&job, TAPU_MT8183_IPC_STATUS_OK);
+		snprintf(name, sizeof(name), "reject: (control) the job itself runs, slots in 2 segments (%s)",
+			 r->name);
+		tap(!why, name, why);
+		for (i = 0; i < r->num_slots; i++)
+			memcpy(r->slot[i].mem, saved[i], r->slot[i].size);
+	}
 
 	for (k = 0; k < ARRAY_SIZE(what); k++) {
 		struct recording bad = *r;
@@ -522,13 +599,8 @@ static void test_rejects(struct recording *r)
 			job.table_entries = cpu_to_le32(2 * (r->num_slots - 1));
 			break;
 		case 7:
-			for (i = 0; i <= MAX_SEGMENTS; i++)
-				table[i] = (struct tapu_mt8183_ipc_segment){
-					.slot = cpu_to_le32(i < MAX_SEGMENTS ? 0 : 1),
-					.addr = cpu_to_le64(da_of(r->slot[0].mem)),
-					.size = cpu_to_le64(1),
-				};
-			job.table_entries = cpu_to_le32(MAX_SEGMENTS + 1);
+			/* the control's table, one entry above the limit */
+			core.max_segments = le32_to_cpu(job.table_entries) - 1;
 			break;
 		case 8:
 			stream[0] = 0xff;
@@ -541,8 +613,28 @@ static void test_rejects(struct recording *r)
 			memmove((u8 *)table + 4, table, sizeof(*table) * 2 * r->num_slots);
 			job.table_addr = cpu_to_le64(le64_to_cpu(job.table_addr) + 4);
 			break;
+		case 11:
+			table[1].size = 0;
+			break;
+		case 12:
+			job.num_slots = cpu_to_le32(TAPU_MT8183_IPC_MAX_SLOTS + 1);
+			job.table_entries = cpu_to_le32(TAPU_MT8183_IPC_MAX_SLOTS + 1);
+			break;
+		case 13:
+			i = le32_to_cpu(job.table_entries);
+			table[i] = table[i - 1];
+			table[i].slot = cpu_to_le32(r->num_slots);
+			job.table_entries = cpu_to_le32(i + 1);
+			break;
+		case 14:
+			table[0].addr = cpu_to_le64(da_of(stream));
+			table[0].size = cpu_to_le64(max_t(u64, extent0, r->stream_size));
+			table[1].addr = cpu_to_le64(da_of(stream) + le64_to_cpu(table[0].size));
+			table[1].size = cpu_to_le64(1);
+			break;
 		}
 		deliver(&job, sizeof(job));
+		core.max_segments = MAX_SEGMENTS;
 		memcpy(stream, r->stream, r->stream_size);
 		why = check_done(&job, TAPU_MT8183_IPC_STATUS_INVALID);
 		for (i = 0; !why && i < r->num_slots; i++)
@@ -550,6 +642,9 @@ static void test_rejects(struct recording *r)
 				why = "a buffer was written";
 		snprintf(name, sizeof(name), "reject: %s (%s)", what[k], r->name);
 		tap(!why, name, why);
+		/* Each case on the same buffers, whatever the last one did. */
+		for (i = 0; i < r->num_slots; i++)
+			memcpy(r->slot[i].mem, saved[i], r->slot[i].size);
 	}
 	shared_top = top;
 }
@@ -573,7 +668,7 @@ static bool rejects_fit(const struct recording *r)
 
 int main(void)
 {
-	static char argbuf[1 << 16];
+	static char argbuf[1 << 16] __attribute__((__aligned__(8)));
 	struct recording r;
 	bool rejected = false;
 	const char *why;

@@ -12,13 +12,16 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 REC=
 OUT=$top/build/firmware
+EXPECT=
 RESULTS=
-TIME_LIMIT=${TAPU_FIRMWARE_TIME_LIMIT:-600}
+# A few seconds under TCG; a fault exits at once (qemu/start.S).
+TIME_LIMIT=${TAPU_FIRMWARE_TIME_LIMIT:-120}
 
 usage() {
 	cat <<USAGE
 usage: $0 --recordings DIR [--out DIR] [--results FILE]
   --recordings DIR  the *.job files of tapu_isa_test (TAPU_ISA_RECORD)
+  --expect N        the guest recorded N jobs (its TAPU-RECORDINGS line)
   --out DIR         build and log directory (default build/firmware)
   --results FILE    append "status<TAB>description" lines to FILE (and
                     the diagnostics to FILE.details) instead of printing
@@ -28,6 +31,7 @@ USAGE
 while [ $# -gt 0 ]; do
 	case $1 in
 	--recordings) REC=$2; shift ;;
+	--expect) EXPECT=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--results) RESULTS=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -55,6 +59,9 @@ if [ ${#jobs[@]} -eq 0 ]; then
 	record fail "firmware: xtensa: no jobs recorded on the simulated NPU in $REC"
 	exit 1
 fi
+if [ -n "$EXPECT" ] && [ "$EXPECT" != ${#jobs[@]} ]; then
+	record fail "firmware: xtensa: the guest recorded $EXPECT jobs, $REC has ${#jobs[@]}"
+fi
 
 rc=0
 timeout -k 10 "$TIME_LIMIT" make -s -C "$fwdir" O="$OUT/tapu-mt8183" \
@@ -63,6 +70,7 @@ awk -v rc="$rc" '
 	/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; next }
 	/^(not )?ok [0-9]+/ {
 		st = /^not / ? "fail" : "ok"
+		if (st == "fail") failed = 1
 		d = $0; sub(/^(not )?ok [0-9]+ *(- *)?/, "", d)
 		printf "%s\tfirmware: xtensa: %s\n", st, d; n++
 	}
@@ -71,6 +79,8 @@ awk -v rc="$rc" '
 			printf "fail\tfirmware: xtensa: the replay planned %d tests, reported %d (rc=%d)\n", plan, n, rc
 		else if (n == 0)
 			printf "fail\tfirmware: xtensa: the replay reported nothing (rc=%d)\n", rc
+		else if (rc != 0 && !failed)
+			printf "fail\tfirmware: xtensa: the replay exited with rc=%d\n", rc
 	}' "$OUT/replay.tap" >> "$results"
 grep -v '^ok' "$OUT/replay.tap" "$OUT/replay.err" | sed 's/^/# firmware: /' >> "$details" || true
 [ -n "$RESULTS" ] || cat "$results"

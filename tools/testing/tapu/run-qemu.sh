@@ -507,8 +507,8 @@ elapsed=$(( $(date +%s) - start ))
 say "guest finished in ${elapsed}s (qemu rc=$qemu_rc)"
 
 if [ -n "${RECORD:-}" ]; then
-	rm -rf "$RECORD"
 	mkdir -p "$RECORD"
+	find "$RECORD" -maxdepth 1 -name '*.job' -delete
 	if tr -d '\r' < "$work/recordings.b64" | base64 -d 2> /dev/null |
 	   tar -x -C "$RECORD" 2> /dev/null; then
 		say "recordings: $(find "$RECORD" -name '*.job' | wc -l) jobs in $RECORD"

@@ -777,24 +777,24 @@ static void rec_put(FILE *f, const void *p, uint64_t n)
 	fwrite(zero, 1, -n & 7, f);
 }
 
+static char rec_path[512];
+
 /* Opens the recording of the next job and writes all but the outputs. */
 static FILE *record_job(struct __test_metadata *_metadata, isa_t *s)
 {
 	const char *dir = getenv("TAPU_ISA_RECORD");
 	static unsigned int seq;
 	uint32_t hdr[2] = { s->len, s->nslots };
-	char path[512];
 	FILE *f;
 
 	if (!dir)
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s-%u.job", dir, _metadata->name,
-		 seq++);
-	f = fopen(path, "wb");
-	if (!f) {
-		TH_LOG("%s: %s", path, strerror(errno));
+	snprintf(rec_path, sizeof(rec_path), "%s/%s-%u.job", dir,
+		 _metadata->name, seq++);
+	f = fopen(rec_path, "wb");
+	EXPECT_NE(NULL, f) TH_LOG("%s: %s", rec_path, strerror(errno));
+	if (!f)
 		return NULL;
-	}
 	rec_put(f, REC_MAGIC, 8);
 	rec_put(f, hdr, sizeof(hdr));
 	rec_put(f, s->cs, s->len);
@@ -831,8 +831,6 @@ static void run_check(struct __test_metadata *_metadata, isa_t *s,
 	}
 	ref_stream(s);
 	submit_wait(_metadata, s, stream, bos, s->nslots);
-	if (rec)
-		record_done(_metadata, s, rec);
 	for (uint32_t b = 0; b < s->nslots; b++)
 		for (uint64_t k = 0; k < s->size[b]; k++) {
 			if (s->map[b][k] == s->ref[b][k])
@@ -843,6 +841,13 @@ static void run_check(struct __test_metadata *_metadata, isa_t *s,
 				       (int8_t)s->map[b][k],
 				       (int8_t)s->ref[b][k]);
 		}
+	/* A recording shows what the device does right: only if it did. */
+	if (rec && !bad) {
+		record_done(_metadata, s, rec);
+	} else if (rec) {
+		fclose(rec);
+		unlink(rec_path);
+	}
 	ASSERT_EQ(0ULL, (unsigned long long)bad);
 }
 
