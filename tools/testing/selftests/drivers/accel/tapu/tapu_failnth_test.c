@@ -41,7 +41,7 @@ static const struct {
 	{ FI_DEBUGFS "fail_futex/verbose", "0" },
 };
 
-#define NKNOBS	(sizeof(knobs) / sizeof(knobs[0]))
+#define NKNOBS	ARRAY_SIZE(knobs)
 
 /* Reads (@val NULL) or writes a small sysfs/procfs file; -errno on error. */
 static int knob_io(const char *path, char *buf, size_t len, const char *val)
@@ -67,6 +67,9 @@ FIXTURE(failnth) {
 	uint8_t qref[3][64], qbuf[3][64];
 	char saved[NKNOBS][24];
 };
+
+/* The fixture's type, for helpers that take it. */
+#define FAILNTH_DATA FIXTURE_DATA(failnth)
 
 FIXTURE_SETUP(failnth)
 {
@@ -156,7 +159,7 @@ static int free_fd(int fd)
  * output replaced when @stream, @out_h are non-zero. 0 when the output
  * (@map, or the job's own) is right.
  */
-static int job_run(FIXTURE_DATA(failnth) *self, uint32_t stream,
+static int job_run(FAILNTH_DATA *self, uint32_t stream,
 		   uint32_t out_h, const uint8_t *map)
 {
 	struct tj_job *j = &self->job;
@@ -175,7 +178,7 @@ static int job_run(FIXTURE_DATA(failnth) *self, uint32_t stream,
 }
 
 /* @h2 names the job's output BO in fd2: a job's result shows through it. */
-static int shared_ok(FIXTURE_DATA(failnth) *self, int h2)
+static int shared_ok(FAILNTH_DATA *self, int h2)
 {
 	uint64_t size;
 	uint8_t *map = tj_map_handle(self->fd2, h2, &size);
@@ -194,14 +197,14 @@ static int shared_ok(FIXTURE_DATA(failnth) *self, int h2)
  */
 struct fn_case {
 	const char *name;
-	int (*prep)(FIXTURE_DATA(failnth) *self);
-	int (*call)(FIXTURE_DATA(failnth) *self);
-	int (*ok)(FIXTURE_DATA(failnth) *self, int res);
-	int (*failed)(FIXTURE_DATA(failnth) *self);
+	int (*prep)(FAILNTH_DATA *self);
+	int (*call)(FAILNTH_DATA *self);
+	int (*ok)(FAILNTH_DATA *self, int res);
+	int (*failed)(FAILNTH_DATA *self);
 };
 
 static void failnth_loop(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(failnth) *self, const struct fn_case *c)
+			 FAILNTH_DATA *self, const struct fn_case *c)
 {
 	int n, res, left = 0, enomem = 0, other = 0, last = 0;
 	int handle = free_handle(self->fd), handle2 = free_handle(self->fd2);
@@ -240,7 +243,7 @@ static void failnth_loop(struct __test_metadata *_metadata,
 			TH_LOG("%s: device broken after n=%d", c->name, n);
 	}
 	ASSERT_NE(0, left) TH_LOG("%s: still failing after %d faults", c->name, n);
-	ksft_print_msg("%s: %d allocation(s) failed in turn: %d -ENOMEM, %d other (last %s), %d absorbed\n",
+	ksft_print_msg("%s: %d allocations failed: %d -ENOMEM, %d other (%s), %d absorbed\n",
 		       c->name, n - 2, enomem, other, last ? strerror(last) : "-",
 		       n - 2 - enomem - other);
 }
@@ -254,7 +257,7 @@ static void failnth_loop(struct __test_metadata *_metadata,
 
 /* ---- BO_CREATE: the new BO is zeroed and a job can write it ---- */
 
-static int bo_create_call(FIXTURE_DATA(failnth) *self)
+static int bo_create_call(FAILNTH_DATA *self)
 {
 	struct drm_tapu_bo_create c = { .size = self->job.n };
 	int ret = tapu_ioctl(self->fd, DRM_IOCTL_TAPU_BO_CREATE, &c);
@@ -262,7 +265,7 @@ static int bo_create_call(FIXTURE_DATA(failnth) *self)
 	return ret ? ret : (int)c.handle;
 }
 
-static int bo_create_ok(FIXTURE_DATA(failnth) *self, int h)
+static int bo_create_ok(FAILNTH_DATA *self, int h)
 {
 	uint64_t size;
 	uint8_t *map = tj_map_handle(self->fd, h, &size);
@@ -278,7 +281,7 @@ FAILNTH_TEST(bo_create, NULL, bo_create_call, bo_create_ok, NULL)
 
 /* ---- CMDSTREAM_CREATE: a NOP + COPY stream then runs as a job ---- */
 
-static int cmdstream_call(FIXTURE_DATA(failnth) *self)
+static int cmdstream_call(FAILNTH_DATA *self)
 {
 	struct {
 		struct drm_tapu_op_hdr nop;
@@ -289,7 +292,7 @@ static int cmdstream_call(FIXTURE_DATA(failnth) *self)
 	return tapu_stream_new(self->fd, &s, sizeof(s));
 }
 
-static int cmdstream_ok(FIXTURE_DATA(failnth) *self, int h)
+static int cmdstream_ok(FAILNTH_DATA *self, int h)
 {
 	int ret = job_run(self, h, 0, NULL);
 
@@ -303,7 +306,7 @@ FAILNTH_TEST(cmdstream_create, NULL, cmdstream_call, cmdstream_ok, NULL)
  * and the point complete; a failed submit adds no point ----
  */
 
-static uint64_t last_point(FIXTURE_DATA(failnth) *self)
+static uint64_t last_point(FAILNTH_DATA *self)
 {
 	uint64_t point = ~0ULL;
 	struct drm_syncobj_timeline_array a = {
@@ -315,14 +318,14 @@ static uint64_t last_point(FIXTURE_DATA(failnth) *self)
 	return tapu_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_QUERY, &a) ? ~0ULL : point;
 }
 
-static int submit_prep(FIXTURE_DATA(failnth) *self)
+static int submit_prep(FAILNTH_DATA *self)
 {
 	tj_job_reset(&self->job, ++self->seed);
 	self->point++;
 	return 0;
 }
 
-static int submit_call(FIXTURE_DATA(failnth) *self)
+static int submit_call(FAILNTH_DATA *self)
 {
 	struct drm_tapu_sync in = { .handle = self->sync_in };
 
@@ -330,7 +333,7 @@ static int submit_call(FIXTURE_DATA(failnth) *self)
 				  self->point);
 }
 
-static int submit_ok(FIXTURE_DATA(failnth) *self, int res)
+static int submit_ok(FAILNTH_DATA *self, int res)
 {
 	self->point_ok = self->point;
 	return tj_job_finish(&self->job, NULL) ||
@@ -339,7 +342,7 @@ static int submit_ok(FIXTURE_DATA(failnth) *self, int res)
 	       last_point(self) != self->point;
 }
 
-static int submit_failed(FIXTURE_DATA(failnth) *self)
+static int submit_failed(FAILNTH_DATA *self)
 {
 	return last_point(self) != self->point_ok;
 }
@@ -348,24 +351,24 @@ FAILNTH_TEST(submit, submit_prep, submit_call, submit_ok, submit_failed)
 
 /* ---- WAIT_JOB: a failed wait can be repeated and gives the result ---- */
 
-static int wait_prep(FIXTURE_DATA(failnth) *self)
+static int wait_prep(FAILNTH_DATA *self)
 {
 	tj_job_reset(&self->job, ++self->seed);
 	return tj_job_submit(&self->job);
 }
 
-static int wait_call(FIXTURE_DATA(failnth) *self)
+static int wait_call(FAILNTH_DATA *self)
 {
 	return tapu_wait(self->fd, self->job.id, TJ_WAIT_MS, &self->w);
 }
 
-static int wait_ok(FIXTURE_DATA(failnth) *self, int res)
+static int wait_ok(FAILNTH_DATA *self, int res)
 {
 	return self->w.status != DRM_TAPU_JOB_DONE || self->w.error ||
 	       tj_check(self->job.out.map, self->job.n, self->job.seed);
 }
 
-static int wait_failed(FIXTURE_DATA(failnth) *self)
+static int wait_failed(FAILNTH_DATA *self)
 {
 	return tj_job_finish(&self->job, NULL);
 }
@@ -374,12 +377,12 @@ FAILNTH_TEST(wait_job, wait_prep, wait_call, wait_ok, wait_failed)
 
 /* ---- PRIME: export, and import in a second file ---- */
 
-static int export_call(FIXTURE_DATA(failnth) *self)
+static int export_call(FAILNTH_DATA *self)
 {
 	return tj_prime_export(self->fd, self->job.out.handle);
 }
 
-static int export_ok(FIXTURE_DATA(failnth) *self, int dmabuf)
+static int export_ok(FAILNTH_DATA *self, int dmabuf)
 {
 	int h2 = tj_prime_import(self->fd2, dmabuf);
 
@@ -389,24 +392,24 @@ static int export_ok(FIXTURE_DATA(failnth) *self, int dmabuf)
 
 FAILNTH_TEST(prime_export, NULL, export_call, export_ok, NULL)
 
-static int import_prep(FIXTURE_DATA(failnth) *self)
+static int import_prep(FAILNTH_DATA *self)
 {
 	self->dmabuf = tj_prime_export(self->fd, self->job.out.handle);
 	return self->dmabuf < 0;
 }
 
-static int import_call(FIXTURE_DATA(failnth) *self)
+static int import_call(FAILNTH_DATA *self)
 {
 	return tj_prime_import(self->fd2, self->dmabuf);
 }
 
-static int import_ok(FIXTURE_DATA(failnth) *self, int h2)
+static int import_ok(FAILNTH_DATA *self, int h2)
 {
 	close(self->dmabuf);
 	return h2 <= 0 || shared_ok(self, h2);
 }
 
-static int import_failed(FIXTURE_DATA(failnth) *self)
+static int import_failed(FAILNTH_DATA *self)
 {
 	return close(self->dmabuf);
 }
@@ -415,7 +418,7 @@ FAILNTH_TEST(prime_import, import_prep, import_call, import_ok, import_failed)
 
 /* ---- QUERY of each type into a long buffer: the same answers ---- */
 
-static int query_prep(FIXTURE_DATA(failnth) *self)
+static int query_prep(FAILNTH_DATA *self)
 {
 	memset(self->qbuf, 0xa5, sizeof(self->qbuf));
 	for (uint32_t t = 0; t < 3; t++)
@@ -424,7 +427,7 @@ static int query_prep(FIXTURE_DATA(failnth) *self)
 	return 0;
 }
 
-static int query_call(FIXTURE_DATA(failnth) *self)
+static int query_call(FAILNTH_DATA *self)
 {
 	int ret = 0;
 
@@ -433,7 +436,7 @@ static int query_call(FIXTURE_DATA(failnth) *self)
 	return ret;
 }
 
-static int query_ok(FIXTURE_DATA(failnth) *self, int res)
+static int query_ok(FAILNTH_DATA *self, int res)
 {
 	return memcmp(self->qref, self->qbuf, sizeof(self->qref));
 }

@@ -71,7 +71,9 @@ FIXTURE(isa) {
 	uint32_t len;
 	uint8_t cs[CS_MAX];
 };
-typedef FIXTURE_DATA(isa) isa_t;
+
+/* The fixture's type, for helpers that take it. */
+#define ISA_DATA FIXTURE_DATA(isa)
 
 FIXTURE_SETUP(isa)
 {
@@ -102,7 +104,7 @@ FIXTURE_TEARDOWN(isa)
 
 /* ---- helpers: random data, tensors, op builders ---- */
 
-static uint32_t rnd(isa_t *s)
+static uint32_t rnd(ISA_DATA *s)
 {
 	uint32_t x = s->rng;
 
@@ -112,7 +114,7 @@ static uint32_t rnd(isa_t *s)
 	return s->rng = x;
 }
 
-static int32_t rnd_range(isa_t *s, int64_t lo, int64_t hi)
+static int32_t rnd_range(ISA_DATA *s, int64_t lo, int64_t hi)
 {
 	return lo + (int64_t)(rnd(s) % (uint64_t)(hi - lo + 1));
 }
@@ -341,7 +343,7 @@ static uint16_t op_size(const void *op)
 	return h.size;
 }
 
-static void push(isa_t *s, const void *op)
+static void push(ISA_DATA *s, const void *op)
 {
 	uint16_t sz = op_size(op);
 
@@ -352,7 +354,7 @@ static void push(isa_t *s, const void *op)
 }
 
 /* Reads the op at @pos into @op; returns the position of the next op. */
-static uint32_t read_op(const isa_t *s, uint32_t pos, union op *op)
+static uint32_t read_op(const ISA_DATA *s, uint32_t pos, union op *op)
 {
 	memcpy(op, s->cs + pos, op_size(s->cs + pos));
 	return pos + op->hdr.size;
@@ -406,12 +408,12 @@ static int op_uses(const union op *op, struct use *u)
 
 /* ---- the CPU reference executor, straight from the uAPI kernel-doc ---- */
 
-static int rd8(isa_t *s, const struct drm_tapu_tensor *t, const uint32_t *i)
+static int rd8(ISA_DATA *s, const struct drm_tapu_tensor *t, const uint32_t *i)
 {
 	return (int8_t)*at(s->ref[t->slot], t, i);
 }
 
-static void wr8(isa_t *s, const struct drm_tapu_tensor *t, const uint32_t *i,
+static void wr8(ISA_DATA *s, const struct drm_tapu_tensor *t, const uint32_t *i,
 		int v)
 {
 	*at(s->ref[t->slot], t, i) = (uint8_t)v;
@@ -443,7 +445,7 @@ static bool inside(const struct drm_tapu_tensor *t, int64_t y, int64_t x)
 	return y >= 0 && y < t->dim[1] && x >= 0 && x < t->dim[2];
 }
 
-static void ref_conv(isa_t *s, const struct drm_tapu_op_conv *op)
+static void ref_conv(ISA_DATA *s, const struct drm_tapu_op_conv *op)
 {
 	const struct drm_tapu_tensor *in = &op->input, *o = &op->output;
 	bool dw = op->hdr.opcode == DRM_TAPU_OP_DEPTHWISE_CONV2D;
@@ -460,19 +462,19 @@ static void ref_conv(isa_t *s, const struct drm_tapu_op_conv *op)
 		if (op->hdr.flags & DRM_TAPU_OP_F_BIAS)
 			acc = rd32(s->ref[op->bias.slot], &op->bias, co, 0);
 		for (uint32_t ky = 0; ky < op->weights.dim[1]; ky++)
-		for (uint32_t kx = 0; kx < op->weights.dim[2]; kx++)
-		for (uint32_t c = 0; c < nci; c++) {
-			int64_t y = i[1] * sh + ky * dh - op->pad[0];
-			int64_t x = i[2] * sw + kx * dwl - op->pad[1];
-			uint32_t ii[4] = { i[0], y, x, dw ? co / m : c };
-			uint32_t wi[4] = { dw ? 0 : co, ky, kx, dw ? co : c };
-			int32_t xv = inside(in, y, x) ? rd8(s, in, ii) :
-							op->input_zp;
+			for (uint32_t kx = 0; kx < op->weights.dim[2]; kx++)
+				for (uint32_t c = 0; c < nci; c++) {
+					int64_t y = i[1] * sh + ky * dh - op->pad[0];
+					int64_t x = i[2] * sw + kx * dwl - op->pad[1];
+					uint32_t ii[4] = { i[0], y, x, dw ? co / m : c };
+					uint32_t wi[4] = { dw ? 0 : co, ky, kx, dw ? co : c };
+					int32_t xv = inside(in, y, x) ? rd8(s, in, ii) :
+									op->input_zp;
 
-			/* 32-bit accumulator that wraps */
-			acc += (uint32_t)((xv - op->input_zp) *
-				(rd8(s, &op->weights, wi) - op->weight_zp));
-		}
+					/* 32-bit accumulator that wraps */
+					acc += (uint32_t)((xv - op->input_zp) *
+						(rd8(s, &op->weights, wi) - op->weight_zp));
+				}
 		if (op->hdr.flags & DRM_TAPU_OP_F_PER_CHANNEL) {
 			mult = rd32(s->ref[op->quant.slot], &op->quant, co, 0);
 			shift = rd32(s->ref[op->quant.slot], &op->quant, co, 4);
@@ -491,7 +493,7 @@ static void bcast(const struct drm_tapu_tensor *t, const uint32_t *i,
 		j[d] = t->dim[d] == 1 ? 0 : i[d];
 }
 
-static void ref_eltwise(isa_t *s, const struct drm_tapu_op_eltwise *op)
+static void ref_eltwise(ISA_DATA *s, const struct drm_tapu_op_eltwise *op)
 {
 	uint32_t i[4] = { 0 }, ia[4], ib[4];
 
@@ -514,7 +516,7 @@ static void ref_eltwise(isa_t *s, const struct drm_tapu_op_eltwise *op)
 	} while (next_idx(op->output.dim, i));
 }
 
-static void ref_pool(isa_t *s, const struct drm_tapu_op_pool *op)
+static void ref_pool(ISA_DATA *s, const struct drm_tapu_op_pool *op)
 {
 	uint32_t i[4] = { 0 };
 
@@ -522,19 +524,19 @@ static void ref_pool(isa_t *s, const struct drm_tapu_op_pool *op)
 		int64_t sum = 0, cnt = 0, best = INT64_MIN, r;
 
 		for (uint32_t ky = 0; ky < op->kernel[0]; ky++)
-		for (uint32_t kx = 0; kx < op->kernel[1]; kx++) {
-			int64_t y = (int64_t)i[1] * op->stride[0] + ky - op->pad[0];
-			int64_t x = (int64_t)i[2] * op->stride[1] + kx - op->pad[1];
-			uint32_t j[4] = { i[0], y, x, i[3] };
-			int v;
+			for (uint32_t kx = 0; kx < op->kernel[1]; kx++) {
+				int64_t y = (int64_t)i[1] * op->stride[0] + ky - op->pad[0];
+				int64_t x = (int64_t)i[2] * op->stride[1] + kx - op->pad[1];
+				uint32_t j[4] = { i[0], y, x, i[3] };
+				int v;
 
-			if (!inside(&op->input, y, x))
-				continue;
-			v = rd8(s, &op->input, j);
-			best = v > best ? v : best;
-			sum += v;
-			cnt++;
-		}
+				if (!inside(&op->input, y, x))
+					continue;
+				v = rd8(s, &op->input, j);
+				best = v > best ? v : best;
+				sum += v;
+				cnt++;
+			}
 		/* average rounded half away from zero, to even or to odd */
 		if (op->hdr.opcode == DRM_TAPU_OP_AVGPOOL) {
 			int64_t m = sum < 0 ? -sum : sum, q = m / cnt;
@@ -552,7 +554,7 @@ static void ref_pool(isa_t *s, const struct drm_tapu_op_pool *op)
 }
 
 /* RELU, RELU6, CLAMP and LUT. */
-static void ref_unary(isa_t *s, const union op *op)
+static void ref_unary(ISA_DATA *s, const union op *op)
 {
 	const struct drm_tapu_op_act *a = &op->act;
 	uint32_t i[4] = { 0 };
@@ -574,7 +576,7 @@ static void ref_unary(isa_t *s, const union op *op)
 }
 
 /* COPY, RESHAPE, TRANSPOSE. */
-static void ref_rs(isa_t *s, const struct drm_tapu_op_rs *op)
+static void ref_rs(ISA_DATA *s, const struct drm_tapu_op_rs *op)
 {
 	uint32_t i[4] = { 0 }, j[4] = { 0 };
 
@@ -591,7 +593,7 @@ static void ref_rs(isa_t *s, const struct drm_tapu_op_rs *op)
 	} while (next_idx(op->output.dim, i));
 }
 
-static void ref_concat(isa_t *s, const struct drm_tapu_op_concat *op)
+static void ref_concat(ISA_DATA *s, const struct drm_tapu_op_concat *op)
 {
 	uint32_t i[4] = { 0 }, j[4], ax = op->axis;
 
@@ -607,7 +609,7 @@ static void ref_concat(isa_t *s, const struct drm_tapu_op_concat *op)
 	} while (next_idx(op->output.dim, i));
 }
 
-static void ref_pad(isa_t *s, const struct drm_tapu_op_pad *op)
+static void ref_pad(ISA_DATA *s, const struct drm_tapu_op_pad *op)
 {
 	uint32_t i[4] = { 0 }, j[4];
 
@@ -622,7 +624,7 @@ static void ref_pad(isa_t *s, const struct drm_tapu_op_pad *op)
 	} while (next_idx(op->output.dim, i));
 }
 
-static void ref_stream(isa_t *s)
+static void ref_stream(ISA_DATA *s)
 {
 	union op op;
 
@@ -657,7 +659,7 @@ static void ref_stream(isa_t *s)
 /* ---- running streams on the device ---- */
 
 /* A data BO of at least @size bytes, mapped and tracked by the fixture. */
-static uint32_t new_bo(struct __test_metadata *_metadata, isa_t *s,
+static uint32_t new_bo(struct __test_metadata *_metadata, ISA_DATA *s,
 		       uint64_t size)
 {
 	struct drm_tapu_bo_create c = { .size = size };
@@ -677,7 +679,7 @@ static uint32_t new_bo(struct __test_metadata *_metadata, isa_t *s,
 }
 
 /* Random BO contents; valid random biases and per-channel quant pairs. */
-static void randomize(isa_t *s)
+static void randomize(ISA_DATA *s)
 {
 	union op op;
 
@@ -709,7 +711,7 @@ static void randomize(isa_t *s)
 }
 
 /* Allocates a BO per slot the stream uses, sized to its largest extent. */
-static void prepare(struct __test_metadata *_metadata, isa_t *s)
+static void prepare(struct __test_metadata *_metadata, ISA_DATA *s)
 {
 	uint64_t need[MAX_BOS] = { 0 };
 	struct use u[5];
@@ -734,7 +736,7 @@ static void prepare(struct __test_metadata *_metadata, isa_t *s)
 }
 
 /* Creates the fixture's stream and checks num_slots. */
-static uint32_t stream_create(struct __test_metadata *_metadata, isa_t *s)
+static uint32_t stream_create(struct __test_metadata *_metadata, ISA_DATA *s)
 {
 	struct drm_tapu_cmdstream_create c = {
 		.data = PTR(s->cs), .size = s->len,
@@ -746,7 +748,7 @@ static uint32_t stream_create(struct __test_metadata *_metadata, isa_t *s)
 }
 
 /* Submits and waits; the job must complete without error. */
-static void submit_wait(struct __test_metadata *_metadata, isa_t *s,
+static void submit_wait(struct __test_metadata *_metadata, ISA_DATA *s,
 			uint32_t stream, const struct drm_tapu_submit_bo *bos,
 			uint32_t n)
 {
@@ -780,7 +782,7 @@ static void rec_put(FILE *f, const void *p, uint64_t n)
 static char rec_path[512];
 
 /* Opens the recording of the next job and writes all but the outputs. */
-static FILE *record_job(struct __test_metadata *_metadata, isa_t *s)
+static FILE *record_job(struct __test_metadata *_metadata, ISA_DATA *s)
 {
 	const char *dir = getenv("TAPU_ISA_RECORD");
 	static unsigned int seq;
@@ -809,7 +811,7 @@ static FILE *record_job(struct __test_metadata *_metadata, isa_t *s)
 }
 
 /* Appends what the device left in every slot. */
-static void record_done(struct __test_metadata *_metadata, isa_t *s, FILE *f)
+static void record_done(struct __test_metadata *_metadata, ISA_DATA *s, FILE *f)
 {
 	for (uint32_t b = 0; b < s->nslots; b++)
 		rec_put(f, s->map[b], s->size[b]);
@@ -818,7 +820,7 @@ static void record_done(struct __test_metadata *_metadata, isa_t *s, FILE *f)
 }
 
 /* Runs @stream on the current BO contents and checks every byte of them. */
-static void run_check(struct __test_metadata *_metadata, isa_t *s,
+static void run_check(struct __test_metadata *_metadata, ISA_DATA *s,
 		      uint32_t stream)
 {
 	struct drm_tapu_submit_bo bos[MAX_BOS];
@@ -852,7 +854,7 @@ static void run_check(struct __test_metadata *_metadata, isa_t *s,
 }
 
 /* Prepares BOs (unless done), creates the stream, runs it and checks it. */
-static void run(struct __test_metadata *_metadata, isa_t *s)
+static void run(struct __test_metadata *_metadata, ISA_DATA *s)
 {
 	uint32_t h;
 
@@ -864,7 +866,7 @@ static void run(struct __test_metadata *_metadata, isa_t *s)
 }
 
 /* CMDSTREAM_CREATE; 0 if accepted (the handle is closed again), or -errno. */
-static int try_create(isa_t *s, uint64_t data, uint32_t size, uint32_t flags)
+static int try_create(ISA_DATA *s, uint64_t data, uint32_t size, uint32_t flags)
 {
 	struct drm_tapu_cmdstream_create c = {
 		.data = data, .size = size, .flags = flags,
@@ -876,7 +878,7 @@ static int try_create(isa_t *s, uint64_t data, uint32_t size, uint32_t flags)
 	return ret;
 }
 
-static int try_op(isa_t *s, const void *op)
+static int try_op(ISA_DATA *s, const void *op)
 {
 	return try_create(s, PTR(op), op_size(op), 0);
 }
@@ -893,7 +895,7 @@ static void fill_nops(void *buf, uint32_t len)
 }
 
 /* A stream of the single op @op; returns its handle. */
-static uint32_t op_stream(struct __test_metadata *_metadata, isa_t *s,
+static uint32_t op_stream(struct __test_metadata *_metadata, ISA_DATA *s,
 			  const void *op)
 {
 	int h = tapu_stream_new(s->fd, op, op_size(op));
@@ -903,7 +905,7 @@ static uint32_t op_stream(struct __test_metadata *_metadata, isa_t *s,
 }
 
 /* A COPY job between two fresh BOs whose result is checked. */
-static void run_valid_job(struct __test_metadata *_metadata, isa_t *s)
+static void run_valid_job(struct __test_metadata *_metadata, ISA_DATA *s)
 {
 	struct drm_tapu_op_rs op = mk_rs(DRM_TAPU_OP_COPY,
 					 T8(0, 0, 1, 8, 16, 32),
@@ -931,24 +933,34 @@ static void run_valid_job(struct __test_metadata *_metadata, isa_t *s)
 } while (0)
 
 /* The unmodified template must be valid, else the test proves nothing. */
-#define VALID(tmpl) ASSERT_EQ(0, try_op(self, &(tmpl))) TH_LOG("template")
+static void valid(struct __test_metadata *_metadata, ISA_DATA *self,
+		  const void *op)
+{
+	ASSERT_EQ(0, try_op(self, op)) TH_LOG("template");
+}
+
+#define VALID(tmpl) valid(_metadata, self, &(tmpl))
 
 /* Small valid templates for the negative tests. */
 static const struct geom conv_g = {
 	.n = 1, .h = 9, .w = 8, .ci = 4, .co = 6, .kh = 3, .kw = 3,
 	.s = { 2, 1 }, .d = { 1, 2 }, .p = { 1, 0, 1, 2 },
 };
+
 static const struct geom dw_g = {
 	.n = 1, .h = 8, .w = 8, .ci = 4, .co = 8, .kh = 3, .kw = 3,
 	.s = { 1, 1 }, .d = { 1, 1 }, .p = { 1, 1, 1, 1 },
 };
+
 static const struct geom fc_g = {
 	.n = 2, .h = 1, .w = 3, .ci = 16, .co = 8, .kh = 1, .kw = 1,
 };
+
 static const struct geom pool_g = {
 	.n = 1, .h = 9, .w = 9, .ci = 4, .kh = 3, .kw = 3,
 	.s = { 2, 2 }, .p = { 1, 1, 1, 1 },
 };
+
 #define CONV_TMPL(flags) mk_conv(DRM_TAPU_OP_CONV2D, &conv_g, flags)
 #define COPY_TMPL mk_rs(DRM_TAPU_OP_COPY, T8(0, 0, 1, 4, 5, 6), \
 			T8(1, 0, 1, 4, 5, 6))
@@ -1087,7 +1099,7 @@ TEST_F(isa, mul_stride0_view)
 		T8(0, 0, 2, 8, 10, 16), T8(1, 32, 2, 8, 10, 16),
 		T8(2, 0, 2, 8, 10, 16));
 
-	op.b.stride[0] = op.b.stride[1] = op.b.stride[2] = 0;
+	memset(op.b.stride, 0, 3 * sizeof(op.b.stride[0]));
 	push(self, &op);
 	run(_metadata, self);
 }
@@ -1490,8 +1502,10 @@ TEST_F(isa, extent_max_products)
 		for (int e = 0; e < 4; e++) {
 			if (v % 5 != 4 && e != v % 5)
 				continue;
-			op.input.dim[e] = op.output.dim[e] = DRM_TAPU_MAX_DIM;
-			op.input.stride[e] = op.output.stride[e] = UINT32_MAX;
+			op.input.dim[e] = DRM_TAPU_MAX_DIM;
+			op.output.dim[e] = DRM_TAPU_MAX_DIM;
+			op.input.stride[e] = UINT32_MAX;
+			op.output.stride[e] = UINT32_MAX;
 			elements *= DRM_TAPU_MAX_DIM;
 		}
 		err = work_errno(&self->lim, elements, 1);

@@ -282,13 +282,24 @@ static inline int tj_release(void)
 	return tapu_debugfs_write("fault_inject", "release");
 }
 
-/* Arms the stall in a test; skips it where the backend has no faults. */
-#define TJ_STALL() do { \
-	int _ret = tj_stall(); \
-	if (_ret == -ENOENT) \
-		SKIP(return, "no fault_inject (simulated NPU) in debugfs"); \
-	ASSERT_EQ(0, _ret); \
-} while (0)
+#define TJ_NO_FAULTS	"no fault_inject (simulated NPU) in debugfs"
+
+/*
+ * Arms the stall; false where the backend has no faults, for the test to
+ * skip (SKIP() returns from the function it is in):
+ *
+ *	if (!tj_stall_armed(_metadata))
+ *		SKIP(return, TJ_NO_FAULTS);
+ */
+static inline bool tj_stall_armed(struct __test_metadata *_metadata)
+{
+	int ret = tj_stall();
+
+	if (ret == -ENOENT)
+		return false;
+	ASSERT_EQ(0, ret);
+	return true;
+}
 
 /* Waits until the held job has reached its core: 0, or -ETIME after 10 s. */
 static inline int tj_stall_started(void)

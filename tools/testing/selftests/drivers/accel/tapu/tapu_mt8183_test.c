@@ -54,7 +54,7 @@ static int mt_debugfs(char *path, size_t len)
 	if (glob(TAPU_DEBUGFS_ROOT "/*/mt8183", 0, NULL, &g))
 		return ret;
 	if (g.gl_pathc == 1 && strlen(g.gl_pathv[0]) < len) {
-		strcpy(path, g.gl_pathv[0]);
+		snprintf(path, len, "%s", g.gl_pathv[0]);
 		ret = 0;
 	}
 	globfree(&g);
@@ -161,8 +161,11 @@ FIXTURE(mt8183) {
 	char debugfs[256];
 };
 
+/* The fixture's type, for helpers that take it. */
+#define MT8183_DATA FIXTURE_DATA(mt8183)
+
 /* @n bytes, or fewer where a COPY of @n is more work than a stream holds. */
-static uint32_t mt_size(const FIXTURE_DATA(mt8183) *self, uint32_t n)
+static uint32_t mt_size(const MT8183_DATA *self, uint32_t n)
 {
 	return n < self->max_copy ? n : self->max_copy;
 }
@@ -226,10 +229,12 @@ TEST_F(mt8183, results_on_all_cores)
 	for (i = 0; i < FDS; i++)
 		close(fds[i]);
 	ASSERT_EQ(n, mt_cores(self->debugfs, after));
-	for (i = 0; i < n; i++)
-		EXPECT_LT(before[i].completed, after[i].completed) {
-			TH_LOG("core %d ran no job", i);
-		}
+	for (i = 0; i < n; i++) {
+		/* TH_LOG() belongs to the EXPECT: the braces are needed. */
+		bool ran = before[i].completed < after[i].completed;
+
+		EXPECT_TRUE(ran) TH_LOG("core %d ran no job", i);
+	}
 	EXPECT_EQ(MT_SUM(before, n, dropped), MT_SUM(after, n, dropped));
 }
 
@@ -323,7 +328,7 @@ TEST_F(mt8183, device_error)
  * @recoveries times, and the next jobs must work on every core.
  */
 static void mt_fault_case(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(mt8183) *self, const char *fault,
+			  MT8183_DATA *self, const char *fault,
 			  int error, int dropped, int recoveries)
 {
 	struct mt_core before[MT_MAX_CORES], after[MT_MAX_CORES];
@@ -376,24 +381,57 @@ static void mt_fault_case(struct __test_metadata *_metadata,
 	}
 }
 
-#define MT_FAULT_TEST(name, fault, error, dropped, recoveries)		\
-TEST_F(mt8183, name)							\
-{									\
-	mt_fault_case(_metadata, self, fault, error, dropped, recoveries); \
+/* Each malformed completion is dropped: the job times out, the APU recovers. */
+TEST_F(mt8183, fault_short)
+{
+	mt_fault_case(_metadata, self, "short", -ETIMEDOUT, 1, 1);
 }
 
-/* Each malformed completion is dropped: the job times out, the APU recovers. */
-MT_FAULT_TEST(fault_short, "short", -ETIMEDOUT, 1, 1)
-MT_FAULT_TEST(fault_bad_version, "bad_version", -ETIMEDOUT, 1, 1)
-MT_FAULT_TEST(fault_bad_type, "bad_type", -ETIMEDOUT, 1, 1)
-MT_FAULT_TEST(fault_bad_length, "bad_length", -ETIMEDOUT, 1, 1)
-MT_FAULT_TEST(fault_bad_reserved, "bad_reserved", -ETIMEDOUT, 1, 1)
-MT_FAULT_TEST(fault_bad_seq, "bad_seq", -ETIMEDOUT, 1, 1)
-MT_FAULT_TEST(fault_bad_job_id, "bad_job_id", -ETIMEDOUT, 1, 1)
-MT_FAULT_TEST(fault_bad_status, "bad_status", -ETIMEDOUT, 1, 1)
+TEST_F(mt8183, fault_bad_version)
+{
+	mt_fault_case(_metadata, self, "bad_version", -ETIMEDOUT, 1, 1);
+}
+
+TEST_F(mt8183, fault_bad_type)
+{
+	mt_fault_case(_metadata, self, "bad_type", -ETIMEDOUT, 1, 1);
+}
+
+TEST_F(mt8183, fault_bad_length)
+{
+	mt_fault_case(_metadata, self, "bad_length", -ETIMEDOUT, 1, 1);
+}
+
+TEST_F(mt8183, fault_bad_reserved)
+{
+	mt_fault_case(_metadata, self, "bad_reserved", -ETIMEDOUT, 1, 1);
+}
+
+TEST_F(mt8183, fault_bad_seq)
+{
+	mt_fault_case(_metadata, self, "bad_seq", -ETIMEDOUT, 1, 1);
+}
+
+TEST_F(mt8183, fault_bad_job_id)
+{
+	mt_fault_case(_metadata, self, "bad_job_id", -ETIMEDOUT, 1, 1);
+}
+
+TEST_F(mt8183, fault_bad_status)
+{
+	mt_fault_case(_metadata, self, "bad_status", -ETIMEDOUT, 1, 1);
+}
+
 /* A hung firmware: the job times out, the APU recovers. */
-MT_FAULT_TEST(fault_no_reply, "no_reply", -ETIMEDOUT, 0, 1)
+TEST_F(mt8183, fault_no_reply)
+{
+	mt_fault_case(_metadata, self, "no_reply", -ETIMEDOUT, 0, 1);
+}
+
 /* A crashing firmware: its channels go away, failing the job. */
-MT_FAULT_TEST(fault_crash, "crash", -EIO, 0, 0)
+TEST_F(mt8183, fault_crash)
+{
+	mt_fault_case(_metadata, self, "crash", -EIO, 0, 0);
+}
 
 TEST_HARNESS_MAIN
