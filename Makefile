@@ -23,6 +23,9 @@
 #   make arm64-kernel  build the arm64 test kernel (build/arm64-kernel/)
 #   make test-arm64  only the arm64 part of make test
 #   make tools     userspace under tools/ (each tools/*/Makefile)
+#   make series    the kernel patch series and its cover letter, into
+#                  build/series/patches (tools/testing/tapu/mkseries.py);
+#                  make test applies and builds it (check-series.sh)
 #   make firmware  the MT8183 reference firmware for an emulated Xtensa
 #                  core, into build/firmware (firmware/tapu-mt8183/README)
 #   make check     W=1 C=1 build, checkpatch --strict and kernel-doc, failing
@@ -65,7 +68,7 @@ CHECK_FILES = $(sort $(filter-out %.mod.c,$(wildcard drivers/accel/tapu/*.[ch]))
 KBUILD_ARGS = -C $(KDIR) M=$(MODDIR) TAPU_TOP=$(CURDIR) \
 	$(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all oot-tree modules selftests tools firmware optable check run test test-debug debug-kernel clean
+.PHONY: all oot-tree modules selftests tools series firmware optable check run test test-debug debug-kernel clean
 .PHONY: selftests-arm64 arm64-kernel test-arm64 test-cleanroom
 
 all: modules selftests tools
@@ -93,6 +96,10 @@ selftests-arm64:
 	@mkdir -p $(BUILD)/arm64/selftests
 	$(MAKE) -C $(KSFT_SRC) KSFT_DIR=$(KSFT_DIR) OUTPUT=$(BUILD)/arm64/selftests \
 		CROSS_COMPILE=aarch64-linux-gnu- LDFLAGS=-static
+
+# The kernel files as a patch series for linux-source-6.12.
+series:
+	/usr/bin/python3 tools/testing/tapu/mkseries.py --ksrc $(KSRC) --out $(BUILD)/series
 
 # The MT8183 reference firmware, for an emulated Xtensa core.
 firmware:

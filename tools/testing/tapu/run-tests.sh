@@ -17,7 +17,10 @@
 #  5. arm64: a small arm64 kernel (build-debug-kernel.sh --arch arm64,
 #     reused while its inputs are unchanged) in qemu-system-aarch64 -M virt
 #     with the cross-built kselftests (make selftests-arm64): the simulated
-#     NPU's and the MT8183 backend's suites, "arm64: " before each test.
+#     NPU's and the MT8183 backend's suites, "arm64: " before each test;
+#  6. the kernel patch series (mkseries.py, check-series.sh): git am onto
+#     linux-source-6.12, checkpatch and the W=1 C=1 builds of each patch,
+#     x86_64 and arm64, =m and =y, then htmldocs of Documentation/accel.
 #
 # Exits non-zero when any of them fails.
 set -euo pipefail
@@ -31,16 +34,18 @@ ABI=
 STOCK=1
 DEBUG=1
 ARM64=1
+SERIES=1
 # The arm64 run under TCG (lockdep, no KASAN).
 ARM64_TIME_LIMIT=${TAPU_ARM64_TIME_LIMIT:-1200}
 
 usage() {
 	cat <<EOF
-usage: $0 [--abi ABI] [--stock | --debug | --arm64]
+usage: $0 [--abi ABI] [--stock | --debug | --arm64 | --series]
   --abi ABI   Debian kernel ABI of the stock run (default: newest installed)
   --stock     only the stock run
   --debug     only the debug kernel build and run (and dt_binding_check)
   --arm64     only the arm64 kernel build and run
+  --series    only the kernel patch series: apply, checkpatch, build
 Environment: TAPU_DEBUG_TIME_LIMIT (guest time limit of the debug run,
   default $DEBUG_TIME_LIMIT s), JOBS, and those of run-qemu.sh.
 EOF
@@ -49,9 +54,10 @@ EOF
 while [ $# -gt 0 ]; do
 	case $1 in
 	--abi) ABI=$2; shift ;;
-	--stock) STOCK=1; DEBUG=0; ARM64=0 ;;
-	--debug) STOCK=0; DEBUG=1; ARM64=0 ;;
-	--arm64) STOCK=0; DEBUG=0; ARM64=1 ;;
+	--stock) STOCK=1; DEBUG=0; ARM64=0; SERIES=0 ;;
+	--debug) STOCK=0; DEBUG=1; ARM64=0; SERIES=0 ;;
+	--arm64) STOCK=0; DEBUG=0; ARM64=1; SERIES=0 ;;
+	--series) STOCK=0; DEBUG=0; ARM64=0; SERIES=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -147,6 +153,21 @@ if [ "$ARM64" = 1 ]; then
 			--modsrc "$kmoddir/kernel/drivers/accel/tapu" \
 			--time-limit "$ARM64_TIME_LIMIT"
 	fi
+fi
+
+# --- the kernel patch series -------------------------------------------------
+if [ "$SERIES" = 1 ]; then
+	t0=$(date +%s)
+	say "kernel series: write it, apply it to linux-source-6.12, build each patch"
+	if /usr/bin/python3 "$here/mkseries.py" --out "$BUILD/series" > "$BUILD/series.log" 2>&1; then
+		# Its failures are recorded lines; one that is not fails here.
+		"$here/check-series.sh" --series "$BUILD/series/patches" \
+			--out "$BUILD/series-check" --results "$res" || true
+	else
+		sed 's/^/# series: /' "$BUILD/series.log" >> "$res.details"
+		record fail "series: mkseries.py writes the kernel patch series"
+	fi
+	say "kernel series checked after $(( $(date +%s) - t0 ))s"
 fi
 
 say "all runs finished in $(( $(date +%s) - start ))s"

@@ -30,7 +30,8 @@ SUDO=
 # the ONNX node test data and the Fashion-MNIST test set; the model zoo's
 # generator python3-torch, python3-torchvision, python3-onnx and numpy; the
 # MT8183 reference firmware gcc-xtensa-lx106 with picolibc, its replay
-# qemu-system-misc (qemu-system-xtensa).
+# qemu-system-misc (qemu-system-xtensa); the kernel series check git (am)
+# and python3-sphinx with graphviz (make htmldocs, warning-free).
 PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
       dwarves sparse kmod cpio gzip xz-utils zstd perl python3 patch
       linux-source-6.12 qemu-system-x86 busybox-static libdrm-dev pkg-config
@@ -40,7 +41,8 @@ PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl
       python3-torch python3-torchvision python3-onnx python3-numpy
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
       qemu-system-arm dt-schema yamllint
-      gcc-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc"
+      gcc-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc
+      git python3-sphinx graphviz"
 
 abi_of() {
 	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
@@ -108,7 +110,7 @@ need() {	# need WHAT COMMAND...
 for t in make awk gcc g++ aarch64-linux-gnu-gcc bc flex bison pahole sparse depmod \
 	 cpio gzip xz zstd perl python3 patch pkg-config protoc-c \
 	 qemu-system-x86_64 qemu-system-aarch64 qemu-system-xtensa busybox \
-	 dt-doc-validate dt-mk-schema dt-validate yamllint; do
+	 dt-doc-validate dt-mk-schema dt-validate yamllint git sphinx-build; do
 	need "command $t" command -v "$t"
 done
 kabi=$abi-amd64
