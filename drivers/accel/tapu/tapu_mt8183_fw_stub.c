@@ -763,10 +763,19 @@ static struct platform_driver tapu_stub_driver = {
 
 static struct platform_device *tapu_stub_pdev;
 
+/* Test only: built in, it registers nothing unless the command line asks. */
+static bool instantiate = IS_MODULE(CONFIG_DRM_ACCEL_TAPU_MT8183_FW_STUB);
+module_param(instantiate, bool, 0444);
+MODULE_PARM_DESC(instantiate,
+		 "Register the stand-in APU (default: loaded as a module; built in: tapu_mt8183_fw_stub.instantiate=1)");
+
 static int __init tapu_stub_init(void)
 {
-	int ret = platform_driver_register(&tapu_stub_driver);
+	int ret;
 
+	if (!instantiate)
+		return 0;
+	ret = platform_driver_register(&tapu_stub_driver);
 	if (ret)
 		return ret;
 	tapu_stub_pdev = platform_device_register_simple("tapu-mt8183-fw-stub",
@@ -781,6 +790,8 @@ static int __init tapu_stub_init(void)
 
 static void __exit tapu_stub_exit(void)
 {
+	if (!tapu_stub_pdev)
+		return;
 	platform_device_unregister(tapu_stub_pdev);
 	platform_driver_unregister(&tapu_stub_driver);
 }

@@ -431,10 +431,19 @@ static struct platform_driver tapu_sim_driver = {
 
 static struct platform_device *tapu_sim_pdev;
 
+/* Loading the module asks for a simulator; a kernel with it built in must. */
+static bool instantiate = IS_MODULE(CONFIG_DRM_ACCEL_TAPU_SIM);
+module_param(instantiate, bool, 0444);
+MODULE_PARM_DESC(instantiate,
+		 "Register the simulated NPU (default: loaded as a module; built in: tapu_sim.instantiate=1)");
+
 static int __init tapu_sim_init(void)
 {
-	int ret = platform_driver_register(&tapu_sim_driver);
+	int ret;
 
+	if (!instantiate)
+		return 0;
+	ret = platform_driver_register(&tapu_sim_driver);
 	if (ret)
 		return ret;
 
@@ -451,6 +460,8 @@ static int __init tapu_sim_init(void)
 
 static void __exit tapu_sim_exit(void)
 {
+	if (!tapu_sim_pdev)
+		return;
 	platform_device_unregister(tapu_sim_pdev);
 	platform_driver_unregister(&tapu_sim_driver);
 }
