@@ -50,6 +50,9 @@ KSFT_DIR ?= $(KSRC)/tools/testing/selftests
 # wrapper that makes it build against a kernel without TAPU.
 MODDIR := $(BUILD)/oot/tapu
 OOT_WRAPPER := $(wildcard tools/testing/tapu/oot/*)
+# Sources only: no build products of an in-tree build left in the tree.
+OOT_SOURCES := $(filter-out %.mod.c,$(wildcard $(CURDIR)/drivers/accel/tapu/*.[ch]))
+OOT_TEST_SOURCES := $(filter-out %.mod.c,$(wildcard $(CURDIR)/drivers/accel/tapu/tests/*.[ch]))
 KSFT_SRC := tools/testing/selftests/drivers/accel/tapu
 SETUP := tools/testing/tapu/setup.sh
 HARNESS := tools/testing/tapu/run-qemu.sh
@@ -76,11 +79,11 @@ all: modules selftests tools
 # Links, refreshed at every build; links to files that went are dropped.
 oot-tree:
 	@mkdir -p $(MODDIR)/tests
-	@find $(MODDIR) -xtype l -delete
-	@for f in $(wildcard $(CURDIR)/drivers/accel/tapu/*.[ch]) \
-		$(CURDIR)/drivers/accel/tapu/Makefile $(addprefix $(CURDIR)/,$(OOT_WRAPPER)); do \
+	@find $(MODDIR) -maxdepth 2 -type l -delete
+	@for f in $(OOT_SOURCES) $(CURDIR)/drivers/accel/tapu/Makefile \
+		$(addprefix $(CURDIR)/,$(OOT_WRAPPER)); do \
 		ln -sfn $$f $(MODDIR)/; done
-	@for f in $(wildcard $(CURDIR)/drivers/accel/tapu/tests/*); do \
+	@for f in $(OOT_TEST_SOURCES) $(CURDIR)/drivers/accel/tapu/tests/Makefile; do \
 		ln -sfn $$f $(MODDIR)/tests/; done
 
 modules: oot-tree
