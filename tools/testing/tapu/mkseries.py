@@ -11,7 +11,8 @@ posted, with a cover letter.
 letter (default build/series). make series runs this; check-series.sh
 applies the result to a clean tree and builds every patch.
 
-The series is of the committed tree (HEAD), first the DRM core fixes of
+The series is of the committed tree (HEAD; a tree without .git as it
+is), first the DRM core fixes of
 tools/testing/tapu/kernel-patches/, which the driver's uAPI tests need on
 accel files. Each patch adds its files as they are in HEAD. The driver's Kconfig
 and Makefile grow with the patches: a patch carries the entries of the
@@ -220,7 +221,23 @@ def run(*cmd, cwd=None, env=None, inp=None):
     return r.stdout
 
 
+def in_git():
+    return subprocess.run(['git', 'rev-parse', '--is-inside-work-tree'], cwd=TOP,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
 def tracked():
+    """The kernel files: committed ones in a git checkout, else (a copy of
+    the tree without .git, as the clean root has) the files there are."""
+    if not in_git():
+        out = []
+        for path in KERNEL_PATHS:
+            full = os.path.join(TOP, path)
+            if os.path.isfile(full):
+                out.append(path)
+            for d, _, names in os.walk(full):
+                out += [os.path.relpath(os.path.join(d, n), TOP) for n in names]
+        return sorted(out)
     untracked = [f for f in run('git', 'ls-files', '-o', '--exclude-standard',
                                 '--', *KERNEL_PATHS, cwd=TOP).splitlines()]
     if untracked:
@@ -230,7 +247,11 @@ def tracked():
 
 
 def head(path):
-    """A file as committed: the series is of HEAD, not of the work tree."""
+    """A file as committed (the series is of HEAD, not of the work tree),
+    or as it is in a tree without git."""
+    if not in_git():
+        with open(os.path.join(TOP, path), 'rb') as f:
+            return f.read()
     r = subprocess.run(['git', 'show', 'HEAD:' + path], cwd=TOP,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if r.returncode:
