@@ -29,39 +29,20 @@ u64 __muldi3(u64 a, u64 b)
 	return mul32x32(al, bl) + ((u64)(al * bh + ah * bl) << 32);
 }
 
-/* Shift and subtract, a quotient bit a step; by zero gives all ones. */
-static u32 udivmodsi4(u32 n, u32 d, u32 *rem)
+/*
+ * Shift and subtract, a quotient bit a step, from the highest bit @n can
+ * have; by zero gives all ones. The one division of this file.
+ */
+static u64 udivmod(u64 n, u64 d, u64 *rem, int bits)
 {
-	u32 q = 0, r = 0;
+	u64 q = 0, r = 0;
 	int i;
 
 	if (!d) {
 		*rem = n;
-		return ~0U;
+		return ~0ULL;
 	}
-	for (i = 31; i >= 0; i--) {
-		r = (r << 1) | ((n >> i) & 1);
-		if (r >= d) {
-			r -= d;
-			q |= 1U << i;
-		}
-	}
-	*rem = r;
-	return q;
-}
-
-static u64 udivmoddi4(u64 n, u64 d, u64 *rem)
-{
-	u64 q = 0, r = 0;
-	u32 q32, r32;
-	int i;
-
-	if (!(n >> 32) && !(d >> 32)) {
-		q32 = udivmodsi4(n, d, &r32);
-		*rem = r32;
-		return d ? q32 : ~0ULL;
-	}
-	for (i = 63; i >= 0; i--) {
+	for (i = bits - 1; i >= 0; i--) {
 		r = (r << 1) | ((n >> i) & 1);
 		if (r >= d) {
 			r -= d;
@@ -72,18 +53,24 @@ static u64 udivmoddi4(u64 n, u64 d, u64 *rem)
 	return q;
 }
 
+/* The bits a dividend needs: a 64-bit one that fits 32 takes half the steps. */
+static int bits(u64 n)
+{
+	return n >> 32 ? 64 : 32;
+}
+
 u32 __udivsi3(u32 n, u32 d)
 {
-	u32 r;
+	u64 r;
 
-	return udivmodsi4(n, d, &r);
+	return udivmod(n, d, &r, 32);
 }
 
 u32 __umodsi3(u32 n, u32 d)
 {
-	u32 r;
+	u64 r;
 
-	udivmodsi4(n, d, &r);
+	udivmod(n, d, &r, 32);
 	return r;
 }
 
@@ -91,7 +78,8 @@ s32 __divsi3(s32 n, s32 d)
 {
 	u32 un = n < 0 ? -(u32)n : (u32)n;
 	u32 ud = d < 0 ? -(u32)d : (u32)d;
-	u32 r, q = udivmodsi4(un, ud, &r);
+	u64 r;
+	u32 q = udivmod(un, ud, &r, 32);
 
 	return (n < 0) != (d < 0) ? (s32)-q : (s32)q;
 }
@@ -100,13 +88,13 @@ u64 __udivdi3(u64 n, u64 d)
 {
 	u64 r;
 
-	return udivmoddi4(n, d, &r);
+	return udivmod(n, d, &r, bits(n));
 }
 
 u64 __umoddi3(u64 n, u64 d)
 {
 	u64 r;
 
-	udivmoddi4(n, d, &r);
+	udivmod(n, d, &r, bits(n));
 	return r;
 }

@@ -170,14 +170,15 @@ static uint32_t mt_size(const MT8183_DATA *self, uint32_t n)
 	return n < self->max_copy ? n : self->max_copy;
 }
 
-FIXTURE_SETUP(mt8183)
+/* The fixture's set-up; false when there is no MT8183 device to test. */
+static bool mt_setup(struct __test_metadata *_metadata, MT8183_DATA *self)
 {
 	struct drm_tapu_device_info info = {};
 	struct drm_tapu_limits lim = {};
 
 	self->fd = mt_open();
 	if (self->fd < 0)
-		SKIP(return, "no accel device with the mt8183 backend");
+		return false;
 	ASSERT_EQ(0, tj_query(self->fd, DRM_TAPU_QUERY_DEVICE, &info,
 			      sizeof(info)));
 	self->num_cores = info.num_cores;
@@ -188,6 +189,15 @@ FIXTURE_SETUP(mt8183)
 	ASSERT_LE(4096u, self->max_copy);
 	ASSERT_EQ(0, mt_debugfs(self->debugfs, sizeof(self->debugfs)));
 	ASSERT_EQ(0, mt_wait_online(self->debugfs, NULL));
+	return true;
+}
+
+#define MT_NO_DEVICE	"no accel device with the mt8183 backend"
+
+FIXTURE_SETUP(mt8183)
+{
+	if (!mt_setup(_metadata, self))
+		SKIP(return, MT_NO_DEVICE);
 }
 
 FIXTURE_TEARDOWN(mt8183)
@@ -381,57 +391,53 @@ static void mt_fault_case(struct __test_metadata *_metadata,
 	}
 }
 
-/* Each malformed completion is dropped: the job times out, the APU recovers. */
-TEST_F(mt8183, fault_short)
+/*
+ * Each fault of the firmware stand-in, a variant: the error the job gets,
+ * the messages the backend drops and the recoveries of the APU.
+ */
+FIXTURE(mt8183_fault) {
+	MT8183_DATA mt;
+};
+
+FIXTURE_VARIANT(mt8183_fault) {
+	const char *fault;
+	int error;
+	int dropped;
+	int recoveries;
+};
+
+FIXTURE_SETUP(mt8183_fault)
 {
-	mt_fault_case(_metadata, self, "short", -ETIMEDOUT, 1, 1);
+	if (!mt_setup(_metadata, &self->mt))
+		SKIP(return, MT_NO_DEVICE);
 }
 
-TEST_F(mt8183, fault_bad_version)
+FIXTURE_TEARDOWN(mt8183_fault)
 {
-	mt_fault_case(_metadata, self, "bad_version", -ETIMEDOUT, 1, 1);
+	if (self->mt.fd >= 0)
+		close(self->mt.fd);
 }
 
-TEST_F(mt8183, fault_bad_type)
-{
-	mt_fault_case(_metadata, self, "bad_type", -ETIMEDOUT, 1, 1);
-}
-
-TEST_F(mt8183, fault_bad_length)
-{
-	mt_fault_case(_metadata, self, "bad_length", -ETIMEDOUT, 1, 1);
-}
-
-TEST_F(mt8183, fault_bad_reserved)
-{
-	mt_fault_case(_metadata, self, "bad_reserved", -ETIMEDOUT, 1, 1);
-}
-
-TEST_F(mt8183, fault_bad_seq)
-{
-	mt_fault_case(_metadata, self, "bad_seq", -ETIMEDOUT, 1, 1);
-}
-
-TEST_F(mt8183, fault_bad_job_id)
-{
-	mt_fault_case(_metadata, self, "bad_job_id", -ETIMEDOUT, 1, 1);
-}
-
-TEST_F(mt8183, fault_bad_status)
-{
-	mt_fault_case(_metadata, self, "bad_status", -ETIMEDOUT, 1, 1);
-}
+/* A malformed completion is dropped: the job times out, the APU recovers. */
+FIXTURE_VARIANT_ADD(mt8183_fault, short) { "short", -ETIMEDOUT, 1, 1 };
+FIXTURE_VARIANT_ADD(mt8183_fault, bad_version) { "bad_version", -ETIMEDOUT, 1, 1 };
+FIXTURE_VARIANT_ADD(mt8183_fault, bad_type) { "bad_type", -ETIMEDOUT, 1, 1 };
+FIXTURE_VARIANT_ADD(mt8183_fault, bad_length) { "bad_length", -ETIMEDOUT, 1, 1 };
+FIXTURE_VARIANT_ADD(mt8183_fault, bad_reserved) { "bad_reserved", -ETIMEDOUT, 1, 1 };
+FIXTURE_VARIANT_ADD(mt8183_fault, bad_seq) { "bad_seq", -ETIMEDOUT, 1, 1 };
+FIXTURE_VARIANT_ADD(mt8183_fault, bad_job_id) { "bad_job_id", -ETIMEDOUT, 1, 1 };
+FIXTURE_VARIANT_ADD(mt8183_fault, bad_status) { "bad_status", -ETIMEDOUT, 1, 1 };
 
 /* A hung firmware: the job times out, the APU recovers. */
-TEST_F(mt8183, fault_no_reply)
-{
-	mt_fault_case(_metadata, self, "no_reply", -ETIMEDOUT, 0, 1);
-}
+FIXTURE_VARIANT_ADD(mt8183_fault, no_reply) { "no_reply", -ETIMEDOUT, 0, 1 };
 
 /* A crashing firmware: its channels go away, failing the job. */
-TEST_F(mt8183, fault_crash)
+FIXTURE_VARIANT_ADD(mt8183_fault, crash) { "crash", -EIO, 0, 0 };
+
+TEST_F(mt8183_fault, job)
 {
-	mt_fault_case(_metadata, self, "crash", -EIO, 0, 0);
+	mt_fault_case(_metadata, &self->mt, variant->fault, variant->error,
+		      variant->dropped, variant->recoveries);
 }
 
 TEST_HARNESS_MAIN
