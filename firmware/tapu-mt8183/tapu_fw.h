@@ -15,6 +15,7 @@
 #include <linux/rpmsg/tapu_mt8183.h>
 
 #include "tapu_isa.h"
+#include "tapu_isa_exec.h"
 
 /** TAPU_FW_MAX_MSG - largest message either side sends, in bytes */
 #define TAPU_FW_MAX_MSG		sizeof(struct tapu_mt8183_ipc_pong)

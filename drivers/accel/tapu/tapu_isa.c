@@ -405,6 +405,7 @@ u64 tapu_isa_op_taps(const struct drm_tapu_op_hdr *op)
 	}
 	return 1;
 }
+EXPORT_SYMBOL_GPL(tapu_isa_op_taps);
 
 /*
  * The work an op costs an executor: per output element, its taps and a

@@ -18,6 +18,7 @@
 #include <linux/math.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
+#include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -25,6 +26,7 @@
 #include <linux/unaligned.h>
 
 #include "tapu_isa.h"
+#include "tapu_isa_exec.h"
 
 #define TAPU_MAX_SHIFT	62
 
@@ -912,3 +914,6 @@ u64 tapu_isa_work_per_ms(void)
 	return min(rate, tapu_calibrate(&tapu_calibration_pool_rows.hdr, 256 * 256));
 }
 EXPORT_SYMBOL_GPL(tapu_isa_work_per_ms);
+
+MODULE_DESCRIPTION("TAPU ISA reference executor");
+MODULE_LICENSE("GPL");

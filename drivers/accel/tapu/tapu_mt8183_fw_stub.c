@@ -44,6 +44,7 @@
 
 #include "rpmsg_internal.h"
 #include "tapu_isa.h"
+#include "tapu_isa_exec.h"
 
 static unsigned int num_cores = 2;
 module_param(num_cores, uint, 0444);

@@ -23,6 +23,7 @@
 
 #include "tapu_backend.h"
 #include "tapu_isa.h"
+#include "tapu_isa_exec.h"
 
 static unsigned int num_cores = 2;
 module_param(num_cores, uint, 0444);

@@ -205,7 +205,7 @@ else
 fi
 
 # Unloading must work once every file is closed (TESTING.md, lifetime).
-rmmod tapu_sim && rmmod tapu
+rmmod tapu_sim && rmmod tapu_isa_exec && rmmod tapu
 mark "UNLOAD: rc=$?"
 
 # The recordings go out raw: no newline translation on the port.

@@ -62,7 +62,7 @@ rpmsg virtqueues.'''),
                'drivers/accel/tapu/tapu_debugfs.c', 'drivers/accel/tapu/tapu_drv.c',
                'drivers/accel/tapu/tapu_drv.h', 'drivers/accel/tapu/tapu_gem.c',
                'drivers/accel/tapu/tapu_isa.c', 'drivers/accel/tapu/tapu_isa.h',
-               'drivers/accel/tapu/tapu_isa_exec.c', 'drivers/accel/tapu/tapu_job.c',
+               'drivers/accel/tapu/tapu_job.c',
                'drivers/accel/tapu/.kunitconfig', 'drivers/accel/tapu/tests/*'],
         symbols=['DRM_ACCEL_TAPU', 'DRM_ACCEL_TAPU_KUNIT_TEST'],
         hooks=['accel'],
@@ -87,9 +87,7 @@ The uAPI (include/uapi/drm/tapu_accel.h):
 
 Jobs run on drm_sched, one scheduler per core, with a per-job timeout
 that a moving progress counter extends for long jobs, reset and
-recovery through the backend. The ISA's reference executor, bit-exact to
-the formulas in the uAPI header, is shared by the backends that run
-streams on the CPU. debugfs shows the pending and scheduled jobs and the
+recovery through the backend. debugfs shows the pending and scheduled jobs and the
 state of each core; fdinfo reports engine time per file.
 
 KUnit suites come with it: the validator (every op's accepted and
@@ -99,18 +97,22 @@ lifecycle (submission, completion, timeout and reset on a mock backend):
     ./tools/testing/kunit/kunit.py run --kunitconfig drivers/accel/tapu'''),
     dict(
         subject='accel/tapu: Add a simulated NPU backend',
-        files=['drivers/accel/tapu/tapu_sim_main.c'],
-        symbols=['DRM_ACCEL_TAPU_SIM'],
+        files=['drivers/accel/tapu/tapu_isa_exec.c', 'drivers/accel/tapu/tapu_isa_exec.h',
+               'drivers/accel/tapu/tapu_sim_main.c'],
+        symbols=['DRM_ACCEL_TAPU_ISA_EXEC', 'DRM_ACCEL_TAPU_SIM'],
         body='''\
-A TAPU device that runs command streams on the CPU with the reference
-executor and a cycle model, and completes jobs through an irq_work as a
-hardware interrupt would. It lets the driver and its userspace run and
+A TAPU device that runs command streams on the CPU with a cycle model,
+and completes jobs through an irq_work as a hardware interrupt would. It lets the driver and its userspace run and
 be tested on any machine, and is the reference the other backends'
 results are checked against. It measures its throughput at probe, which
 bounds the work of a stream by the job timeout.
 
 Fault injection in debugfs (stalled, lost and late completions, device
-errors) drives the timeout, reset and recovery paths of the core.'''),
+errors) drives the timeout, reset and recovery paths of the core.
+
+The streams run on the ISA's reference executor, bit-exact to the
+formulas in the uAPI header, a module of its own (tapu_isa_exec.ko) that
+the backends running streams on the CPU select.'''),
     dict(
         subject='accel/tapu: Add the MediaTek MT8183 APU backend',
         files=['include/linux/rpmsg/tapu_mt8183.h', 'drivers/accel/tapu/tapu_mt8183.c'],
@@ -175,10 +177,9 @@ timeouts and recovery.
 
 The series adds:
 - the DT binding of the MediaTek MT8183 APU (two Xtensa VP6 cores);
-- the core driver and its uAPI, with the validator and the ISA's
-  reference executor;
+- the core driver and its uAPI, with the command-stream validator;
 - a simulated NPU backend, so that the driver runs and is tested on any
-  machine;
+  machine, with the ISA's reference executor;
 - the MT8183 APU backend, over the rpmsg channels of the APU firmware,
   and a test stand-in for that firmware;
 - documentation and kselftests; KUnit tests come with the core.
