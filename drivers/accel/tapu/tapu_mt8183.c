@@ -83,6 +83,7 @@ struct tapu_mt8183_core;
  * @index: core index from the channel name
  * @core: core the channel is attached to, NULL before probe attached it
  * @lock: protects the ping state
+ * @attach_work: waits for the pong and attaches the channel
  * @ping_done: the pong arrived
  * @ping_cookie: cookie of the outstanding ping
  * @pong: the pong, valid once @ping_done completed
@@ -92,6 +93,7 @@ struct tapu_mt8183_chan {
 	u32 index;
 	struct tapu_mt8183_core *core;
 	spinlock_t lock; /* protects ping_cookie, pong */
+	struct work_struct attach_work;
 	struct completion ping_done;
 	u64 ping_cookie;
 	struct tapu_mt8183_ipc_pong pong;
@@ -924,20 +926,13 @@ static int tapu_mt8183_ping(struct tapu_mt8183_chan *chan)
 {
 	struct tapu_mt8183_ipc_ping ping;
 	u64 cookie = get_random_u64() | 1;
-	int ret;
 
 	tapu_mt8183_hdr(&ping.hdr, TAPU_MT8183_IPC_PING, 0, sizeof(ping));
 	ping.cookie = cpu_to_le64(cookie);
 	scoped_guard(spinlock_irqsave, &chan->lock)
 		chan->ping_cookie = cookie;
 
-	ret = rpmsg_send(chan->rpdev->ept, &ping, sizeof(ping));
-	if (ret)
-		return ret;
-	if (!wait_for_completion_timeout(&chan->ping_done,
-					 msecs_to_jiffies(TAPU_MT8183_PING_TIMEOUT_MS)))
-		return -ETIMEDOUT;
-	return 0;
+	return rpmsg_send(chan->rpdev->ept, &ping, sizeof(ping));
 }
 
 /* Checks the pong against the channel and the APU it belongs to. */
@@ -971,7 +966,7 @@ static struct tapu_mt8183 *tapu_mt8183_apu_find(struct device *dma_dev)
 	return NULL;
 }
 
-static int tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
+static void tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
 {
 	struct rpmsg_device *rpdev = chan->rpdev;
 	struct rproc *rproc = NULL;
@@ -992,20 +987,23 @@ static int tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
 	guard(mutex)(&tapu_mt8183_lock);
 	apu = tapu_mt8183_apu_find(dma_dev);
 	ret = tapu_mt8183_check_pong(chan, apu);
-	if (ret)
-		return dev_err_probe(&rpdev->dev, ret,
-				     "firmware capabilities do not match\n");
+	if (ret) {
+		dev_err(&rpdev->dev, "firmware capabilities do not match\n");
+		return;
+	}
 	if (!apu) {
 		apu = tapu_mt8183_apu_create(dma_dev, rproc, chan);
-		if (IS_ERR(apu))
-			return PTR_ERR(apu);
+		if (IS_ERR(apu)) {
+			dev_err(&rpdev->dev, "cannot create the APU: %pe\n", apu);
+			return;
+		}
 	}
 
 	mc = &apu->cores[chan->index];
-	if (mc->chan)
-		return dev_err_probe(&rpdev->dev, -EBUSY,
-				     "core %u already has a channel\n",
-				     chan->index);
+	if (mc->chan) {
+		dev_err(&rpdev->dev, "core %u already has a channel\n", chan->index);
+		return;
+	}
 	scoped_guard(spinlock_irqsave, &mc->lock) {
 		mc->chan = chan;
 		mc->attached++;
@@ -1014,18 +1012,34 @@ static int tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
 	WRITE_ONCE(chan->core, mc);
 
 	if (apu->registered)
-		return 0;
+		return;
 	for (i = 0; i < apu->num_cores; i++)
 		if (!apu->cores[i].chan)
-			return 0;
+			return;
 	ret = tapu_device_register(apu->tdev);
 	if (ret) {
 		dev_err(&rpdev->dev, "cannot register the TAPU device: %d\n",
 			ret);
-		return 0;
+		return;
 	}
 	apu->registered = true;
-	return 0;
+}
+
+/*
+ * The pong arrives through the receive path that probed the channel (the
+ * rpmsg bus creates channels from its receive callback): wait for it here.
+ */
+static void tapu_mt8183_attach_work(struct work_struct *work)
+{
+	struct tapu_mt8183_chan *chan = container_of(work, struct tapu_mt8183_chan,
+						     attach_work);
+
+	if (!wait_for_completion_timeout(&chan->ping_done,
+					 msecs_to_jiffies(TAPU_MT8183_PING_TIMEOUT_MS))) {
+		dev_err(&chan->rpdev->dev, "firmware does not answer ping\n");
+		return;
+	}
+	tapu_mt8183_attach(chan);
 }
 
 static int tapu_mt8183_probe(struct rpmsg_device *rpdev)
@@ -1046,15 +1060,15 @@ static int tapu_mt8183_probe(struct rpmsg_device *rpdev)
 	chan->index = index;
 	spin_lock_init(&chan->lock);
 	init_completion(&chan->ping_done);
+	INIT_WORK(&chan->attach_work, tapu_mt8183_attach_work);
 	dev_set_drvdata(&rpdev->dev, chan);
 
 	/* Self-test: the firmware answers and tells what it is. */
 	ret = tapu_mt8183_ping(chan);
 	if (ret)
-		return dev_err_probe(&rpdev->dev, ret,
-				     "firmware does not answer ping\n");
-
-	return tapu_mt8183_attach(chan);
+		return dev_err_probe(&rpdev->dev, ret, "cannot ping the firmware\n");
+	schedule_work(&chan->attach_work);
+	return 0;
 }
 
 /*
@@ -1065,9 +1079,11 @@ static int tapu_mt8183_probe(struct rpmsg_device *rpdev)
 static void tapu_mt8183_remove(struct rpmsg_device *rpdev)
 {
 	struct tapu_mt8183_chan *chan = dev_get_drvdata(&rpdev->dev);
-	struct tapu_mt8183_core *mc = chan->core;
+	struct tapu_mt8183_core *mc;
 	LIST_HEAD(release);
 
+	cancel_work_sync(&chan->attach_work);
+	mc = chan->core;
 	if (!mc)
 		return;
 
