@@ -113,6 +113,9 @@ tapu_files() {
 	(cd "$top" && {
 		find drivers/accel/tapu -type f \( -name '*.[chS]' ! -name '*.mod.c' \
 			-o -name 'Kconfig*' -o -name Makefile -o -name Kbuild \)
+		# The remote processor driver; its Kconfig and Makefile entries
+		# are spliced into the kernel's (splice_remoteproc).
+		find drivers/remoteproc -type f -name '*.[ch]' ! -name '*.mod.c'
 		find Documentation/accel/tapu -type f 2>/dev/null
 		find Documentation/devicetree/bindings -type f -name '*.yaml' 2>/dev/null
 		# The uAPI and the MT8183 IPC header (include/linux/rpmsg/).
@@ -134,6 +137,7 @@ inputs_hash() {
 		echo "gcc: $("${CROSS}gcc" --version | head -n 1)"
 		sha256sum "$FRAG" "${BASH_SOURCE[0]}" "$PATCHES"/*.patch
 		(cd "$top" && tapu_files | xargs sha256sum)
+		(cd "$top" && sha256sum drivers/remoteproc/Kconfig drivers/remoteproc/Makefile)
 	} | sha256sum | cut -d' ' -f1
 }
 
@@ -167,6 +171,30 @@ make_tree() {
 	# Hook it in, idempotently; new files replace the hard links.
 	hook "$SRC/drivers/accel/Kconfig" 'source "drivers/accel/tapu/Kconfig"'
 	hook "$SRC/drivers/accel/Makefile" 'obj-$(CONFIG_DRM_ACCEL_TAPU)	+= tapu/'
+	splice_remoteproc
+}
+
+# This tree's entries of drivers/remoteproc/{Kconfig,Makefile} go before
+# MTK_SCP's, into fresh copies of the kernel's files.
+splice_remoteproc() {
+	local d=drivers/remoteproc
+	rm -f "$SRC/$d/Kconfig" "$SRC/$d/Makefile"
+	awk -v entry="$top/$d/Kconfig" '
+		/^config MTK_SCP$/ {
+			while ((getline l < entry) > 0) {
+				if (l ~ /^config /) on = 1
+				if (on) print l
+			}
+			print ""
+		}
+		{ print }' "$KSRC/$d/Kconfig" > "$SRC/$d/Kconfig" || return 1
+	awk -v frag="$top/$d/Makefile" '
+		/^obj-\$\(CONFIG_MTK_SCP\)/ {
+			while ((getline l < frag) > 0) if (l ~ /^obj-/) print l
+		}
+		{ print }' "$KSRC/$d/Makefile" > "$SRC/$d/Makefile" || return 1
+	grep -q '^config MTK_APU$' "$SRC/$d/Kconfig" &&
+		grep -q 'CONFIG_MTK_APU)' "$SRC/$d/Makefile"
 }
 
 # The DRM core fixes the suite tests: the files they touch are copied from

@@ -106,9 +106,12 @@ CONFIG_VIRTIO_MENU=y
 CONFIG_RPMSG_VIRTIO=y
 CONFIG_REMOTEPROC=y
 CONFIG_KUNIT=y
+CONFIG_PM=y
+CONFIG_COMPILE_TEST=y
+# CONFIG_WERROR is not set
 EOF
 		for s in DRM_ACCEL_TAPU DRM_ACCEL_TAPU_SIM DRM_ACCEL_TAPU_MT8183 \
-			 DRM_ACCEL_TAPU_MT8183_FW_STUB DRM_ACCEL_TAPU_KUNIT_TEST; do
+			 DRM_ACCEL_TAPU_MT8183_FW_STUB DRM_ACCEL_TAPU_KUNIT_TEST MTK_APU; do
 			echo "CONFIG_$s=$how"
 		done
 	} > "$obj/series.config"
@@ -121,16 +124,26 @@ EOF
 	"${kmake[@]}" O="$obj" W=1 C=1 prepare >> "$obj/config.log" 2>&1
 }
 # After a patch: its new symbols into the configuration, then compile.
-# Every symbol of the driver's Kconfig must be as asked, and every C file
-# of the driver compiled: else the build proves nothing.
+# Every symbol of the driver's Kconfig (and the APU's remote processor
+# driver, once there) must be as asked, and every C file of the drivers
+# compiled: else the build proves nothing.
 build() {	# build ARCH m|y OBJDIR LOG
-	local arch=$1 how=$2 obj=$3 log=$4 kmake sym f
+	local arch=$1 how=$2 obj=$3 log=$4 kmake sym f targets
 	eval "kmake=(\"\${KMAKE_$arch[@]}\")"
 	(cd "$src" && ARCH=$arch scripts/kconfig/merge_config.sh -m -O "$obj" \
 		"$obj/.config" "$obj/series.config" > /dev/null 2>&1) || return 1
 	"${kmake[@]}" O="$obj" olddefconfig > "$log" 2>&1 || return 1
-	"${kmake[@]}" O="$obj" W=1 C=1 drivers/accel/ >> "$log" 2>&1 || return 1
+	# Of drivers/remoteproc/, the APU's driver only: the rest is not ours.
+	targets=(drivers/accel/)
+	[ -f "$src/drivers/remoteproc/mtk_apu.c" ] && targets+=(drivers/remoteproc/mtk_apu.o)
+	"${kmake[@]}" O="$obj" W=1 C=1 "${targets[@]}" >> "$log" 2>&1 || return 1
 	if grep -qiE 'warning|error:' "$log"; then return 1; fi
+	if [ -f "$src/drivers/remoteproc/mtk_apu.c" ]; then
+		grep -qx "CONFIG_MTK_APU=$how" "$obj/.config" ||
+			{ echo "CONFIG_MTK_APU is not $how" >> "$log"; return 1; }
+		[ -f "$obj/drivers/remoteproc/mtk_apu.o" ] ||
+			{ echo "drivers/remoteproc/mtk_apu.c was not compiled" >> "$log"; return 1; }
+	fi
 	[ -f "$src/drivers/accel/tapu/Kconfig" ] || return 0
 	for sym in $(sed -n 's/^config //p' "$src/drivers/accel/tapu/Kconfig"); do
 		if ! grep -qx "CONFIG_$sym=$how" "$obj/.config"; then
@@ -197,9 +210,9 @@ for p in "${patches[@]}"; do
 		fi
 	done
 	if [ -n "$bad" ]; then
-		record fail "$n: drivers/accel/ builds with W=1 C=1, x86_64 and arm64, =m and =y (failed:$bad)"
+		record fail "$n: drivers/accel/ and drivers/remoteproc/ build with W=1 C=1, x86_64 and arm64, =m and =y (failed:$bad)"
 	else
-		record ok "$n: drivers/accel/ builds with W=1 C=1, x86_64 and arm64, =m and =y"
+		record ok "$n: drivers/accel/ and drivers/remoteproc/ build with W=1 C=1, x86_64 and arm64, =m and =y"
 	fi
 done
 

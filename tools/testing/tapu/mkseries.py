@@ -37,7 +37,8 @@ DATE = '2026-12-01T00:00:00+00:00'
 # Where the kernel side of this tree lives; every file under these paths
 # belongs to exactly one patch.
 KERNEL_PATHS = ('Documentation/accel/tapu/', 'Documentation/devicetree/',
-                'drivers/accel/tapu/', 'include/linux/rpmsg/tapu_mt8183.h',
+                'drivers/accel/tapu/', 'drivers/remoteproc/',
+                'include/linux/rpmsg/tapu_mt8183.h',
                 'include/uapi/drm/tapu_accel.h',
                 'tools/testing/selftests/drivers/accel/tapu/')
 
@@ -54,8 +55,26 @@ inference jobs over those channels.
 
 Describe the APU node: the registers and interrupt of each core, the
 clocks and power domains of the cores and their bus blocks, the IOMMU
-ports the cores use, and the memory regions of the firmware and of the
-rpmsg virtqueues.'''),
+ports the cores use, and the carveout of the firmware with the device
+address the cores see it at.'''),
+    dict(
+        subject='remoteproc: mediatek: Add the MT8183 APU remote processor driver',
+        files=['drivers/remoteproc/mtk_apu.c'],
+        hooks=['remoteproc'],
+        body='''\
+Boot the two Xtensa VP6 cores of the MT8183 APU with one ELF firmware
+image: load it into the carveout of the node's memory-region, mapped in
+the APU's IOMMU at the device address its iommu-addresses give, start
+both cores at the image's entry (reset vector, stall, reset pulse, PIF
+and AXI routing through the M4U), and serve the virtio devices of its
+resource table, core n the n-th: a kick of vring v sets bit v of its
+core's interrupt register, and each core's interrupt to the host runs
+its vrings.
+
+The cores are powered (clocks and power domains, through runtime PM)
+while the firmware runs. A firmware that cannot go on says so with its
+interrupt, which is reported as a fatal crash; remoteproc recovers the
+APU and a coredump holds the carveout.'''),
     dict(
         subject='accel/tapu: Add the TAPU accel driver core',
         files=['include/uapi/drm/tapu_accel.h', 'drivers/accel/tapu/tapu_backend.h',
@@ -176,7 +195,9 @@ scheduled on drm_sched per core with syncobj fences, implicit sync,
 timeouts and recovery.
 
 The series adds:
-- the DT binding of the MediaTek MT8183 APU (two Xtensa VP6 cores);
+- the DT binding of the MediaTek MT8183 APU (two Xtensa VP6 cores) and
+  its remote processor driver, which boots the cores with their firmware
+  and serves its virtio-rpmsg devices;
 - the core driver and its uAPI, with the command-stream validator;
 - a simulated NPU backend, so that the driver runs and is tested on any
   machine, with the ISA's reference executor;
@@ -189,11 +210,6 @@ file reaches core ioctls that oops on it (GET_UNIQUE and GET_MAGIC
 dereference the master accel files never have), and the syncobj array
 ioctls warn from the page allocator for user-sized counts. TAPU's
 kselftests exercise both.
-
-Not in this series yet: the remote processor driver that binds the
-mediatek,mt8183-apu node of the first TAPU patch's binding, boots the VP6
-cores and announces their rpmsg channels; the MT8183 backend binds to
-those channels.
 
 Open userspace, in the same repository as the driver: libtapu (a C
 library on libdrm), libtapu-onnx (a runtime that compiles quantized ONNX
@@ -349,7 +365,9 @@ def main():
             owned[f] = n
     # Kconfig and Makefile are written per patch, not copied.
     generated = {'drivers/accel/tapu/Kconfig', 'drivers/accel/tapu/Makefile'}
-    missing = sorted(set(files) - set(owned) - generated)
+    # This tree's entries of the kernel's drivers/remoteproc/ files.
+    fragments = {'drivers/remoteproc/Kconfig', 'drivers/remoteproc/Makefile'}
+    missing = sorted(set(files) - set(owned) - generated - fragments)
     if missing:
         sys.exit('mkseries: in no patch: ' + ', '.join(missing))
     for n, p in enumerate(PATCHES):
@@ -372,6 +390,7 @@ def main():
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(work)
     hooked = {'accel': ['drivers/accel/Kconfig', 'drivers/accel/Makefile'],
+              'remoteproc': sorted(fragments),
               'docs': ['Documentation/accel/index.rst'],
               'selftests': ['tools/testing/selftests/Makefile']}
     basefiles = ['MAINTAINERS'] + [f for v in hooked.values() for f in v]
@@ -423,6 +442,17 @@ def main():
                 write('drivers/accel/Makefile', insert_sorted_line(
                     base('drivers/accel/Makefile'),
                     'obj-$(CONFIG_DRM_ACCEL_TAPU)\t\t+= tapu/', 'obj-$(CONFIG_DRM_ACCEL_'))
+            elif h == 'remoteproc':
+                entry = head('drivers/remoteproc/Kconfig').decode()
+                entry = entry[entry.index('\nconfig ') + 1:]
+                text = base('drivers/remoteproc/Kconfig')
+                at = text.index('\nconfig MTK_SCP\n') + 1
+                write('drivers/remoteproc/Kconfig', text[:at] + entry + '\n' + text[at:])
+                line = [l for l in head('drivers/remoteproc/Makefile').decode().split('\n')
+                        if l.startswith('obj-')]
+                text = base('drivers/remoteproc/Makefile').split('\n')
+                at = next(i for i, l in enumerate(text) if l.startswith('obj-$(CONFIG_MTK_SCP)'))
+                write('drivers/remoteproc/Makefile', '\n'.join(text[:at] + line + text[at:]))
             elif h == 'docs':
                 write('Documentation/accel/index.rst', insert_sorted_line(
                     base('Documentation/accel/index.rst'), '   tapu/index', '   qaic/'))

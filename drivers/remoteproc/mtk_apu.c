@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright 2026 The TAPU authors */
+
+/*
+ * Remote processor driver for the APU of the MediaTek MT8183: two Cadence
+ * Xtensa VP6 DSP cores that run one ELF firmware image from a carveout.
+ * Core n serves the n-th virtio device of the firmware's resource table,
+ * whose vrings have the notify ids 2n and 2n + 1; a kick of vring v sets
+ * bit v of the core's host-to-DSP interrupt register. The DSPs reach memory
+ * through the APU's M4U: the carveout is mapped at the device address given
+ * by the iommu-addresses of its reserved-memory node, everything else
+ * (vrings, rpmsg buffers) through the DMA API of this device.
+ */
+
+#include <linux/bitfield.h>
+#include <linux/bits.h>
+#include <linux/clk.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/elf.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/mod_devicetable.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/of_address.h>
+#include <linux/of_reserved_mem.h>
+#include <linux/platform_device.h>
+#include <linux/pm_domain.h>
+#include <linux/pm_runtime.h>
+#include <linux/remoteproc.h>
+
+#include "remoteproc_internal.h"
+
+#define MTK_APU_SW_RST				0x00c
+#define   MTK_APU_SW_RST_OCD_HALT_ON_RST	BIT(12)
+#define   MTK_APU_SW_RST_IPU_D_RST		BIT(8)
+#define   MTK_APU_SW_RST_IPU_B_RST		BIT(4)
+#define MTK_APU_CORE_CTRL			0x110
+#define   MTK_APU_CORE_CTRL_PDEBUG_ENABLE	BIT(31)
+#define   MTK_APU_CORE_CTRL_PBCLK_ENABLE	BIT(26)
+#define   MTK_APU_CORE_CTRL_RUN_STALL		BIT(23)
+#define   MTK_APU_CORE_CTRL_STATE_VECTOR_SELECT	BIT(19)
+#define   MTK_APU_CORE_CTRL_PIF_GATED		BIT(17)
+/* DSP to host: the DSP raises its interrupt, the host acks with 1. */
+#define MTK_APU_CORE_XTENSA_INT			0x114
+/* Set by the firmware with its interrupt when it cannot go on. */
+#define   MTK_APU_CORE_XTENSA_INT_FATAL		BIT(31)
+/* Host to DSP: bit v kicks vring v. */
+#define MTK_APU_CORE_CTL_XTENSA_INT		0x118
+#define MTK_APU_CORE_DEFAULT0			0x13c
+#define   MTK_APU_CORE_DEFAULT0_QOS_SWAP	GENMASK(29, 28)
+#define   MTK_APU_CORE_DEFAULT0_ARUSER		GENMASK(27, 23)
+#define   MTK_APU_CORE_DEFAULT0_AWUSER		GENMASK(22, 18)
+#define MTK_APU_CORE_DEFAULT1			0x140
+#define   MTK_APU_CORE_DEFAULT1_AWUSER_IDMA	GENMASK(9, 5)
+#define   MTK_APU_CORE_DEFAULT1_ARUSER_IDMA	GENMASK(4, 0)
+#define MTK_APU_CORE_XTENSA_ALTRESETVEC		0x1f8
+
+/* AXI user bits that send a bus master's accesses through the M4U. */
+#define MTK_APU_AXUSER_IOMMU			0x10
+/* The reset pulse must last 27 ns. */
+#define MTK_APU_RESET_NS			27
+
+#define MTK_APU_NUM_CORES			2
+#define MTK_APU_VRINGS_PER_CORE			2
+
+#define MTK_APU_DEFAULT_FIRMWARE		"mediatek/mt8183/apu.elf"
+
+struct mtk_apu;
+
+/**
+ * struct mtk_apu_core - one VP6 core
+ * @apu: the APU
+ * @regs: the core's control registers
+ * @irq: the core's interrupt to the host
+ * @status: CORE_XTENSA_INT as read by the hard interrupt handler
+ */
+struct mtk_apu_core {
+	struct mtk_apu *apu;
+	void __iomem *regs;
+	int irq;
+	u32 status;
+};
+
+/**
+ * struct mtk_apu - the APU remote processor
+ * @dev: the APU platform device
+ * @rproc: its remote processor
+ * @cores: the VP6 cores
+ * @clks: every clock of the node, enabled while the APU is powered
+ * @num_clks: number of @clks
+ * @pds: the power domains, when there are several
+ * @domain: the IOMMU domain of the DSPs' accesses, NULL without IOMMU
+ * @fw_pa: physical address of the firmware carveout
+ * @fw_da: its device address
+ * @fw_size: its size
+ */
+struct mtk_apu {
+	struct device *dev;
+	struct rproc *rproc;
+	struct mtk_apu_core cores[MTK_APU_NUM_CORES];
+	struct clk_bulk_data *clks;
+	int num_clks;
+	struct dev_pm_domain_list *pds;
+	struct iommu_domain *domain;
+	phys_addr_t fw_pa;
+	dma_addr_t fw_da;
+	size_t fw_size;
+};
+
+static int mtk_apu_fw_alloc(struct rproc *rproc, struct rproc_mem_entry *mem)
+{
+	struct mtk_apu *apu = rproc->priv;
+	int ret;
+
+	mem->va = memremap(apu->fw_pa, apu->fw_size, MEMREMAP_WC);
+	if (!mem->va)
+		return -ENOMEM;
+	if (apu->domain) {
+		ret = iommu_map(apu->domain, apu->fw_da, apu->fw_pa,
+				apu->fw_size, IOMMU_READ | IOMMU_WRITE,
+				GFP_KERNEL);
+		if (ret) {
+			memunmap(mem->va);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int mtk_apu_fw_release(struct rproc *rproc, struct rproc_mem_entry *mem)
+{
+	struct mtk_apu *apu = rproc->priv;
+
+	if (apu->domain)
+		iommu_unmap(apu->domain, apu->fw_da, apu->fw_size);
+	memunmap(mem->va);
+	return 0;
+}
+
+/* Powers the APU and registers its carveout, before the firmware loads. */
+static int mtk_apu_prepare(struct rproc *rproc)
+{
+	struct mtk_apu *apu = rproc->priv;
+	struct rproc_mem_entry *mem;
+	int ret;
+
+	ret = pm_runtime_resume_and_get(apu->dev);
+	if (ret)
+		return ret;
+
+	/* A crash dump holds the firmware's memory. */
+	ret = rproc_coredump_add_segment(rproc, apu->fw_da, apu->fw_size);
+	if (ret)
+		goto err;
+	mem = rproc_mem_entry_init(apu->dev, NULL, apu->fw_pa, apu->fw_size,
+				   apu->fw_da, mtk_apu_fw_alloc,
+				   mtk_apu_fw_release, "firmware");
+	if (!mem) {
+		rproc_coredump_cleanup(rproc);
+		ret = -ENOMEM;
+		goto err;
+	}
+	rproc_add_carveout(rproc, mem);
+	return 0;
+err:
+	pm_runtime_put(apu->dev);
+	return ret;
+}
+
+static int mtk_apu_unprepare(struct rproc *rproc)
+{
+	struct mtk_apu *apu = rproc->priv;
+
+	pm_runtime_put(apu->dev);
+	return 0;
+}
+
+static void mtk_apu_core_boot(struct mtk_apu *apu, struct mtk_apu_core *core)
+{
+	u32 ctrl;
+
+	writel(apu->rproc->bootaddr, core->regs + MTK_APU_CORE_XTENSA_ALTRESETVEC);
+
+	/* Clocked and stalled, booting from the alternate vector. */
+	ctrl = readl(core->regs + MTK_APU_CORE_CTRL);
+	ctrl |= MTK_APU_CORE_CTRL_PDEBUG_ENABLE | MTK_APU_CORE_CTRL_PBCLK_ENABLE |
+		MTK_APU_CORE_CTRL_STATE_VECTOR_SELECT |
+		MTK_APU_CORE_CTRL_RUN_STALL | MTK_APU_CORE_CTRL_PIF_GATED;
+	writel(ctrl, core->regs + MTK_APU_CORE_CTRL);
+
+	writel(MTK_APU_SW_RST_OCD_HALT_ON_RST | MTK_APU_SW_RST_IPU_B_RST |
+	       MTK_APU_SW_RST_IPU_D_RST, core->regs + MTK_APU_SW_RST);
+	ndelay(MTK_APU_RESET_NS);
+	writel(0, core->regs + MTK_APU_SW_RST);
+
+	ctrl &= ~MTK_APU_CORE_CTRL_PIF_GATED;
+	writel(ctrl, core->regs + MTK_APU_CORE_CTRL);
+
+	if (apu->domain) {
+		writel(FIELD_PREP(MTK_APU_CORE_DEFAULT0_QOS_SWAP, 1) |
+		       FIELD_PREP(MTK_APU_CORE_DEFAULT0_ARUSER, MTK_APU_AXUSER_IOMMU) |
+		       FIELD_PREP(MTK_APU_CORE_DEFAULT0_AWUSER, MTK_APU_AXUSER_IOMMU),
+		       core->regs + MTK_APU_CORE_DEFAULT0);
+		writel(FIELD_PREP(MTK_APU_CORE_DEFAULT1_ARUSER_IDMA, MTK_APU_AXUSER_IOMMU) |
+		       FIELD_PREP(MTK_APU_CORE_DEFAULT1_AWUSER_IDMA, MTK_APU_AXUSER_IOMMU),
+		       core->regs + MTK_APU_CORE_DEFAULT1);
+	}
+
+	ctrl &= ~MTK_APU_CORE_CTRL_RUN_STALL;
+	writel(ctrl, core->regs + MTK_APU_CORE_CTRL);
+}
+
+/* Stalls the core and holds it in reset: it no longer touches memory. */
+static void mtk_apu_core_halt(struct mtk_apu_core *core)
+{
+	u32 ctrl = readl(core->regs + MTK_APU_CORE_CTRL);
+
+	writel(ctrl | MTK_APU_CORE_CTRL_RUN_STALL, core->regs + MTK_APU_CORE_CTRL);
+	writel(MTK_APU_SW_RST_IPU_B_RST | MTK_APU_SW_RST_IPU_D_RST,
+	       core->regs + MTK_APU_SW_RST);
+}
+
+static int mtk_apu_start(struct rproc *rproc)
+{
+	struct mtk_apu *apu = rproc->priv;
+	int i;
+
+	for (i = 0; i < MTK_APU_NUM_CORES; i++)
+		enable_irq(apu->cores[i].irq);
+	for (i = 0; i < MTK_APU_NUM_CORES; i++)
+		mtk_apu_core_boot(apu, &apu->cores[i]);
+	return 0;
+}
+
+static int mtk_apu_stop(struct rproc *rproc)
+{
+	struct mtk_apu *apu = rproc->priv;
+	int i;
+
+	for (i = 0; i < MTK_APU_NUM_CORES; i++)
+		mtk_apu_core_halt(&apu->cores[i]);
+	for (i = 0; i < MTK_APU_NUM_CORES; i++)
+		disable_irq(apu->cores[i].irq);
+	return 0;
+}
+
+static void mtk_apu_kick(struct rproc *rproc, int vqid)
+{
+	struct mtk_apu *apu = rproc->priv;
+	u32 n = vqid / MTK_APU_VRINGS_PER_CORE;
+
+	if (n < MTK_APU_NUM_CORES)
+		writel(BIT(vqid), apu->cores[n].regs + MTK_APU_CORE_CTL_XTENSA_INT);
+}
+
+static const struct rproc_ops mtk_apu_ops = {
+	.prepare = mtk_apu_prepare,
+	.unprepare = mtk_apu_unprepare,
+	.start = mtk_apu_start,
+	.stop = mtk_apu_stop,
+	.kick = mtk_apu_kick,
+	.load = rproc_elf_load_segments,
+	.parse_fw = rproc_elf_load_rsc_table,
+	.find_loaded_rsc_table = rproc_elf_find_loaded_rsc_table,
+	.sanity_check = rproc_elf_sanity_check,
+	.get_boot_addr = rproc_elf_get_boot_addr,
+};
+
+static irqreturn_t mtk_apu_irq(int irq, void *data)
+{
+	struct mtk_apu_core *core = data;
+
+	core->status = readl(core->regs + MTK_APU_CORE_XTENSA_INT);
+	writel(1, core->regs + MTK_APU_CORE_XTENSA_INT);
+	return IRQ_WAKE_THREAD;
+}
+
+static irqreturn_t mtk_apu_irq_thread(int irq, void *data)
+{
+	struct mtk_apu_core *core = data;
+	struct rproc *rproc = core->apu->rproc;
+	int vqid = (core - core->apu->cores) * MTK_APU_VRINGS_PER_CORE;
+	int i;
+
+	if (core->status & MTK_APU_CORE_XTENSA_INT_FATAL) {
+		rproc_report_crash(rproc, RPROC_FATAL_ERROR);
+		return IRQ_HANDLED;
+	}
+	for (i = 0; i < MTK_APU_VRINGS_PER_CORE; i++)
+		rproc_vq_interrupt(rproc, vqid + i);
+	return IRQ_HANDLED;
+}
+
+/*
+ * The firmware carveout: memory-region 0. With an IOMMU, the DSPs see it at
+ * the device address that the region's iommu-addresses give for this node
+ * (which also keeps the DMA API's allocations out of it); without one, at
+ * its physical address.
+ */
+static int mtk_apu_parse_carveout(struct mtk_apu *apu)
+{
+	struct device *dev = apu->dev;
+	const __be32 *maps, *end;
+	struct reserved_mem *rmem;
+	struct device_node *np;
+	phys_addr_t da;
+	size_t len;
+	int size;
+
+	np = of_parse_phandle(dev->of_node, "memory-region", 0);
+	if (!np)
+		return dev_err_probe(dev, -EINVAL, "no memory-region\n");
+	rmem = of_reserved_mem_lookup(np);
+	if (!rmem) {
+		of_node_put(np);
+		return dev_err_probe(dev, -EINVAL, "memory-region is not reserved\n");
+	}
+	apu->fw_pa = rmem->base;
+	apu->fw_size = rmem->size;
+	apu->fw_da = rmem->base;
+	if (!apu->domain) {
+		of_node_put(np);
+		return 0;
+	}
+
+	maps = of_get_property(np, "iommu-addresses", &size);
+	end = maps ? maps + size / sizeof(*maps) : NULL;
+	while (maps && maps < end) {
+		struct device_node *user = of_find_node_by_phandle(be32_to_cpup(maps++));
+
+		if (!user)
+			break;
+		maps = of_translate_dma_region(user, maps, &da, &len);
+		of_node_put(user);
+		if (user == dev->of_node && len == apu->fw_size) {
+			apu->fw_da = da;
+			of_node_put(np);
+			return 0;
+		}
+	}
+	of_node_put(np);
+	return dev_err_probe(dev, -EINVAL,
+			     "memory-region has no iommu-addresses of its size for this device\n");
+}
+
+static int mtk_apu_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	const char *fw_name = MTK_APU_DEFAULT_FIRMWARE;
+	struct iommu_domain *domain;
+	struct mtk_apu *apu;
+	struct rproc *rproc;
+	int i, ret;
+
+	ret = rproc_of_parse_firmware(dev, 0, &fw_name);
+	if (ret && ret != -EINVAL)
+		return ret;
+
+	rproc = devm_rproc_alloc(dev, dev_name(dev), &mtk_apu_ops, fw_name,
+				 sizeof(*apu));
+	if (!rproc)
+		return -ENOMEM;
+	apu = rproc->priv;
+	apu->dev = dev;
+	apu->rproc = rproc;
+
+	/* An identity domain maps nothing for us: devices see physical memory. */
+	domain = iommu_get_domain_for_dev(dev);
+	if (domain && domain->type != IOMMU_DOMAIN_IDENTITY)
+		apu->domain = domain;
+	ret = mtk_apu_parse_carveout(apu);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < MTK_APU_NUM_CORES; i++) {
+		struct mtk_apu_core *core = &apu->cores[i];
+
+		core->apu = apu;
+		core->regs = devm_platform_ioremap_resource(pdev, i);
+		if (IS_ERR(core->regs))
+			return PTR_ERR(core->regs);
+		core->irq = platform_get_irq(pdev, i);
+		if (core->irq < 0)
+			return core->irq;
+		/* Enabled while the firmware runs. */
+		ret = devm_request_threaded_irq(dev, core->irq, mtk_apu_irq,
+						mtk_apu_irq_thread,
+						IRQF_ONESHOT | IRQF_NO_AUTOEN,
+						dev_name(dev), core);
+		if (ret)
+			return ret;
+	}
+
+	apu->num_clks = devm_clk_bulk_get_all(dev, &apu->clks);
+	if (apu->num_clks < 0)
+		return dev_err_probe(dev, apu->num_clks, "cannot get the clocks\n");
+	/* One power domain is attached by the platform bus, several here. */
+	ret = devm_pm_domain_attach_list(dev, NULL, &apu->pds);
+	if (ret < 0 && ret != -EEXIST)
+		return dev_err_probe(dev, ret, "cannot attach the power domains\n");
+
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+	if (ret)
+		return ret;
+	ret = rproc_coredump_set_elf_info(rproc, ELFCLASS32, EM_XTENSA);
+	if (ret)
+		return ret;
+
+	platform_set_drvdata(pdev, apu);
+	ret = devm_pm_runtime_enable(dev);
+	if (ret)
+		return ret;
+	return devm_rproc_add(dev, rproc);
+}
+
+static int mtk_apu_runtime_suspend(struct device *dev)
+{
+	struct mtk_apu *apu = dev_get_drvdata(dev);
+
+	clk_bulk_disable_unprepare(apu->num_clks, apu->clks);
+	return 0;
+}
+
+static int mtk_apu_runtime_resume(struct device *dev)
+{
+	struct mtk_apu *apu = dev_get_drvdata(dev);
+
+	return clk_bulk_prepare_enable(apu->num_clks, apu->clks);
+}
+
+static const struct dev_pm_ops mtk_apu_pm_ops = {
+	RUNTIME_PM_OPS(mtk_apu_runtime_suspend, mtk_apu_runtime_resume, NULL)
+};
+
+static const struct of_device_id mtk_apu_of_match[] = {
+	{ .compatible = "mediatek,mt8183-apu" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, mtk_apu_of_match);
+
+static struct platform_driver mtk_apu_driver = {
+	.probe = mtk_apu_probe,
+	.driver = {
+		.name = "mtk-apu",
+		.of_match_table = mtk_apu_of_match,
+		.pm = pm_ptr(&mtk_apu_pm_ops),
+	},
+};
+module_platform_driver(mtk_apu_driver);
+
+MODULE_DESCRIPTION("MediaTek MT8183 APU remote processor driver");
+MODULE_AUTHOR("The TAPU authors");
+MODULE_LICENSE("GPL");
