@@ -9,8 +9,11 @@
  * reports the completion. Nothing here depends on the platform.
  */
 
+#include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/minmax.h>
 #include <linux/string.h>
+#include <asm/byteorder.h>
 
 #include "tapu_fw.h"
 

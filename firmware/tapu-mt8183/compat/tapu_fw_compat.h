@@ -134,6 +134,11 @@ static inline u64 div64_u64_rem(u64 n, u64 d, u64 *r)
 #define READ_ONCE(x)		(*(volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
 
+/* Ordering of accesses to memory the host shares. */
+#define mb()			__sync_synchronize()
+#define rmb()			__sync_synchronize()
+#define wmb()			__sync_synchronize()
+
 #define WARN_ON(c)		(!!(c))
 #define EXPORT_SYMBOL_GPL(s)
 #define EXPORT_SYMBOL_IF_KUNIT(s)
