@@ -123,6 +123,13 @@ tapu_files() {
 	} | LC_ALL=C sort)
 }
 
+# arm64: the MT8183 APU model and the firmware image it boots.
+model_files() {
+	find tools/testing/tapu/dsp-model firmware/tapu-mt8183 -type f \
+		\( -name '*.[chS]' -o -name Kbuild -o -name Makefile -o -name '*.ld' \) |
+		LC_ALL=C sort
+}
+
 ksrc_version() {
 	sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\|EXTRAVERSION\) = *//p' \
 		"$KSRC/Makefile" | tr '\n' ' '
@@ -138,6 +145,7 @@ inputs_hash() {
 		sha256sum "$FRAG" "${BASH_SOURCE[0]}" "$PATCHES"/*.patch
 		(cd "$top" && tapu_files | xargs sha256sum)
 		(cd "$top" && sha256sum drivers/remoteproc/Kconfig drivers/remoteproc/Makefile)
+		[ "$ARCH" != arm64 ] || (cd "$top" && model_files | xargs sha256sum)
 	} | sha256sum | cut -d' ' -f1
 }
 
@@ -300,7 +308,31 @@ build_debug() {
 	rm -f "$STAGE/lib/modules/$rel/build"
 	ln -s "$OBJ" "$STAGE/lib/modules/$rel/build" || return 1
 	cp "$OBJ/$IMAGE_PATH" "$OUT/$IMAGE" || return 1
+	if [ "$ARCH" = arm64 ]; then
+		build_dsp_model "$rel" || return 1
+	fi
 	echo "$rel" > "$OUT/release"
+}
+
+# The MT8183 APU model (tools/testing/tapu/dsp-model) as an external module
+# of this kernel, installed with its modules, and the firmware image it
+# boots, for the guest's /lib/firmware.
+build_dsp_model() {
+	local rel=$1 d=$OUT/dsp-model f
+	rm -rf "$d"
+	mkdir -p "$d" "$STAGE/lib/modules/$rel/extra" "$OUT/firmware/mediatek/mt8183"
+	for f in tools/testing/tapu/dsp-model/Kbuild tools/testing/tapu/dsp-model/tapu_dsp_main.c \
+		 firmware/tapu-mt8183/tapu_fw.c firmware/tapu-mt8183/tapu_fw_rpmsg.c \
+		 drivers/accel/tapu/tapu_isa.c drivers/accel/tapu/tapu_isa_exec.c; do
+		ln -s "$top/$f" "$d/" || return 1
+	done
+	say "building the APU model (M=$d)"
+	build_log "$d/build.log" "${KBUILD[@]}" O="$OBJ" M="$d" \
+		TAPU_FW="$top/firmware/tapu-mt8183" W=1 C=1 modules || return 1
+	if grep -E 'warning:' "$d/build.log" >&2; then return 1; fi
+	cp "$d/tapu_dsp_model.ko" "$STAGE/lib/modules/$rel/extra/" || return 1
+	make -s -C "$top/firmware/tapu-mt8183" O="$OUT/firmware-build" apu || return 1
+	cp "$OUT/firmware-build/apu.elf" "$OUT/firmware/mediatek/mt8183/apu.elf"
 }
 
 # TAPU.md section 7: the driver also builds built-in. Compile-only (the

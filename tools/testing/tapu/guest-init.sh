@@ -182,6 +182,30 @@ mt8183_phase() {
 	mark "UNLOAD-MT8183: rc=$?"
 }
 
+# --- MT8183 board path (arm64) ---------------------------------------------
+# The device tree has the APU; its model plays the cores. mtk_apu probes
+# from the tree, loads /lib/firmware/mediatek/mt8183/apu.elf and boots the
+# cores, whose firmware announces a channel per core; the backend's device
+# comes up on them and tapu_mt8183_test runs again, as
+# tapu_mt8183_test@board, with the model's fault file. Unloading mtk_apu
+# stops the cores.
+board_phase() {
+	if load tapu_mt8183 && load tapu_dsp_model && load mtk_apu; then
+		# Loading the image, calibrating both cores, ping.
+		i=0
+		while [ -z "$(mt8183_dev)" ] && [ "$i" -lt 600 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		dev=$(mt8183_dev)
+		mark "DEVICE: mt8183-board ${dev:-missing}${dev:+ present}"
+		TAPU_MT8183_FAULT=/sys/kernel/debug/tapu_dsp_model/fault \
+			run_one tapu_mt8183_test@board run_test tapu_mt8183_test
+	fi
+	rmmod mtk_apu && rmmod tapu_dsp_model && rmmod tapu_mt8183
+	mark "UNLOAD-MT8183-BOARD: rc=$?"
+}
+
 if [ "$TAPU_MODE" = run ]; then
 	n=0
 	while IFS= read -r cmd <&3; do
@@ -198,6 +222,7 @@ else
 	for t in $TAPU_TESTS; do
 		if [ "$t" = tapu_mt8183_test ] && [ -n "$TAPU_MT8183" ]; then
 			mt8183_phase
+			[ -n "$TAPU_MT8183_BOARD" ] && board_phase
 			continue
 		fi
 		run_one "$t" run_test "$t"

@@ -26,6 +26,14 @@
 # When the MT8183 backend and its firmware stand-in were built (a kernel
 # with rpmsg and remoteproc), the guest loads them after the simulated NPU
 # and tapu_mt8183_test runs on that device.
+#
+# On arm64, when the kernel has the APU's remote processor driver (mtk_apu)
+# and build-debug-kernel.sh built the APU model and the firmware image, the
+# board path runs too: the guest's device tree (QEMU's, plus the APU node of
+# board_dts below) has the APU; mtk_apu probes from it and boots the
+# modelled cores with the image from /lib/firmware, and tapu_mt8183_test
+# runs again on the device the firmware's channels give
+# ("tapu_mt8183_test@board").
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -283,6 +291,15 @@ mt8183=
 case $ournames in
 *" tapu_mt8183 "*) case $ournames in *" tapu_mt8183_fw_stub "*) mt8183=1 ;; esac ;;
 esac
+# The board path: arm64, the remote processor driver, the model, the image.
+board=
+board_mods="$KMODDIR/kernel/drivers/remoteproc/mtk_apu.ko $KMODDIR/extra/tapu_dsp_model.ko"
+board_fw=${a64:-}/firmware/mediatek/mt8183/apu.elf
+if [ "$ARCH" = arm64 ] && [ -n "$mt8183" ] && [ -f "$board_fw" ] &&
+   ls $board_mods > /dev/null 2>&1; then
+	board=1
+	ourmods="$ourmods $board_mods"
+fi
 
 # The kselftest Makefile is the list of what must run.
 tests=$(make -s --no-print-directory -C "$KSFT_SRC" KSFT_DIR="$KSFT_DIR" \
@@ -386,7 +403,7 @@ if [ "$MODE" = test ]; then
 	if [ -n "${ONLY:-}" ]; then
 		tests=$(echo "$tests" | grep -E -- "$ONLY") || die "--only $ONLY: no test"
 		# Its phase loads the MT8183 modules: without it, nothing to check.
-		echo "$tests" | grep -qx tapu_mt8183_test || mt8183=
+		echo "$tests" | grep -qx tapu_mt8183_test || mt8183= board=
 	fi
 	case $utests in
 	*tapu-run-fmnist*)
@@ -425,6 +442,11 @@ while read -r f; do
 	fi
 done < <(find "$root/tests" "$root/usr/bin" -type f)
 
+if [ -n "$board" ]; then
+	mkdir -p "$root/lib/firmware/mediatek/mt8183"
+	cp "$board_fw" "$root/lib/firmware/mediatek/mt8183/apu.elf"
+fi
+
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 cat > "$root/etc/tapu.conf" <<EOF
@@ -435,6 +457,7 @@ TAPU_JOB_TIMEOUT_MS=$JOB_TIMEOUT_MS
 TAPU_NUM_CORES=$NUM_CORES
 TAPU_KUNIT=$kunit
 TAPU_MT8183=$mt8183
+TAPU_MT8183_BOARD=$board
 TAPU_RECORD=${RECORD:+/dev/ttyS1}
 EOF
 if [ "$MODE" = run ]; then
@@ -467,6 +490,62 @@ say "initramfs: $(du -h "$work/initramfs.cpio" | cut -f1), $(wc -l < "$work/kmod
 # Boot. oops=panic is deliberately not set: a report is printed, the run
 # goes on and the log check fails it; panic=-1 with -no-reboot ends QEMU on
 # a panic instead of hanging until the time limit.
+
+# The board path's device tree: QEMU's for this machine, and the APU. Its
+# registers and the firmware carveout are no-map reserved memory (the
+# carveout at the firmware's link address, the APU_DA of
+# firmware/tapu-mt8183/Makefile); its interrupts are SPIs that no device of
+# the machine uses, edge-triggered (the model sets them pending); its
+# clocks one fixed clock; no IOMMU.
+board_dts() {
+	cat <<'EOF'
+/ {
+	reserved-memory {
+		#address-cells = <2>;
+		#size-cells = <2>;
+		ranges;
+
+		apu_fw_mem: apu-firmware@50000000 {
+			reg = <0x0 0x50000000 0x0 0x400000>;
+			no-map;
+		};
+
+		apu-registers@51000000 {
+			reg = <0x0 0x51000000 0x0 0x2000>;
+			no-map;
+		};
+	};
+
+	apu_clk: apu-clock {
+		compatible = "fixed-clock";
+		#clock-cells = <0>;
+		clock-frequency = <750000000>;
+	};
+
+	apu@51000000 {
+		compatible = "mediatek,mt8183-apu";
+		reg = <0x0 0x51000000 0x0 0x1000>,
+		      <0x0 0x51001000 0x0 0x1000>;
+		interrupts = <0 112 1>, <0 113 1>;
+		clocks = <&apu_clk>, <&apu_clk>, <&apu_clk>, <&apu_clk>,
+			 <&apu_clk>, <&apu_clk>, <&apu_clk>, <&apu_clk>;
+		clock-names = "conn", "ahb", "axi", "adl",
+			      "core0-axi", "core0", "core1-axi", "core1";
+		memory-region = <&apu_fw_mem>;
+		/* The model reads memory through the kernel's cached map. */
+		dma-coherent;
+	};
+};
+EOF
+}
+if [ -n "$board" ]; then
+	"${QEMU[@]}" -accel tcg -smp 2 -m 2G -machine dumpdtb="$work/virt.dtb" \
+		> /dev/null 2>&1 || die "qemu could not dump the machine's device tree"
+	{ dtc -q -I dtb -O dts "$work/virt.dtb" && board_dts; } > "$work/board.dts" &&
+		dtc -q -I dts -O dtb -o "$work/board.dtb" "$work/board.dts" ||
+		die "the board's device tree does not compile (dtc: tools/testing/tapu/setup.sh)"
+	QEMU+=(-dtb "$work/board.dtb")
+fi
 
 cmdline="console=$CONSOLE panic=-1 kfence.sample_interval=100 slub_debug=FZPU $CMDLINE_EXTRA"
 problems='WARNING:|BUG:|BUG [^ ]+ \((Not t|T)ainted|Oops|Call [Tt]race|RIP: |KFENCE:|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|kmemleak: [0-9]+ new suspected|unreferenced object|general protection fault|refcount_t:|Kernel panic|kernel BUG at|list_(add|del) corruption|blocked for more than|rcu: INFO:|detected stalls?|soft lockup|hard LOCKUP'
@@ -683,6 +762,23 @@ if [ -n "$mt8183" ] && [ "$MODE" = test ] &&
 		check 0 "modules tapu_mt8183_fw_stub and tapu_mt8183 unloaded after their test"
 	else
 		check 1 "modules tapu_mt8183_fw_stub and tapu_mt8183 unloaded after their test (${line:-not attempted})"
+	fi
+fi
+# The board path: the remote processor driver probed from the device tree
+# and booted the model's cores, whose channels gave the device.
+if [ -n "$board" ] && [ "$MODE" = test ] &&
+   ! grep -q '^TAPU-RESULT: setup-failed' "$LOG"; then
+	check_loaded mtk_apu tapu_dsp_model
+	line=$(grep -m1 '^TAPU-DEVICE: mt8183-board ' "$LOG" || true)
+	case $line in
+	*' present') check 0 "board: MT8183 device ${line#TAPU-DEVICE: mt8183-board } on the APU's firmware" ;;
+	*) check 1 "board: MT8183 device present once mtk_apu booted the APU (${line:-not attempted})" ;;
+	esac
+	line=$(grep -m1 '^TAPU-UNLOAD-MT8183-BOARD: ' "$LOG" || true)
+	if [ "$line" = "TAPU-UNLOAD-MT8183-BOARD: rc=0" ]; then
+		check 0 "board: modules mtk_apu, tapu_dsp_model and tapu_mt8183 unloaded after their test"
+	else
+		check 1 "board: modules mtk_apu, tapu_dsp_model and tapu_mt8183 unloaded after their test (${line:-not attempted})"
 	fi
 fi
 

@@ -2,8 +2,10 @@
 /*
  * MT8183 APU backend: jobs on both VP6 cores through the rpmsg IPC, and
  * recovery from every way the firmware can misbehave. Runs on the real SoC
- * (results only) or, with the firmware stand-in tapu_mt8183_fw_stub loaded,
- * anywhere: the stand-in's debugfs "fault" arms each misbehaviour.
+ * (results only) or, with the firmware stand-in tapu_mt8183_fw_stub or the
+ * APU model tapu_dsp_model, anywhere: their debugfs "fault" arms each
+ * misbehaviour (TAPU_MT8183_FAULT names the file; the stand-in's by
+ * default).
  */
 #include <glob.h>
 #include <stddef.h>
@@ -142,9 +144,16 @@ static int mt_wait_online(const char *path, const struct mt_core *before)
 	return -ETIMEDOUT;
 }
 
+static const char *mt_fault_file(void)
+{
+	const char *f = getenv("TAPU_MT8183_FAULT");
+
+	return f ? f : MT_STUB_FAULT;
+}
+
 static int mt_fault(const char *fault)
 {
-	int fd = open(MT_STUB_FAULT, O_WRONLY);
+	int fd = open(mt_fault_file(), O_WRONLY);
 	ssize_t ret;
 
 	if (fd < 0)
@@ -315,7 +324,7 @@ TEST_F(mt8183, device_error)
 	struct tj_job j;
 	int n;
 
-	if (access(MT_STUB_FAULT, W_OK))
+	if (access(mt_fault_file(), W_OK))
 		SKIP(return, "no firmware stand-in");
 	n = mt_cores(self->debugfs, before);
 	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 3));
@@ -346,7 +355,7 @@ static void mt_fault_case(struct __test_metadata *_metadata,
 	struct tj_job j[2];
 	int n, i;
 
-	if (access(MT_STUB_FAULT, W_OK))
+	if (access(mt_fault_file(), W_OK))
 		SKIP(return, "no firmware stand-in");
 	n = mt_cores(self->debugfs, before);
 	ASSERT_EQ(self->num_cores, n);
