@@ -3,7 +3,7 @@
 
 /*
  * Reference executor of the TAPU ISA, used by the simulated NPU and the
- * MT8183 firmware stand-in: bit-exact to the formulas in the uAPI header,
+ * MT8183 reference firmware: bit-exact to the formulas in the uAPI header,
  * computed a row of the output at a time so that every op runs at the
  * speed of a plain C loop over its tensors.
  */
@@ -12,13 +12,11 @@
 #include <linux/bits.h>
 #include <linux/bug.h>
 #include <linux/errno.h>
-#include <linux/export.h>
 #include <linux/ktime.h>
 #include <linux/limits.h>
 #include <linux/math.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
-#include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -813,7 +811,6 @@ int tapu_isa_execute(const void *stream, u32 size,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tapu_isa_execute);
 
 /*
  * The executor's slowest ops per unit of work: taps over a single channel,
@@ -913,7 +910,3 @@ u64 tapu_isa_work_per_ms(void)
 	rate = min(rate, tapu_calibrate(&tapu_calibration_add_rows.hdr, 256 * 256));
 	return min(rate, tapu_calibrate(&tapu_calibration_pool_rows.hdr, 256 * 256));
 }
-EXPORT_SYMBOL_GPL(tapu_isa_work_per_ms);
-
-MODULE_DESCRIPTION("TAPU ISA reference executor");
-MODULE_LICENSE("GPL");

@@ -978,7 +978,7 @@ static void tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
 
 	/*
 	 * The channels hang below the remote processor, whose device maps
-	 * for the DSPs; without one (a test stand-in) their parent does.
+	 * for the DSPs; without one (another rpmsg transport) their parent does.
 	 */
 	if (IS_ENABLED(CONFIG_REMOTEPROC))
 		rproc = rproc_get_by_child(&rpdev->dev);

@@ -142,8 +142,6 @@ static inline u64 div64_u64_rem(u64 n, u64 d, u64 *r)
 #define WARN_ON(c)		(!!(c))
 #define EXPORT_SYMBOL_GPL(s)
 #define EXPORT_SYMBOL_IF_KUNIT(s)
-#define MODULE_DESCRIPTION(s)
-#define MODULE_LICENSE(s)
 #define VISIBLE_IF_KUNIT	static
 
 /* The executor yields between work budgets; a DSP core has nobody to yield to. */

@@ -14,9 +14,10 @@
 # With --arch arm64 it cross-compiles (aarch64-linux-gnu-gcc) a small arm64
 # kernel instead: tinyconfig + tools/testing/tapu/arm64.config (PL011
 # console, DRM_ACCEL, rpmsg, remoteproc, lockdep, KUnit, TAPU core, sim, MT8183
-# backend and its firmware stand-in =m) for qemu-system-aarch64 -M virt;
-# Image instead of bzImage, default output build/arm64-kernel/, and
-# no built-in check.
+# backend and the APU's remote processor driver =m) for qemu-system-aarch64
+# -M virt, with the APU model (tools/testing/tapu/dsp-model) and the
+# firmware image it boots; Image instead of bzImage, default output
+# build/arm64-kernel/, and no built-in check.
 #
 # The result is reused while its inputs (config fragment, kernel patches,
 # TAPU sources, this script, linux-source version, compiler) are unchanged.

@@ -141,29 +141,18 @@ else
 fi
 [ "$ok" -eq 1 ] || finish setup-failed
 
-# --- MT8183 backend ---------------------------------------------------------
-# On kernels with rpmsg and remoteproc (TAPU_MT8183=1: the modules were
-# built), tapu_mt8183_test runs in a phase of its own: the backend, then its
-# firmware stand-in are loaded, the test runs, both are unloaded. The other
+# --- MT8183 APU (arm64) ----------------------------------------------------
+# When the kernel has the APU's remote processor driver and the APU model
+# (TAPU_MT8183=1), tapu_mt8183_test runs in a phase of its own on the board
+# path: the device tree has the APU, whose cores the model plays. mtk_apu
+# probes from the tree, loads /lib/firmware/mediatek/mt8183/apu.elf and
+# boots the cores, whose firmware announces a channel per core; the
+# backend's device comes up once both cores have theirs; unloading mtk_apu
+# stops the cores. The other
 # tests see the simulated NPU alone (/dev/accel/accel0, and the only TAPU
-# directory in debugfs, where tapu_test.h looks). The MT8183 device is
-# registered once both cores have their channel. A failure here fails the
+# directory in debugfs, where tapu_test.h looks). A failure here fails the
 # harness checks, not the other tests.
-mt8183_load() {
-	load tapu_mt8183 || return 1
-	load tapu_mt8183_fw_stub || return 1
-	i=0
-	while [ -z "$(mt8183_dev)" ] && [ "$i" -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	dev=$(mt8183_dev)
-	if [ -n "$dev" ]; then
-		mark "DEVICE: mt8183 $dev present"
-	else
-		mark "DEVICE: mt8183 missing"
-	fi
-}
+#
 # The simulated NPU is accel0, so the MT8183 device is the next node, once
 # the backend's debugfs file is there too.
 mt8183_dev() {
@@ -172,24 +161,7 @@ mt8183_dev() {
 		return
 	done
 }
-mt8183_unload() {
-	rmmod tapu_mt8183_fw_stub && rmmod tapu_mt8183
-}
 mt8183_phase() {
-	mt8183_load
-	run_one tapu_mt8183_test run_test tapu_mt8183_test
-	mt8183_unload
-	mark "UNLOAD-MT8183: rc=$?"
-}
-
-# --- MT8183 board path (arm64) ---------------------------------------------
-# The device tree has the APU; its model plays the cores. mtk_apu probes
-# from the tree, loads /lib/firmware/mediatek/mt8183/apu.elf and boots the
-# cores, whose firmware announces a channel per core; the backend's device
-# comes up on them and tapu_mt8183_test runs again, as
-# tapu_mt8183_test@board, with the model's fault file. Unloading mtk_apu
-# stops the cores.
-board_phase() {
 	if load tapu_mt8183 && load tapu_dsp_model && load mtk_apu; then
 		# Loading the image, calibrating both cores, ping.
 		i=0
@@ -198,12 +170,11 @@ board_phase() {
 			i=$((i + 1))
 		done
 		dev=$(mt8183_dev)
-		mark "DEVICE: mt8183-board ${dev:-missing}${dev:+ present}"
-		TAPU_MT8183_FAULT=/sys/kernel/debug/tapu_dsp_model/fault \
-			run_one tapu_mt8183_test@board run_test tapu_mt8183_test
+		mark "DEVICE: mt8183 ${dev:-missing}${dev:+ present}"
+		run_one tapu_mt8183_test run_test tapu_mt8183_test
 	fi
 	rmmod mtk_apu && rmmod tapu_dsp_model && rmmod tapu_mt8183
-	mark "UNLOAD-MT8183-BOARD: rc=$?"
+	mark "UNLOAD-MT8183: rc=$?"
 }
 
 if [ "$TAPU_MODE" = run ]; then
@@ -222,7 +193,6 @@ else
 	for t in $TAPU_TESTS; do
 		if [ "$t" = tapu_mt8183_test ] && [ -n "$TAPU_MT8183" ]; then
 			mt8183_phase
-			[ -n "$TAPU_MT8183_BOARD" ] && board_phase
 			continue
 		fi
 		run_one "$t" run_test "$t"
@@ -230,7 +200,7 @@ else
 fi
 
 # Unloading must work once every file is closed (TESTING.md, lifetime).
-rmmod tapu_sim && rmmod tapu_isa_exec && rmmod tapu
+rmmod tapu_sim && rmmod tapu
 mark "UNLOAD: rc=$?"
 
 # The recordings go out raw: no newline translation on the port.

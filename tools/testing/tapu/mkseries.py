@@ -118,7 +118,7 @@ lifecycle (submission, completion, timeout and reset on a mock backend):
         subject='accel/tapu: Add a simulated NPU backend',
         files=['drivers/accel/tapu/tapu_isa_exec.c', 'drivers/accel/tapu/tapu_isa_exec.h',
                'drivers/accel/tapu/tapu_sim_main.c'],
-        symbols=['DRM_ACCEL_TAPU_ISA_EXEC', 'DRM_ACCEL_TAPU_SIM'],
+        symbols=['DRM_ACCEL_TAPU_SIM'],
         body='''\
 A TAPU device that runs command streams on the CPU with a cycle model,
 and completes jobs through an irq_work as a hardware interrupt would. It lets the driver and its userspace run and
@@ -129,9 +129,9 @@ bounds the work of a stream by the job timeout.
 Fault injection in debugfs (stalled, lost and late completions, device
 errors) drives the timeout, reset and recovery paths of the core.
 
-The streams run on the ISA's reference executor, bit-exact to the
-formulas in the uAPI header, a module of its own (tapu_isa_exec.ko) that
-the backends running streams on the CPU select.'''),
+The streams run on the ISA's reference executor (tapu_isa_exec.c),
+bit-exact to the formulas in the uAPI header, which the open firmware of
+the MT8183 APU also runs.'''),
     dict(
         subject='accel/tapu: Add the MediaTek MT8183 APU backend',
         files=['include/linux/rpmsg/tapu_mt8183.h', 'drivers/accel/tapu/tapu_mt8183.c'],
@@ -150,17 +150,6 @@ counted in debugfs, unless it answers the job running on its channel. A
 hung job reports a watchdog crash to the remote processor core, which
 recovers the APU; the pages of an abandoned job stay mapped until its
 channel, and so the firmware that might still write them, has gone.'''),
-    dict(
-        subject='accel/tapu: Add a test stand-in for the MT8183 APU firmware',
-        files=['drivers/accel/tapu/tapu_mt8183_fw_stub.c'],
-        symbols=['DRM_ACCEL_TAPU_MT8183_FW_STUB'],
-        body='''\
-For testing only: a remote processor whose rpmsg channels speak the
-firmware side of the MT8183 IPC protocol and execute streams on the CPU
-with the reference executor, so that the MT8183 backend and its
-selftests run without the SoC. debugfs arms faults: no reply, each class
-of malformed reply, a device error, and a crash that the remote
-processor core recovers.'''),
     dict(
         subject='Documentation: accel: Add TAPU',
         files=['Documentation/accel/tapu/*'],
@@ -181,7 +170,8 @@ arguments with the exact errno each must get, the job model (fences,
 syncobjs, implicit sync between files, priorities, timeouts, closing
 files and unbinding with jobs queued), allocation failures injected
 with fail-nth, a hostile multi-threaded client, and the MT8183 backend
-with every fault of its firmware stand-in.
+with every fault of its firmware, armed in the debugfs of a model of the
+APU that the series' userspace repository has for QEMU guests.
 
     make -C tools/testing/selftests TARGETS=drivers/accel/tapu run_tests'''),
 ]
@@ -201,8 +191,7 @@ The series adds:
 - the core driver and its uAPI, with the command-stream validator;
 - a simulated NPU backend, so that the driver runs and is tested on any
   machine, with the ISA's reference executor;
-- the MT8183 APU backend, over the rpmsg channels of the APU firmware,
-  and a test stand-in for that firmware;
+- the MT8183 APU backend, over the rpmsg channels of the APU firmware;
 - documentation and kselftests; KUnit tests come with the core.
 
 The first two patches fix the DRM core for every accel driver: an accel
@@ -224,9 +213,13 @@ injection) and on an arm64 kernel (qemu-system-aarch64 -M virt), both
 with the DRM fixes: the KUnit suites, the kselftests of the last patch,
 the userspace's own tests, the ONNX operator tests and a model zoo
 checked against an independent ONNX reference, with a clean kernel log.
-After each patch of the series, drivers/accel/ compiles with W=1 and
-sparse, on x86_64 and arm64, as modules and built in; each patch passes
-checkpatch --strict.
+On arm64 the MT8183 path runs from a device-tree node: the remote
+processor driver boots a model of the APU's cores (registers, interrupts
+and memory of the guest) that runs the open firmware, and the MT8183
+kselftests run on the device its channels give, crash and hang recovery
+included. After each patch of the series, drivers/accel/ and the remote
+processor driver compile with W=1 and sparse, on x86_64 and arm64, as
+modules and built in; each patch passes checkpatch --strict.
 '''
 
 

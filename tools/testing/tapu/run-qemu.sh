@@ -23,17 +23,13 @@
 # --arch arm64 in qemu-system-aarch64 -M virt with an arm64 busybox and the
 # cross-built static kselftests (make selftests-arm64); no host tools.
 #
-# When the MT8183 backend and its firmware stand-in were built (a kernel
-# with rpmsg and remoteproc), the guest loads them after the simulated NPU
-# and tapu_mt8183_test runs on that device.
-#
-# On arm64, when the kernel has the APU's remote processor driver (mtk_apu)
-# and build-debug-kernel.sh built the APU model and the firmware image, the
-# board path runs too: the guest's device tree (QEMU's, plus the APU node of
-# board_dts below) has the APU; mtk_apu probes from it and boots the
-# modelled cores with the image from /lib/firmware, and tapu_mt8183_test
-# runs again on the device the firmware's channels give
-# ("tapu_mt8183_test@board").
+# On arm64, when the kernel has the MT8183 backend and the APU's remote
+# processor driver (mtk_apu), and build-debug-kernel.sh built the APU model
+# and the firmware image, tapu_mt8183_test runs on the board path: the
+# guest's device tree (QEMU's, plus the APU node of board_dts below) has the
+# APU; mtk_apu probes from it and boots the modelled cores with the image
+# from /lib/firmware, and the test runs on the device the firmware's
+# channels give.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -286,20 +282,19 @@ done
 kunit=
 [ -f "$MODSRC/tests/tapu_kunit.ko" ] && kunit=tapu_kunit
 ournames=" $(for m in $ourmods; do basename "$m" .ko; done | tr - _ | tr '\n' ' ')"
-# The MT8183 backend and its firmware stand-in, when the kernel has rpmsg.
+# The board path: arm64, the backend, the remote processor driver, the
+# model, the image.
 mt8183=
-case $ournames in
-*" tapu_mt8183 "*) case $ournames in *" tapu_mt8183_fw_stub "*) mt8183=1 ;; esac ;;
-esac
-# The board path: arm64, the remote processor driver, the model, the image.
-board=
 board_mods="$KMODDIR/kernel/drivers/remoteproc/mtk_apu.ko $KMODDIR/extra/tapu_dsp_model.ko"
 board_fw=${a64:-}/firmware/mediatek/mt8183/apu.elf
-if [ "$ARCH" = arm64 ] && [ -n "$mt8183" ] && [ -f "$board_fw" ] &&
-   ls $board_mods > /dev/null 2>&1; then
-	board=1
-	ourmods="$ourmods $board_mods"
-fi
+case $ournames in
+*" tapu_mt8183 "*)
+	# shellcheck disable=SC2086 # list of paths
+	if [ "$ARCH" = arm64 ] && [ -f "$board_fw" ] && ls $board_mods > /dev/null 2>&1; then
+		mt8183=1
+		ourmods="$ourmods $board_mods"
+	fi ;;
+esac
 
 # The kselftest Makefile is the list of what must run.
 tests=$(make -s --no-print-directory -C "$KSFT_SRC" KSFT_DIR="$KSFT_DIR" \
@@ -403,7 +398,7 @@ if [ "$MODE" = test ]; then
 	if [ -n "${ONLY:-}" ]; then
 		tests=$(echo "$tests" | grep -E -- "$ONLY") || die "--only $ONLY: no test"
 		# Its phase loads the MT8183 modules: without it, nothing to check.
-		echo "$tests" | grep -qx tapu_mt8183_test || mt8183= board=
+		echo "$tests" | grep -qx tapu_mt8183_test || mt8183=
 	fi
 	case $utests in
 	*tapu-run-fmnist*)
@@ -442,7 +437,7 @@ while read -r f; do
 	fi
 done < <(find "$root/tests" "$root/usr/bin" -type f)
 
-if [ -n "$board" ]; then
+if [ -n "$mt8183" ]; then
 	mkdir -p "$root/lib/firmware/mediatek/mt8183"
 	cp "$board_fw" "$root/lib/firmware/mediatek/mt8183/apu.elf"
 fi
@@ -457,7 +452,6 @@ TAPU_JOB_TIMEOUT_MS=$JOB_TIMEOUT_MS
 TAPU_NUM_CORES=$NUM_CORES
 TAPU_KUNIT=$kunit
 TAPU_MT8183=$mt8183
-TAPU_MT8183_BOARD=$board
 TAPU_RECORD=${RECORD:+/dev/ttyS1}
 EOF
 if [ "$MODE" = run ]; then
@@ -538,7 +532,7 @@ board_dts() {
 };
 EOF
 }
-if [ -n "$board" ]; then
+if [ -n "$mt8183" ]; then
 	"${QEMU[@]}" -accel tcg -smp 2 -m 2G -machine dumpdtb="$work/virt.dtb" \
 		> /dev/null 2>&1 || die "qemu could not dump the machine's device tree"
 	{ dtc -q -I dtb -O dts "$work/virt.dtb" && board_dts; } > "$work/board.dts" &&
@@ -747,38 +741,22 @@ else
 	check 1 "/dev/accel/accel0 present"
 fi
 
-# MT8183 backend (guest-init's phase around tapu_mt8183_test): both
-# modules, its device next to the simulated NPU's, both unloaded again.
+# The MT8183 board path (guest-init's phase around tapu_mt8183_test): the
+# remote processor driver probed from the device tree and booted the
+# model's cores, whose channels gave the device; everything unloaded again.
 if [ -n "$mt8183" ] && [ "$MODE" = test ] &&
    ! grep -q '^TAPU-RESULT: setup-failed' "$LOG"; then
-	check_loaded tapu_mt8183 tapu_mt8183_fw_stub
+	check_loaded tapu_mt8183 tapu_dsp_model mtk_apu
 	line=$(grep -m1 '^TAPU-DEVICE: mt8183 ' "$LOG" || true)
 	case $line in
-	*' present') check 0 "MT8183 device ${line#TAPU-DEVICE: mt8183 }" ;;
-	*) check 1 "MT8183 device present after the firmware stand-in loaded" ;;
+	*' present') check 0 "MT8183 device ${line#TAPU-DEVICE: mt8183 } on the APU's firmware" ;;
+	*) check 1 "MT8183 device present once mtk_apu booted the APU (${line:-not attempted})" ;;
 	esac
 	line=$(grep -m1 '^TAPU-UNLOAD-MT8183: ' "$LOG" || true)
 	if [ "$line" = "TAPU-UNLOAD-MT8183: rc=0" ]; then
-		check 0 "modules tapu_mt8183_fw_stub and tapu_mt8183 unloaded after their test"
+		check 0 "modules mtk_apu, tapu_dsp_model and tapu_mt8183 unloaded after their test"
 	else
-		check 1 "modules tapu_mt8183_fw_stub and tapu_mt8183 unloaded after their test (${line:-not attempted})"
-	fi
-fi
-# The board path: the remote processor driver probed from the device tree
-# and booted the model's cores, whose channels gave the device.
-if [ -n "$board" ] && [ "$MODE" = test ] &&
-   ! grep -q '^TAPU-RESULT: setup-failed' "$LOG"; then
-	check_loaded mtk_apu tapu_dsp_model
-	line=$(grep -m1 '^TAPU-DEVICE: mt8183-board ' "$LOG" || true)
-	case $line in
-	*' present') check 0 "board: MT8183 device ${line#TAPU-DEVICE: mt8183-board } on the APU's firmware" ;;
-	*) check 1 "board: MT8183 device present once mtk_apu booted the APU (${line:-not attempted})" ;;
-	esac
-	line=$(grep -m1 '^TAPU-UNLOAD-MT8183-BOARD: ' "$LOG" || true)
-	if [ "$line" = "TAPU-UNLOAD-MT8183-BOARD: rc=0" ]; then
-		check 0 "board: modules mtk_apu, tapu_dsp_model and tapu_mt8183 unloaded after their test"
-	else
-		check 1 "board: modules mtk_apu, tapu_dsp_model and tapu_mt8183 unloaded after their test (${line:-not attempted})"
+		check 1 "modules mtk_apu, tapu_dsp_model and tapu_mt8183 unloaded after their test (${line:-not attempted})"
 	fi
 fi
 

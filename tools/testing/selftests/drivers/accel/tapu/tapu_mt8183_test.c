@@ -2,10 +2,9 @@
 /*
  * MT8183 APU backend: jobs on both VP6 cores through the rpmsg IPC, and
  * recovery from every way the firmware can misbehave. Runs on the real SoC
- * (results only) or, with the firmware stand-in tapu_mt8183_fw_stub or the
- * APU model tapu_dsp_model, anywhere: their debugfs "fault" arms each
- * misbehaviour (TAPU_MT8183_FAULT names the file; the stand-in's by
- * default).
+ * (results only) or on the model of the APU in a QEMU guest
+ * (tools/testing/tapu/dsp-model), whose debugfs "fault" arms each
+ * misbehaviour of the firmware.
  */
 #include <glob.h>
 #include <stddef.h>
@@ -14,7 +13,7 @@
 #include "kselftest_harness.h"
 #include "tapu_job_util.h"
 
-#define MT_STUB_FAULT	"/sys/kernel/debug/tapu_mt8183_fw_stub/fault"
+#define MT_MODEL_FAULT	"/sys/kernel/debug/tapu_dsp_model/fault"
 #define MT_MAX_CORES	16
 #define MT_ONLINE_MS	10000
 
@@ -144,16 +143,9 @@ static int mt_wait_online(const char *path, const struct mt_core *before)
 	return -ETIMEDOUT;
 }
 
-static const char *mt_fault_file(void)
-{
-	const char *f = getenv("TAPU_MT8183_FAULT");
-
-	return f ? f : MT_STUB_FAULT;
-}
-
 static int mt_fault(const char *fault)
 {
-	int fd = open(mt_fault_file(), O_WRONLY);
+	int fd = open(MT_MODEL_FAULT, O_WRONLY);
 	ssize_t ret;
 
 	if (fd < 0)
@@ -324,8 +316,8 @@ TEST_F(mt8183, device_error)
 	struct tj_job j;
 	int n;
 
-	if (access(mt_fault_file(), W_OK))
-		SKIP(return, "no firmware stand-in");
+	if (access(MT_MODEL_FAULT, W_OK))
+		SKIP(return, "no APU model: no fault to arm");
 	n = mt_cores(self->debugfs, before);
 	ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 3));
 	ASSERT_EQ(0, mt_fault("error"));
@@ -355,8 +347,8 @@ static void mt_fault_case(struct __test_metadata *_metadata,
 	struct tj_job j[2];
 	int n, i;
 
-	if (access(mt_fault_file(), W_OK))
-		SKIP(return, "no firmware stand-in");
+	if (access(MT_MODEL_FAULT, W_OK))
+		SKIP(return, "no APU model: no fault to arm");
 	n = mt_cores(self->debugfs, before);
 	ASSERT_EQ(self->num_cores, n);
 
@@ -401,7 +393,7 @@ static void mt_fault_case(struct __test_metadata *_metadata,
 }
 
 /*
- * Each fault of the firmware stand-in, a variant: the error the job gets,
+ * Each fault of the APU model's firmware, a variant: the error the job gets,
  * the messages the backend drops and the recoveries of the APU.
  */
 FIXTURE(mt8183_fault) {
