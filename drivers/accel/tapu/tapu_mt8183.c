@@ -147,10 +147,10 @@ struct tapu_mt8183_core {
 /**
  * struct tapu_mt8183 - an APU: the VP6 cores behind one remote processor
  * @node: entry in tapu_mt8183_apus
- * @dma_dev: device mapping buffers for the DSPs (the remoteproc's device,
- *	whose IOMMU ports serve the VP6 cores)
+ * @apu_dev: the APU's device (the remote processor's parent)
  * @rproc: remote processor, NULL if the channels have none
- * @pdev: platform device holding the TAPU device
+ * @pdev: the TAPU device's parent, a child of @apu_dev with its device-tree
+ *	node and so its DMA configuration: it maps buffers for the DSPs
  * @tdev: TAPU device
  * @registered: @tdev was registered (all cores attached once)
  * @cycle_clock_hz: frequency of the DSP cycle counter
@@ -163,7 +163,7 @@ struct tapu_mt8183_core {
  */
 struct tapu_mt8183 {
 	struct list_head node;
-	struct device *dma_dev;
+	struct device *apu_dev;
 	struct rproc *rproc;
 	struct platform_device *pdev;
 	struct tapu_device *tdev;
@@ -178,17 +178,14 @@ struct tapu_mt8183 {
 };
 
 /**
- * struct tapu_mt8183_slot - a job's BO mapped for the DSP
- * @obj: the BO, referenced (a quarantined mapping outlives the job)
- * @pinned: @obj's pages are pinned
- * @mapped: @sgt is mapped on the DMA device
- * @sgt: the BO's pages
+ * struct tapu_mt8183_slot - a job's BO, mapped for the DSPs
+ * @obj: the BO, referenced (a quarantined job's outlives the job)
+ * @sgt: its pages as mapped for the DSPs, the BO's mapping, kept while the
+ *	BO lives
  */
 struct tapu_mt8183_slot {
 	struct drm_gem_object *obj;
-	bool pinned;
-	bool mapped;
-	struct sg_table sgt;
+	struct sg_table *sgt;
 };
 
 /**
@@ -267,7 +264,7 @@ static void *tapu_mt8183_prepare_stream(struct tapu_device *tdev,
 	ms = kzalloc(sizeof(*ms), GFP_KERNEL);
 	if (!ms)
 		return ERR_PTR(-ENOMEM);
-	ms->buf = dma_alloc_coherent(apu->dma_dev, size, &ms->dma, GFP_KERNEL);
+	ms->buf = dma_alloc_coherent(&apu->pdev->dev, size, &ms->dma, GFP_KERNEL);
 	if (!ms->buf) {
 		kfree(ms);
 		return ERR_PTR(-ENOMEM);
@@ -285,7 +282,7 @@ static void tapu_mt8183_stream_release(struct kref *ref)
 {
 	struct tapu_mt8183_stream *ms = container_of(ref, typeof(*ms), ref);
 
-	dma_free_coherent(ms->apu->dma_dev, ms->size, ms->buf, ms->dma);
+	dma_free_coherent(&ms->apu->pdev->dev, ms->size, ms->buf, ms->dma);
 	atomic64_sub(ms->size, &ms->apu->stream_bytes);
 	kfree(ms);
 }
@@ -301,18 +298,9 @@ static void tapu_mt8183_job_free(struct tapu_mt8183_job *mj)
 {
 	u32 i;
 
-	for (i = 0; i < mj->num_slots; i++) {
-		struct tapu_mt8183_slot *s = &mj->slots[i];
-
-		if (s->mapped)
-			dma_unmap_sgtable(mj->dma_dev, &s->sgt, DMA_BIDIRECTIONAL,
-					  DMA_ATTR_SKIP_CPU_SYNC);
-		sg_free_table(&s->sgt);
-		if (s->pinned)
-			drm_gem_shmem_unpin(to_drm_gem_shmem_obj(s->obj));
-		if (s->obj)
-			drm_gem_object_put(s->obj);
-	}
+	for (i = 0; i < mj->num_slots; i++)
+		if (mj->slots[i].obj)
+			drm_gem_object_put(mj->slots[i].obj);
 	if (mj->table)
 		dma_free_coherent(mj->dma_dev, mj->table_size, mj->table,
 				  mj->table_dma);
@@ -331,36 +319,23 @@ static void tapu_mt8183_free_list(struct list_head *list)
 	}
 }
 
-/* Pins a slot's BO and maps its pages for the DSP. */
+/*
+ * A slot's BO as the DSPs see it. The TAPU device's parent maps for them,
+ * so the BO's own mapping serves: made at its first job and kept until the
+ * BO is freed; an imported BO's is its attachment's, made at import.
+ */
 static int tapu_mt8183_map_slot(struct tapu_mt8183_job *mj, u32 i,
 				struct drm_gem_object *obj)
 {
-	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
 	struct tapu_mt8183_slot *s = &mj->slots[i];
-	int ret;
-
-	/* TODO: attach imported dma-bufs to the DMA device instead. */
-	if (obj->import_attach)
-		return -EOPNOTSUPP;
+	struct sg_table *sgt;
 
 	drm_gem_object_get(obj);
 	s->obj = obj;
-	ret = drm_gem_shmem_pin(shmem);
-	if (ret)
-		return ret;
-	s->pinned = true;
-
-	ret = sg_alloc_table_from_pages(&s->sgt, shmem->pages,
-					obj->size >> PAGE_SHIFT, 0, obj->size,
-					GFP_KERNEL);
-	if (ret)
-		return ret;
-	/* Synchronised for the device when the job starts, not now. */
-	ret = dma_map_sgtable(mj->dma_dev, &s->sgt, DMA_BIDIRECTIONAL,
-			      DMA_ATTR_SKIP_CPU_SYNC);
-	if (ret)
-		return ret;
-	s->mapped = true;
+	sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	s->sgt = sgt;
 	return 0;
 }
 
@@ -372,7 +347,7 @@ static void tapu_mt8183_fill_table(struct tapu_mt8183_job *mj)
 	u32 i, j;
 
 	for (i = 0; i < mj->num_slots; i++) {
-		for_each_sgtable_dma_sg(&mj->slots[i].sgt, sg, j) {
+		for_each_sgtable_dma_sg(mj->slots[i].sgt, sg, j) {
 			seg->slot = cpu_to_le32(i);
 			seg->reserved = 0;
 			seg->addr = cpu_to_le64(sg_dma_address(sg));
@@ -398,7 +373,7 @@ static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
 	if (!mj)
 		return -ENOMEM;
 	mj->num_slots = num;
-	mj->dma_dev = apu->dma_dev;
+	mj->dma_dev = &apu->pdev->dev;
 	INIT_LIST_HEAD(&mj->link);
 	mj->stream = tapu_job_stream_priv(job);
 	kref_get(&mj->stream->ref);
@@ -409,7 +384,7 @@ static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
 		ret = tapu_mt8183_map_slot(mj, i, tapu_job_bo(job, i));
 		if (ret)
 			return ret;
-		entries += mj->slots[i].sgt.nents;
+		entries += mj->slots[i].sgt->nents;
 		if (entries > apu->max_segments)
 			return -E2BIG;
 	}
@@ -434,8 +409,9 @@ static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
 }
 
 /*
- * A job abandoned while its firmware may still run keeps its memory mapped
- * and pinned until the firmware is stopped, i.e. until its channel goes away.
+ * A job abandoned while its firmware may still run keeps its BOs and its
+ * buffer table until that firmware is stopped, i.e. until its channel
+ * goes away.
  */
 static void tapu_mt8183_cleanup_job(struct tapu_device *tdev,
 				    struct tapu_job *job)
@@ -464,7 +440,7 @@ static void tapu_mt8183_sync_for_cpu(struct tapu_mt8183_job *mj)
 	/* Up to 64 BOs: not with interrupts off. */
 	lockdep_assert_irqs_enabled();
 	for (i = 0; i < mj->num_slots; i++)
-		dma_sync_sgtable_for_cpu(mj->dma_dev, &mj->slots[i].sgt,
+		dma_sync_sgtable_for_cpu(mj->dma_dev, mj->slots[i].sgt,
 					 DMA_BIDIRECTIONAL);
 }
 
@@ -500,7 +476,7 @@ static void tapu_mt8183_run_job(struct tapu_core *core, struct tapu_job *job)
 	}
 
 	for (i = 0; i < mj->num_slots; i++)
-		dma_sync_sgtable_for_device(mj->dma_dev, &mj->slots[i].sgt,
+		dma_sync_sgtable_for_device(mj->dma_dev, mj->slots[i].sgt,
 					    DMA_BIDIRECTIONAL);
 
 	scoped_guard(spinlock_irqsave, &mc->lock) {
@@ -860,29 +836,61 @@ static struct platform_driver tapu_mt8183_pdrv = {
 	},
 };
 
-/* Called with tapu_mt8183_lock held, once no channel is attached. */
+/* Once no channel is attached, off the list of APUs. */
 static void tapu_mt8183_apu_destroy(struct tapu_mt8183 *apu)
 {
 	u32 i;
 
-	list_del(&apu->node);
-	if (apu->pdev)
-		platform_device_unregister(apu->pdev);
+	/* Their buffer tables are the TAPU device parent's: first. */
 	for (i = 0; i < apu->num_cores; i++)
 		tapu_mt8183_free_list(&apu->cores[i].quarantine);
+	if (apu->pdev)
+		platform_device_unregister(apu->pdev);
 	if (apu->rproc)
 		put_device(&apu->rproc->dev);
-	put_device(apu->dma_dev);
+	put_device(apu->apu_dev);
 	kfree(apu);
 }
 
-static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *dma_dev,
+/*
+ * The TAPU device's parent: a child of the APU's device with the APU's
+ * device-tree node, so that the platform bus gives it the APU's DMA
+ * configuration (IOMMU, DMA ranges, coherency) when it probes, and bound
+ * to this driver only. Its DMA API maps for the DSPs: BOs and PRIME
+ * imports are mapped once, for the right device. The TAPU device's
+ * lifetime stays this module's, not that of the APU's driver.
+ */
+static int tapu_mt8183_add_pdev(struct tapu_mt8183 *apu)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	pdev = platform_device_alloc("tapu-mt8183", PLATFORM_DEVID_AUTO);
+	if (!pdev)
+		return -ENOMEM;
+	pdev->dev.parent = apu->apu_dev;
+	device_set_of_node_from_dev(&pdev->dev, apu->apu_dev);
+	ret = device_set_driver_override(&pdev->dev, "tapu-mt8183");
+	if (!ret)
+		ret = platform_device_add_data(pdev, &apu, sizeof(apu));
+	if (!ret)
+		ret = platform_device_add(pdev);
+	if (ret) {
+		platform_device_put(pdev);
+		return ret;
+	}
+	apu->pdev = pdev;
+	return 0;
+}
+
+static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *apu_dev,
 						  struct rproc *rproc,
 						  struct tapu_mt8183_chan *chan)
 {
 	const struct tapu_mt8183_ipc_pong *pong = &chan->pong;
 	u32 i, num_cores = le32_to_cpu(pong->num_cores);
 	struct tapu_mt8183 *apu;
+	int ret;
 
 	apu = kzalloc(struct_size(apu, cores, num_cores), GFP_KERNEL);
 	if (!apu)
@@ -891,7 +899,7 @@ static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *dma_dev,
 	apu->max_segments = le32_to_cpu(pong->max_segments);
 	apu->cycle_clock_hz = le64_to_cpu(pong->cycle_clock_hz);
 	apu->work_per_ms = le64_to_cpu(pong->work_per_ms);
-	apu->dma_dev = get_device(dma_dev);
+	apu->apu_dev = get_device(apu_dev);
 	if (rproc) {
 		apu->rproc = rproc;
 		get_device(&rproc->dev);
@@ -903,20 +911,15 @@ static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *dma_dev,
 		spin_lock_init(&mc->lock);
 		INIT_LIST_HEAD(&mc->quarantine);
 	}
-	list_add(&apu->node, &tapu_mt8183_apus);
-
 	/* Probes synchronously, creating the TAPU device. */
-	apu->pdev = platform_device_register_data(NULL, "tapu-mt8183",
-						  PLATFORM_DEVID_AUTO, &apu,
-						  sizeof(apu));
-	if (IS_ERR(apu->pdev) || !apu->tdev) {
-		int ret = IS_ERR(apu->pdev) ? PTR_ERR(apu->pdev) : -ENODEV;
-
-		if (IS_ERR(apu->pdev))
-			apu->pdev = NULL;
+	ret = tapu_mt8183_add_pdev(apu);
+	if (!ret && !apu->tdev)
+		ret = -ENODEV;
+	if (ret) {
 		tapu_mt8183_apu_destroy(apu);
 		return ERR_PTR(ret);
 	}
+	list_add(&apu->node, &tapu_mt8183_apus);
 	return apu;
 }
 
@@ -956,12 +959,12 @@ static int tapu_mt8183_check_pong(struct tapu_mt8183_chan *chan,
 	return 0;
 }
 
-static struct tapu_mt8183 *tapu_mt8183_apu_find(struct device *dma_dev)
+static struct tapu_mt8183 *tapu_mt8183_apu_find(struct device *apu_dev)
 {
 	struct tapu_mt8183 *apu;
 
 	list_for_each_entry(apu, &tapu_mt8183_apus, node)
-		if (apu->dma_dev == dma_dev)
+		if (apu->apu_dev == apu_dev)
 			return apu;
 	return NULL;
 }
@@ -971,28 +974,28 @@ static void tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
 	struct rpmsg_device *rpdev = chan->rpdev;
 	struct rproc *rproc = NULL;
 	struct tapu_mt8183_core *mc;
-	struct device *dma_dev;
+	struct device *apu_dev;
 	struct tapu_mt8183 *apu;
 	u32 i;
 	int ret;
 
 	/*
-	 * The channels hang below the remote processor, whose device maps
-	 * for the DSPs; without one (another rpmsg transport) their parent does.
+	 * The channels hang below the remote processor, whose parent is the
+	 * APU's device; without one (another rpmsg transport) theirs is.
 	 */
 	if (IS_ENABLED(CONFIG_REMOTEPROC))
 		rproc = rproc_get_by_child(&rpdev->dev);
-	dma_dev = rproc ? rproc->dev.parent : rpdev->dev.parent;
+	apu_dev = rproc ? rproc->dev.parent : rpdev->dev.parent;
 
 	guard(mutex)(&tapu_mt8183_lock);
-	apu = tapu_mt8183_apu_find(dma_dev);
+	apu = tapu_mt8183_apu_find(apu_dev);
 	ret = tapu_mt8183_check_pong(chan, apu);
 	if (ret) {
 		dev_err(&rpdev->dev, "firmware capabilities do not match\n");
 		return;
 	}
 	if (!apu) {
-		apu = tapu_mt8183_apu_create(dma_dev, rproc, chan);
+		apu = tapu_mt8183_apu_create(apu_dev, rproc, chan);
 		if (IS_ERR(apu)) {
 			dev_err(&rpdev->dev, "cannot create the APU: %pe\n", apu);
 			return;
@@ -1135,11 +1138,17 @@ static void __exit tapu_mt8183_exit(void)
 {
 	struct tapu_mt8183 *apu, *next;
 
+	LIST_HEAD(apus);
+
 	/* Detaches every channel first: no core is online below. */
 	unregister_rpmsg_driver(&tapu_mt8183_rpdrv);
+	/* Destroyed unlocked: the remote processor's lock comes first. */
 	scoped_guard(mutex, &tapu_mt8183_lock)
-		list_for_each_entry_safe(apu, next, &tapu_mt8183_apus, node)
-			tapu_mt8183_apu_destroy(apu);
+		list_splice_init(&tapu_mt8183_apus, &apus);
+	list_for_each_entry_safe(apu, next, &apus, node) {
+		list_del(&apu->node);
+		tapu_mt8183_apu_destroy(apu);
+	}
 	platform_driver_unregister(&tapu_mt8183_pdrv);
 }
 

@@ -22,8 +22,8 @@ struct mt_core {
 	unsigned long long attached, completed, dropped, recoveries, lost;
 };
 
-/* Opens the accel device whose backend is "mt8183"; -1 if none. */
-static int mt_open(void)
+/* Opens a TAPU device whose backend is (@mt8183) or is not "mt8183". */
+static int mt_open_backend(bool mt8183)
 {
 	glob_t g;
 	int fd = -1;
@@ -37,13 +37,19 @@ static int mt_open(void)
 		if (fd < 0)
 			continue;
 		if (tj_query(fd, DRM_TAPU_QUERY_DEVICE, &info, sizeof(info)) ||
-		    strcmp(info.backend, "mt8183")) {
+		    !strcmp(info.backend, "mt8183") != mt8183) {
 			close(fd);
 			fd = -1;
 		}
 	}
 	globfree(&g);
 	return fd;
+}
+
+/* Opens the accel device whose backend is "mt8183"; -1 if none. */
+static int mt_open(void)
+{
+	return mt_open_backend(true);
 }
 
 /* The backend's debugfs file: accel/<device>/mt8183. */
@@ -261,6 +267,56 @@ TEST_F(mt8183, resubmit)
 		ASSERT_EQ(0, tj_job_finish(&j, NULL));
 	}
 	tj_job_fini(&j);
+}
+
+/*
+ * BOs of another device (the simulated NPU's), shared by PRIME: imported
+ * for the DSPs, they are a job's input and output like its own BOs.
+ */
+TEST_F(mt8183, prime_import)
+{
+	uint32_t n = mt_size(self, 65536);
+	struct tj_bo in = {}, out = {};
+	int other, buf, h;
+	struct tj_job j;
+
+	other = mt_open_backend(false);
+	if (other < 0)
+		SKIP(return, "no other TAPU device to share BOs from");
+	ASSERT_EQ(0, tj_bo_new(other, n, &in));
+	ASSERT_EQ(0, tj_bo_new(other, n, &out));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, n, 31));
+	tj_fill(in.map, n, j.seed);
+	memset(out.map, 0, n);
+
+	buf = tj_prime_export(other, in.handle);
+	ASSERT_LE(0, buf);
+	h = tj_prime_import(self->fd, buf);
+	close(buf);
+	ASSERT_LT(0, h);
+	j.in_h = h;
+	buf = tj_prime_export(other, out.handle);
+	ASSERT_LE(0, buf);
+	h = tj_prime_import(self->fd, buf);
+	close(buf);
+	ASSERT_LT(0, h);
+	j.out_h = h;
+
+	/* Twice: the second job reuses the imports' mappings. */
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, tj_job_submit(&j));
+		EXPECT_EQ(0, tj_job_finish_map(&j, out.map, TJ_WAIT_MS, NULL));
+		memset(out.map, 0, n);
+	}
+	/* The exporter's BO is untouched where the job did not write. */
+	EXPECT_EQ(0, tj_check(in.map, n, j.seed));
+
+	tapu_gem_close(self->fd, j.in_h);
+	tapu_gem_close(self->fd, j.out_h);
+	tj_job_fini(&j);
+	tj_bo_free(other, &in);
+	tj_bo_free(other, &out);
+	close(other);
 }
 
 /*
