@@ -110,9 +110,11 @@ struct tapu_mt8183_chan {
  * @completing: job whose completion is being reported, its caches synced
  * @seq: sequence number of the last job message
  * @job_id: id of the last job message
- * @epoch: increments each time the channel goes away (firmware stopped)
- * @quarantine: mappings of jobs abandoned while the firmware still ran;
- *	released when the channel goes away
+ * @epoch: increments each time the firmware is stopped
+ * @stuck: the firmware of this epoch owns an abandoned job: no job is sent
+ *	to it
+ * @quarantine: jobs abandoned while the firmware ran, their BOs and tables
+ *	kept until it is stopped
  * @sent: jobs sent
  * @completed: completions accepted
  * @dropped: messages dropped, by reason
@@ -133,6 +135,7 @@ struct tapu_mt8183_core {
 	u32 seq;
 	u64 job_id;
 	u64 epoch;
+	bool stuck;
 	struct list_head quarantine;
 	u64 sent;
 	u64 completed;
@@ -153,6 +156,9 @@ struct tapu_mt8183_core {
  *	node and so its DMA configuration: it maps buffers for the DSPs
  * @tdev: TAPU device
  * @registered: @tdev was registered (all cores attached once)
+ * @stopped: remote processor subdevice, told when the DSPs were stopped
+ * @stopped_work: registers @stopped with the remote processor
+ * @stopped_added: @stopped is registered (under the rproc's lock)
  * @cycle_clock_hz: frequency of the DSP cycle counter
  * @work_per_ms: throughput of a core at its slowest op, from the firmware
  * @max_segments: buffer table entries the firmware accepts
@@ -168,6 +174,9 @@ struct tapu_mt8183 {
 	struct platform_device *pdev;
 	struct tapu_device *tdev;
 	bool registered;
+	struct rproc_subdev stopped;
+	struct work_struct stopped_work;
+	bool stopped_added;
 	u64 cycle_clock_hz;
 	u64 work_per_ms;
 	u32 max_segments;
@@ -410,8 +419,7 @@ static int tapu_mt8183_prepare_job(struct tapu_device *tdev,
 
 /*
  * A job abandoned while its firmware may still run keeps its BOs and its
- * buffer table until that firmware is stopped, i.e. until its channel
- * goes away.
+ * buffer table until that firmware is stopped (tapu_mt8183_stopped()).
  */
 static void tapu_mt8183_cleanup_job(struct tapu_device *tdev,
 				    struct tapu_job *job)
@@ -480,6 +488,13 @@ static void tapu_mt8183_run_job(struct tapu_core *core, struct tapu_job *job)
 					    DMA_BIDIRECTIONAL);
 
 	scoped_guard(spinlock_irqsave, &mc->lock) {
+		/* Not to a firmware that may still work on an abandoned job. */
+		if (mc->stuck) {
+			mc->offline_failed++;
+			tapu_core_job_done(core, -ENODEV, 0);
+			srcu_read_unlock(&tapu_mt8183_srcu, idx);
+			return;
+		}
 		/* 0 is the sequence number of pings. */
 		if (!++mc->seq)
 			mc->seq++;
@@ -542,6 +557,7 @@ static void tapu_mt8183_reset(struct tapu_core *core)
 		mj->abandoned = mc;
 		mj->epoch = mc->epoch;
 		mc->job = NULL;
+		mc->stuck = true;
 		mc->recoveries++;
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
@@ -836,14 +852,70 @@ static struct platform_driver tapu_mt8183_pdrv = {
 	},
 };
 
-/* Once no channel is attached, off the list of APUs. */
-static void tapu_mt8183_apu_destroy(struct tapu_mt8183 *apu)
+/* The firmware stopped */
+
+/* The core's firmware no longer runs: what it may have touched can go. */
+static void tapu_mt8183_core_stopped(struct tapu_mt8183_core *mc)
 {
+	LIST_HEAD(release);
+
+	scoped_guard(spinlock_irqsave, &mc->lock) {
+		mc->epoch++;
+		mc->stuck = false;
+		list_splice_init(&mc->quarantine, &release);
+	}
+	tapu_mt8183_free_list(&release);
+}
+
+/*
+ * remoteproc removes the channels (its virtio devices) before it stops the
+ * processor, and calls a subdevice's unprepare after ops->stop(): the DSPs
+ * are stopped here. A processor that can detach keeps running when it
+ * does, also through unprepare: its abandoned jobs are never released.
+ */
+static void tapu_mt8183_stopped(struct rproc_subdev *subdev)
+{
+	struct tapu_mt8183 *apu = container_of(subdev, struct tapu_mt8183,
+					       stopped);
 	u32 i;
 
-	/* Their buffer tables are the TAPU device parent's: first. */
 	for (i = 0; i < apu->num_cores; i++)
-		tapu_mt8183_free_list(&apu->cores[i].quarantine);
+		tapu_mt8183_core_stopped(&apu->cores[i]);
+}
+
+/*
+ * Not from the channel's attach: the remote processor's lock is held
+ * while it removes channels, which waits for their attach.
+ */
+static void tapu_mt8183_stopped_work(struct work_struct *work)
+{
+	struct tapu_mt8183 *apu = container_of(work, struct tapu_mt8183,
+					       stopped_work);
+
+	guard(mutex)(&apu->rproc->lock);
+	rproc_add_subdev(apu->rproc, &apu->stopped);
+	apu->stopped_added = true;
+}
+
+/*
+ * Once no channel is attached, off the list of APUs. Jobs still in
+ * quarantine belong to a firmware that was not stopped and may still
+ * write their BOs: they are kept, never freed.
+ */
+static void tapu_mt8183_apu_destroy(struct tapu_mt8183 *apu)
+{
+	u32 i, kept = 0;
+
+	flush_work(&apu->stopped_work);
+	if (apu->stopped_added) {
+		guard(mutex)(&apu->rproc->lock);
+		rproc_remove_subdev(apu->rproc, &apu->stopped);
+	}
+	for (i = 0; i < apu->num_cores; i++)
+		kept += !list_empty(&apu->cores[i].quarantine);
+	if (kept)
+		dev_warn(apu->apu_dev,
+			 "firmware still running: keeping the BOs of its abandoned jobs\n");
 	if (apu->pdev)
 		platform_device_unregister(apu->pdev);
 	if (apu->rproc)
@@ -900,9 +972,13 @@ static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *apu_dev,
 	apu->cycle_clock_hz = le64_to_cpu(pong->cycle_clock_hz);
 	apu->work_per_ms = le64_to_cpu(pong->work_per_ms);
 	apu->apu_dev = get_device(apu_dev);
+	INIT_WORK(&apu->stopped_work, tapu_mt8183_stopped_work);
+	apu->stopped.unprepare = tapu_mt8183_stopped;
 	if (rproc) {
 		apu->rproc = rproc;
 		get_device(&rproc->dev);
+		if (!rproc->ops->detach)
+			schedule_work(&apu->stopped_work);
 	}
 	for (i = 0; i < num_cores; i++) {
 		struct tapu_mt8183_core *mc = &apu->cores[i];
@@ -1083,7 +1159,6 @@ static void tapu_mt8183_remove(struct rpmsg_device *rpdev)
 {
 	struct tapu_mt8183_chan *chan = dev_get_drvdata(&rpdev->dev);
 	struct tapu_mt8183_core *mc;
-	LIST_HEAD(release);
 
 	cancel_work_sync(&chan->attach_work);
 	mc = chan->core;
@@ -1099,12 +1174,12 @@ static void tapu_mt8183_remove(struct rpmsg_device *rpdev)
 			mc->lost++;
 			tapu_mt8183_finish_locked(mc, -EIO, 0);
 		}
-		mc->epoch++;
-		list_splice_init(&mc->quarantine, &release);
 	}
 	/* No run_job still sends on the channel. */
 	synchronize_srcu(&tapu_mt8183_srcu);
-	tapu_mt8183_free_list(&release);
+	/* Without a remote processor, the channel going is all there is. */
+	if (!mc->apu->rproc)
+		tapu_mt8183_core_stopped(mc);
 }
 
 static const struct rpmsg_device_id tapu_mt8183_id_table[] = {
