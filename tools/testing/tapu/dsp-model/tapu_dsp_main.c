@@ -20,7 +20,6 @@
  * next job of either core; tapu_dsp_model/cores shows each core's state.
  */
 
-#include <linux/cleanup.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
@@ -57,6 +56,12 @@
 #define   DSP_XTENSA_INT_FATAL		BIT(31)
 #define DSP_CTL_XTENSA_INT		0x118
 #define DSP_ALTRESETVEC			0x1f8
+/*
+ * Written by the model into ALTRESETVEC once a core booted from it: the
+ * host writes the boot address at every start, so a core that finds
+ * another value was restarted, however briefly it was halted.
+ */
+#define DSP_BOOTED			0xffffffffu
 
 #define DSP_NUM_CORES			2
 #define DSP_CLOCK_HZ			NSEC_PER_SEC
@@ -159,11 +164,18 @@ static bool dsp_core_released(struct dsp_core *c)
 	       !(ctrl & (DSP_CORE_CTRL_RUN_STALL | DSP_CORE_CTRL_PIF_GATED));
 }
 
+/* Halted, or halted and started again, since the core booted. */
+static bool dsp_core_restarted(struct dsp_core *c)
+{
+	return !dsp_core_released(c) ||
+	       readl(c->regs + DSP_ALTRESETVEC) != DSP_BOOTED;
+}
+
 static void dsp_watch(struct timer_list *t)
 {
 	struct dsp_core *c = from_timer(c, t, watch);
 
-	if (READ_ONCE(c->running) && !dsp_core_released(c)) {
+	if (READ_ONCE(c->running) && dsp_core_restarted(c)) {
 		WRITE_ONCE(c->halted, true);
 		WRITE_ONCE(c->fw.ctx.stop, true);
 	}
@@ -284,9 +296,10 @@ static enum dsp_fault dsp_take_fault(struct dsp *dsp)
 {
 	enum dsp_fault fault;
 
-	guard(spinlock)(&dsp->fault_lock);
+	spin_lock(&dsp->fault_lock);
 	fault = dsp->fault;
 	dsp->fault = DSP_FAULT_NONE;
+	spin_unlock(&dsp->fault_lock);
 	return fault;
 }
 
@@ -407,7 +420,6 @@ static bool dsp_core_boot(struct dsp_core *c)
 static int dsp_core_thread(void *data)
 {
 	struct dsp_core *c = data;
-	bool was_released = false;
 	unsigned int noreclaim;
 
 	/* The core allocates no memory of the host's: its mappings aside. */
@@ -415,14 +427,17 @@ static int dsp_core_thread(void *data)
 	while (!kthread_should_stop()) {
 		bool released = dsp_core_released(c);
 
-		/* A core boots when released; one that failed to, at the next. */
-		if (released && !was_released) {
+		/*
+		 * A core boots when the host released it after writing a boot
+		 * address; one that failed to boots at the next start.
+		 */
+		if (released && readl(c->regs + DSP_ALTRESETVEC) != DSP_BOOTED) {
 			WRITE_ONCE(c->halted, false);
 			WRITE_ONCE(c->running, dsp_core_boot(c));
+			writel(DSP_BOOTED, c->regs + DSP_ALTRESETVEC);
 		} else if (!released) {
 			WRITE_ONCE(c->running, false);
 		}
-		was_released = released;
 		if (!c->running) {
 			usleep_range(1000, 2000);
 			continue;
@@ -444,8 +459,7 @@ static int dsp_fault_show(struct seq_file *m, void *unused)
 {
 	struct dsp *dsp = m->private;
 
-	guard(spinlock)(&dsp->fault_lock);
-	seq_printf(m, "%s\n", dsp_fault_names[dsp->fault]);
+	seq_printf(m, "%s\n", dsp_fault_names[READ_ONCE(dsp->fault)]);
 	return 0;
 }
 
@@ -469,8 +483,9 @@ static ssize_t dsp_fault_write(struct file *file, const char __user *ubuf,
 	fault = sysfs_match_string(dsp_fault_names, strim(buf));
 	if (fault < 0)
 		return fault;
-	guard(spinlock)(&dsp->fault_lock);
+	spin_lock(&dsp->fault_lock);
 	dsp->fault = fault;
+	spin_unlock(&dsp->fault_lock);
 	return len;
 }
 
@@ -529,6 +544,7 @@ static int dsp_find(struct dsp *dsp, struct device_node *np)
 		if (!c->regs || c->irq <= 0)
 			return -ENODEV;
 		/* Power-on state: stalled, in reset, no interrupt either way. */
+		writel(DSP_BOOTED, c->regs + DSP_ALTRESETVEC);
 		writel(DSP_CORE_CTRL_RUN_STALL, c->regs + DSP_CORE_CTRL);
 		writel(DSP_SW_RST_IPU_B_RST | DSP_SW_RST_IPU_D_RST, c->regs + DSP_SW_RST);
 		writel(0, c->regs + DSP_XTENSA_INT);
