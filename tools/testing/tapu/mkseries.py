@@ -106,8 +106,8 @@ The uAPI (include/uapi/drm/tapu_accel.h):
 
 Jobs run on drm_sched, one scheduler per core, with a per-job timeout
 that a moving progress counter extends for long jobs, reset and
-recovery through the backend. debugfs shows the pending and scheduled jobs and the
-state of each core; fdinfo reports engine time per file.
+recovery through the backend. debugfs shows the pending and scheduled
+jobs and the state of each core; fdinfo reports engine time per file.
 
 KUnit suites come with it: the validator (every op's accepted and
 rejected fields, extents at the limits, the work bound) and the job
@@ -121,10 +121,11 @@ lifecycle (submission, completion, timeout and reset on a mock backend):
         symbols=['DRM_ACCEL_TAPU_SIM'],
         body='''\
 A TAPU device that runs command streams on the CPU with a cycle model,
-and completes jobs through an irq_work as a hardware interrupt would. It lets the driver and its userspace run and
-be tested on any machine, and is the reference the other backends'
-results are checked against. It measures its throughput at probe, which
-bounds the work of a stream by the job timeout.
+and completes jobs through an irq_work as a hardware interrupt would. It
+lets the driver and its userspace run and be tested on any machine, and
+is the reference the other backends' results are checked against. It
+measures its throughput at probe, which bounds the work of a stream by
+the job timeout.
 
 Fault injection in debugfs (stalled, lost and late completions, device
 errors) drives the timeout, reset and recovery paths of the core.
@@ -348,6 +349,11 @@ def main():
     ap.add_argument('--out', default=os.path.join(TOP, 'build', 'series'))
     args = ap.parse_args()
 
+    # checkpatch's limit for commit messages.
+    for p in PATCHES:
+        for line in p['body'].split('\n'):
+            if len(line) > 75:
+                sys.exit(f"mkseries: {p['subject']}: body line over 75 columns: {line}")
     files = tracked()
     owned = {}
     for n, p in enumerate(PATCHES):

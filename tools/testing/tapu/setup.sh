@@ -31,8 +31,9 @@ SUDO=
 # generator python3-torch, python3-torchvision, python3-onnx and numpy; the
 # MT8183 reference firmware gcc-xtensa-lx106 with picolibc, its replay
 # qemu-system-misc (qemu-system-xtensa); the arm64 guest's device tree with
-# the APU node device-tree-compiler; the kernel series check git (am) and
-# python3-sphinx with graphviz (make htmldocs, warning-free).
+# the APU node device-tree-compiler; the kernel series check git (am),
+# python3-ply (checkpatch's SPDX check) and python3-sphinx with graphviz
+# (make htmldocs, warning-free).
 PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl-dev
       dwarves sparse kmod cpio gzip xz-utils zstd perl python3 patch
       linux-source-6.12 qemu-system-x86 busybox-static libdrm-dev pkg-config
@@ -43,7 +44,7 @@ PKGS="make mawk gcc g++ libc6-dev linux-libc-dev bc flex bison libelf-dev libssl
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
       qemu-system-arm dt-schema yamllint
       gcc-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc
-      device-tree-compiler git python3-sphinx graphviz"
+      device-tree-compiler git python3-ply python3-sphinx graphviz"
 
 abi_of() {
 	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
