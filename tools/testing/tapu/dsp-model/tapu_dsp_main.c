@@ -391,11 +391,10 @@ static const struct tapu_fw_ops dsp_fw_ops = {
  * Boots the firmware the host loaded: the boot address must be in the
  * carveout, whose start holds the firmware's resource table.
  */
-static bool dsp_core_boot(struct dsp_core *c)
+static bool dsp_core_boot(struct dsp_core *c, u32 boot)
 {
 	struct dsp *dsp = c->dsp;
 	struct tapu_fw_rsc_table *table = dsp->fw_va;
-	u32 boot = readl(c->regs + DSP_ALTRESETVEC);
 	char name[TAPU_FW_RPMSG_NAME_SIZE];
 
 	c->boots++;
@@ -432,9 +431,15 @@ static int dsp_core_thread(void *data)
 		 * address; one that failed to boots at the next start.
 		 */
 		if (released && readl(c->regs + DSP_ALTRESETVEC) != DSP_BOOTED) {
-			WRITE_ONCE(c->halted, false);
-			WRITE_ONCE(c->running, dsp_core_boot(c));
+			u32 boot = readl(c->regs + DSP_ALTRESETVEC);
+			bool booted;
+
+			/* Marked first: a restart during the boot is seen. */
+			WRITE_ONCE(c->running, false);
 			writel(DSP_BOOTED, c->regs + DSP_ALTRESETVEC);
+			booted = dsp_core_boot(c, boot);
+			WRITE_ONCE(c->halted, false);
+			WRITE_ONCE(c->running, booted);
 		} else if (!released) {
 			WRITE_ONCE(c->running, false);
 		}
@@ -444,6 +449,8 @@ static int dsp_core_thread(void *data)
 		}
 		if (readl(c->regs + DSP_CTL_XTENSA_INT)) {
 			writel(0, c->regs + DSP_CTL_XTENSA_INT);
+			/* What the host wrote before its kick, read after. */
+			mb();
 			c->kicks++;
 			tapu_fw_rpmsg_poll(&c->rpmsg);
 		}
