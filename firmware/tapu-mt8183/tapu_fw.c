@@ -93,12 +93,12 @@ static bool tapu_fw_map_slot(struct tapu_fw_core *core, u32 i,
 	}
 	if (total < core->sum.extent[i])
 		return false;
-	if (n == 1) {
-		slot->vaddr = core->ops->map(core, le64_to_cpu(seg->addr),
-					     total);
-	} else if (core->ops->map_slot) {
+	if (core->ops->map_slot) {
 		slot->vaddr = core->ops->map_slot(core, seg, n, total);
 		core->maps[i] = slot->vaddr;
+	} else if (n == 1) {
+		slot->vaddr = core->ops->map(core, le64_to_cpu(seg->addr),
+					     total);
 	} else {
 		return false;
 	}

@@ -31,8 +31,8 @@ struct tapu_fw_core;
  *	all of them are memory the host may hand to the DSP; a fixed
  *	translation (nothing to undo)
  * @map_slot: CPU pointer to the concatenation of a slot's @n segments (of
- *	@size bytes in all), or NULL; optional: without it a slot must be one
- *	segment
+ *	@size bytes in all), or NULL; maps every slot when given; optional:
+ *	without it a slot must be one segment
  * @unmap_slot: releases what @map_slot returned; optional (nothing to
  *	release)
  * @invalidate: drop cached copies of memory the host wrote, before reading

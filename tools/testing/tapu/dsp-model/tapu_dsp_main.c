@@ -17,7 +17,14 @@
  * would.
  *
  * debugfs tapu_dsp_model/fault arms a misbehaviour of the firmware for the
- * next job of either core; tapu_dsp_model/cores shows each core's state.
+ * next job of either core ("hold" holds the job before it runs until
+ * "release" is written); tapu_dsp_model/cores shows each core's state.
+ *
+ * The model checks that the host keeps a job's BOs while the job runs: it
+ * takes a reference on each page for the job and counts, as "stale", the
+ * pages of which it held the last one when the job ended, unless the host
+ * had halted the core by then (a real core stops at once; the model's
+ * thread notices within a tick, its references keep the pages meanwhile).
  */
 
 #include <linux/debugfs.h>
@@ -80,6 +87,8 @@ enum dsp_fault {
 	DSP_FAULT_BAD_STATUS,
 	DSP_FAULT_ERROR,
 	DSP_FAULT_CRASH,
+	DSP_FAULT_HOLD,
+	DSP_FAULT_RELEASE,
 };
 
 static const char *const dsp_fault_names[] = {
@@ -95,9 +104,23 @@ static const char *const dsp_fault_names[] = {
 	[DSP_FAULT_BAD_STATUS] = "bad_status",
 	[DSP_FAULT_ERROR] = "error",
 	[DSP_FAULT_CRASH] = "crash",
+	[DSP_FAULT_HOLD] = "hold",
+	[DSP_FAULT_RELEASE] = "release",
 };
 
 struct dsp;
+
+/**
+ * struct dsp_mapping - a slot the running job has mapped
+ * @vaddr: the model's mapping of its pages
+ * @pages: its pages, referenced
+ * @count: entries in @pages
+ */
+struct dsp_mapping {
+	void *vaddr;
+	struct page **pages;
+	u32 count;
+};
 
 /**
  * struct dsp_core - one modelled VP6 core
@@ -115,6 +138,9 @@ struct dsp;
  * @boots: times the host booted the core
  * @kicks: kicks seen
  * @irqs: interrupts raised
+ * @held: the job held by a "hold" fault is waiting for its release
+ * @stale: pages of a job that the host released before the job ended
+ * @maps: the running job's slots
  */
 struct dsp_core {
 	struct dsp *dsp;
@@ -131,6 +157,9 @@ struct dsp_core {
 	u32 boots;
 	u32 kicks;
 	u32 irqs;
+	bool held;
+	u32 stale;
+	struct dsp_mapping maps[TAPU_MT8183_IPC_MAX_SLOTS];
 };
 
 /**
@@ -140,6 +169,7 @@ struct dsp_core {
  * @fw_va: the model's mapping of it
  * @fault_lock: protects @fault
  * @fault: armed for the next job
+ * @release: a held job may run
  * @debugfs: the model's directory
  * @cores: the cores
  */
@@ -149,6 +179,7 @@ struct dsp {
 	void *fw_va;
 	spinlock_t fault_lock;	/* protects fault */
 	enum dsp_fault fault;
+	bool release;
 	struct dentry *debugfs;
 	struct dsp_core cores[DSP_NUM_CORES];
 };
@@ -220,11 +251,41 @@ static void dsp_rpmsg_notify(struct tapu_fw_rpmsg *r)
 	dsp_interrupt(r->priv, DSP_XTENSA_INT_MBOX);
 }
 
+/*
+ * A held job waits before it runs, as long as the core is not halted;
+ * false if it was, and the job must not run.
+ */
+static bool dsp_hold(struct dsp_core *c, const void *data, u32 len)
+{
+	const struct tapu_mt8183_ipc_hdr *hdr = data;
+	struct dsp *dsp = c->dsp;
+	bool hold;
+
+	if (len < sizeof(*hdr) || le16_to_cpu(hdr->type) != TAPU_MT8183_IPC_JOB)
+		return true;
+	spin_lock(&dsp->fault_lock);
+	hold = dsp->fault == DSP_FAULT_HOLD;
+	if (hold) {
+		dsp->fault = DSP_FAULT_NONE;
+		dsp->release = false;
+	}
+	spin_unlock(&dsp->fault_lock);
+	if (!hold)
+		return true;
+	WRITE_ONCE(c->held, true);
+	while (!READ_ONCE(dsp->release) && !READ_ONCE(c->halted) &&
+	       !kthread_should_stop())
+		usleep_range(1000, 2000);
+	WRITE_ONCE(c->held, false);
+	return !READ_ONCE(c->halted);
+}
+
 static void dsp_rpmsg_receive(struct tapu_fw_rpmsg *r, const void *data, u32 len)
 {
 	struct dsp_core *c = r->priv;
 
-	tapu_fw_receive(&c->fw, data, len);
+	if (dsp_hold(c, data, len))
+		tapu_fw_receive(&c->fw, data, len);
 }
 
 static const struct tapu_fw_rpmsg_ops dsp_rpmsg_ops = {
@@ -244,16 +305,26 @@ static void *dsp_fw_map(struct tapu_fw_core *fw, u64 da, u64 size)
 	return dsp_map(c->dsp, da, size);
 }
 
-/* A slot of several segments, page-aligned, mapped as one range. */
+/*
+ * A slot's segments, page-aligned, mapped as one range; each page is
+ * referenced until the job ends, and must be a page the host holds.
+ */
 static void *dsp_fw_map_slot(struct tapu_fw_core *fw,
 			     const struct tapu_mt8183_ipc_segment *seg, u32 n,
 			     u64 size)
 {
 	struct dsp_core *c = fw->priv;
+	struct dsp_mapping *map = NULL;
 	struct page **pages;
 	u64 total = 0, off;
 	u32 i, k = 0;
 	void *vaddr;
+
+	for (i = 0; i < ARRAY_SIZE(c->maps) && !map; i++)
+		if (!c->maps[i].vaddr)
+			map = &c->maps[i];
+	if (!map)
+		return NULL;
 
 	for (i = 0; i < n; i++) {
 		u64 da = le64_to_cpu(seg[i].addr), len = le64_to_cpu(seg[i].size);
@@ -268,19 +339,52 @@ static void *dsp_fw_map_slot(struct tapu_fw_core *fw,
 	pages = kvmalloc_array(total >> PAGE_SHIFT, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return NULL;
-	for (i = 0; i < n; i++)
-		for (off = 0; off < le64_to_cpu(seg[i].size); off += PAGE_SIZE)
-			pages[k++] = virt_to_page(dsp_map(c->dsp,
-							  le64_to_cpu(seg[i].addr) + off,
-							  PAGE_SIZE));
+	for (i = 0; i < n; i++) {
+		for (off = 0; off < le64_to_cpu(seg[i].size); off += PAGE_SIZE) {
+			struct page *page = virt_to_page(dsp_map(c->dsp,
+								 le64_to_cpu(seg[i].addr) + off,
+								 PAGE_SIZE));
+
+			if (!get_page_unless_zero(page)) {
+				c->stale++;
+				goto unref;
+			}
+			pages[k++] = page;
+		}
+	}
 	vaddr = vmap(pages, k, VM_MAP, PAGE_KERNEL);
-	kvfree(pages);
+	if (!vaddr)
+		goto unref;
+	*map = (struct dsp_mapping){ vaddr, pages, k };
 	return vaddr;
+unref:
+	while (k--)
+		put_page(pages[k]);
+	kvfree(pages);
+	return NULL;
 }
 
 static void dsp_fw_unmap_slot(struct tapu_fw_core *fw, void *vaddr, u64 size)
 {
+	struct dsp_core *c = fw->priv;
+	bool halted = READ_ONCE(c->halted);
+	struct dsp_mapping *map;
+	u32 i;
+
+	for (map = c->maps; map < c->maps + ARRAY_SIZE(c->maps); map++)
+		if (map->vaddr == vaddr)
+			break;
+	if (WARN_ON(map == c->maps + ARRAY_SIZE(c->maps)))
+		return;
 	vunmap(vaddr);
+	for (i = 0; i < map->count; i++) {
+		/* Ours was the last reference: the host let the page go. */
+		if (!halted && page_ref_count(map->pages[i]) == 1)
+			c->stale++;
+		put_page(map->pages[i]);
+	}
+	kvfree(map->pages);
+	*map = (struct dsp_mapping){};
 }
 
 static void dsp_fw_cache(struct tapu_fw_core *fw, const void *p, u64 size)
@@ -491,7 +595,10 @@ static ssize_t dsp_fault_write(struct file *file, const char __user *ubuf,
 	if (fault < 0)
 		return fault;
 	spin_lock(&dsp->fault_lock);
-	dsp->fault = fault;
+	if (fault == DSP_FAULT_RELEASE)
+		dsp->release = true;
+	else
+		dsp->fault = fault;
 	spin_unlock(&dsp->fault_lock);
 	return len;
 }
@@ -513,10 +620,11 @@ static int dsp_cores_show(struct seq_file *m, void *unused)
 	for (i = 0; i < DSP_NUM_CORES; i++) {
 		struct dsp_core *c = &dsp->cores[i];
 
-		seq_printf(m, "core %u running %d boots %u kicks %u irqs %u jobs %u dropped %u rpmsg_dropped %u\n",
+		seq_printf(m, "core %u running %d boots %u kicks %u irqs %u jobs %u dropped %u rpmsg_dropped %u held %d stale %u\n",
 			   i, READ_ONCE(c->running), c->boots, c->kicks,
 			   c->irqs, c->fw.stats.jobs, c->fw.stats.dropped,
-			   c->rpmsg.dropped);
+			   c->rpmsg.dropped, READ_ONCE(c->held),
+			   READ_ONCE(c->stale));
 	}
 	return 0;
 }
