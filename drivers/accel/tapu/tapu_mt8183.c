@@ -151,14 +151,16 @@ struct tapu_mt8183_core {
  * struct tapu_mt8183 - an APU: the VP6 cores behind one remote processor
  * @node: entry in tapu_mt8183_apus
  * @apu_dev: the APU's device (the remote processor's parent)
- * @rproc: remote processor, NULL if the channels have none
+ * @rproc: remote processor of the channels, NULL if they have none; a
+ *	rebound remote processor driver brings a new one
  * @pdev: the TAPU device's parent, a child of @apu_dev with its device-tree
  *	node and so its DMA configuration: it maps buffers for the DSPs
  * @tdev: TAPU device
  * @registered: @tdev was registered (all cores attached once)
  * @stopped: remote processor subdevice, told when the DSPs were stopped
- * @stopped_work: registers @stopped with the remote processor
- * @stopped_added: @stopped is registered (under the rproc's lock)
+ * @stopped_work: registers @stopped with @rproc
+ * @stopped_rproc: remote processor @stopped is registered with, referenced
+ *	(owned by @stopped_work)
  * @cycle_clock_hz: frequency of the DSP cycle counter
  * @work_per_ms: throughput of a core at its slowest op, from the firmware
  * @max_segments: buffer table entries the firmware accepts
@@ -176,7 +178,7 @@ struct tapu_mt8183 {
 	bool registered;
 	struct rproc_subdev stopped;
 	struct work_struct stopped_work;
-	bool stopped_added;
+	struct rproc *stopped_rproc;
 	u64 cycle_clock_hz;
 	u64 work_per_ms;
 	u32 max_segments;
@@ -191,10 +193,12 @@ struct tapu_mt8183 {
  * @obj: the BO, referenced (a quarantined job's outlives the job)
  * @sgt: its pages as mapped for the DSPs, the BO's mapping, kept while the
  *	BO lives
+ * @sync: the caches are ours to maintain (the exporter's for an import)
  */
 struct tapu_mt8183_slot {
 	struct drm_gem_object *obj;
 	struct sg_table *sgt;
+	bool sync;
 };
 
 /**
@@ -331,7 +335,8 @@ static void tapu_mt8183_free_list(struct list_head *list)
 /*
  * A slot's BO as the DSPs see it. The TAPU device's parent maps for them,
  * so the BO's own mapping serves: made at its first job and kept until the
- * BO is freed; an imported BO's is its attachment's, made at import.
+ * BO is freed; an imported BO's is its attachment's, made at import, and
+ * its exporter keeps the CPU's view coherent.
  */
 static int tapu_mt8183_map_slot(struct tapu_mt8183_job *mj, u32 i,
 				struct drm_gem_object *obj)
@@ -345,6 +350,7 @@ static int tapu_mt8183_map_slot(struct tapu_mt8183_job *mj, u32 i,
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
 	s->sgt = sgt;
+	s->sync = !obj->import_attach;
 	return 0;
 }
 
@@ -448,8 +454,9 @@ static void tapu_mt8183_sync_for_cpu(struct tapu_mt8183_job *mj)
 	/* Up to 64 BOs: not with interrupts off. */
 	lockdep_assert_irqs_enabled();
 	for (i = 0; i < mj->num_slots; i++)
-		dma_sync_sgtable_for_cpu(mj->dma_dev, mj->slots[i].sgt,
-					 DMA_BIDIRECTIONAL);
+		if (mj->slots[i].sync)
+			dma_sync_sgtable_for_cpu(mj->dma_dev, mj->slots[i].sgt,
+						 DMA_BIDIRECTIONAL);
 }
 
 /* Completes the core's job; called with the core's lock held. */
@@ -484,8 +491,9 @@ static void tapu_mt8183_run_job(struct tapu_core *core, struct tapu_job *job)
 	}
 
 	for (i = 0; i < mj->num_slots; i++)
-		dma_sync_sgtable_for_device(mj->dma_dev, mj->slots[i].sgt,
-					    DMA_BIDIRECTIONAL);
+		if (mj->slots[i].sync)
+			dma_sync_sgtable_for_device(mj->dma_dev, mj->slots[i].sgt,
+						    DMA_BIDIRECTIONAL);
 
 	scoped_guard(spinlock_irqsave, &mc->lock) {
 		/* Not to a firmware that may still work on an abandoned job. */
@@ -521,6 +529,21 @@ static void tapu_mt8183_run_job(struct tapu_core *core, struct tapu_job *job)
 	}
 }
 
+/*
+ * The core's job stays with its firmware, which may still write its BOs:
+ * they are kept until that firmware is stopped (tapu_mt8183_cleanup_job()),
+ * and no job is sent to it meanwhile.
+ */
+static void tapu_mt8183_abandon_locked(struct tapu_mt8183_core *mc)
+{
+	struct tapu_mt8183_job *mj = tapu_job_priv(mc->job);
+
+	lockdep_assert_held(&mc->lock);
+	mj->abandoned = mc;
+	mj->epoch = mc->epoch;
+	mc->stuck = true;
+}
+
 /* No progress reports: a job gets one timeout period. */
 static u64 tapu_mt8183_progress(struct tapu_core *core)
 {
@@ -537,7 +560,8 @@ static void tapu_mt8183_reset(struct tapu_core *core)
 {
 	struct tapu_mt8183_core *mc = tapu_mt8183_core(core);
 	struct tapu_mt8183 *apu = mc->apu;
-	struct tapu_mt8183_job *mj = NULL;
+	struct rproc *rproc = NULL;
+	bool stuck = false;
 	unsigned long flags;
 
 	/*
@@ -553,20 +577,20 @@ static void tapu_mt8183_reset(struct tapu_core *core)
 		wait_var_event(&mc->completing, !READ_ONCE(mc->completing));
 	}
 	if (mc->job) {
-		mj = tapu_job_priv(mc->job);
-		mj->abandoned = mc;
-		mj->epoch = mc->epoch;
+		tapu_mt8183_abandon_locked(mc);
 		mc->job = NULL;
-		mc->stuck = true;
 		mc->recoveries++;
+		stuck = true;
+		/* Changes only while no channel is attached, so no job runs. */
+		rproc = READ_ONCE(apu->rproc);
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
 	/* The job completed meanwhile: the firmware is not stuck. */
-	if (!mj)
+	if (!stuck)
 		return;
 
-	if (IS_ENABLED(CONFIG_REMOTEPROC) && apu->rproc)
-		rproc_report_crash(apu->rproc, RPROC_WATCHDOG);
+	if (IS_ENABLED(CONFIG_REMOTEPROC) && rproc)
+		rproc_report_crash(rproc, RPROC_WATCHDOG);
 	else
 		dev_err_once(&apu->pdev->dev,
 			     "no remote processor to recover the APU\n");
@@ -849,6 +873,8 @@ static struct platform_driver tapu_mt8183_pdrv = {
 	.remove = tapu_mt8183_pdev_remove,
 	.driver = {
 		.name = "tapu-mt8183",
+		/* Its device and the TAPU device are this module's. */
+		.suppress_bind_attrs = true,
 	},
 };
 
@@ -883,34 +909,57 @@ static void tapu_mt8183_stopped(struct rproc_subdev *subdev)
 		tapu_mt8183_core_stopped(&apu->cores[i]);
 }
 
+static void tapu_mt8183_stopped_remove(struct tapu_mt8183 *apu)
+{
+	struct rproc *rproc = apu->stopped_rproc;
+
+	if (!rproc)
+		return;
+	scoped_guard(mutex, &rproc->lock)
+		rproc_remove_subdev(rproc, &apu->stopped);
+	put_device(&rproc->dev);
+	apu->stopped_rproc = NULL;
+}
+
 /*
- * Not from the channel's attach: the remote processor's lock is held
- * while it removes channels, which waits for their attach.
+ * Registers the subdevice with the APU's current remote processor, off
+ * the one it replaced (its driver was rebound). Not from the channel's
+ * attach, nor under tapu_mt8183_lock: the remote processor's lock is held
+ * while it removes channels, which waits for their attach and takes
+ * tapu_mt8183_lock.
  */
 static void tapu_mt8183_stopped_work(struct work_struct *work)
 {
 	struct tapu_mt8183 *apu = container_of(work, struct tapu_mt8183,
 					       stopped_work);
+	struct rproc *rproc;
 
-	guard(mutex)(&apu->rproc->lock);
-	rproc_add_subdev(apu->rproc, &apu->stopped);
-	apu->stopped_added = true;
+	scoped_guard(mutex, &tapu_mt8183_lock) {
+		rproc = apu->rproc;
+		get_device(&rproc->dev);
+	}
+	if (rproc == apu->stopped_rproc) {
+		put_device(&rproc->dev);
+		return;
+	}
+	tapu_mt8183_stopped_remove(apu);
+	scoped_guard(mutex, &rproc->lock)
+		rproc_add_subdev(rproc, &apu->stopped);
+	apu->stopped_rproc = rproc;
 }
 
 /*
- * Once no channel is attached, off the list of APUs. Jobs still in
- * quarantine belong to a firmware that was not stopped and may still
- * write their BOs: they are kept, never freed.
+ * Once no channel is attached, off the list of APUs and not under
+ * tapu_mt8183_lock. Jobs still in quarantine belong to a firmware that
+ * was not stopped and may still write their BOs: they are kept, never
+ * freed.
  */
 static void tapu_mt8183_apu_destroy(struct tapu_mt8183 *apu)
 {
 	u32 i, kept = 0;
 
-	flush_work(&apu->stopped_work);
-	if (apu->stopped_added) {
-		guard(mutex)(&apu->rproc->lock);
-		rproc_remove_subdev(apu->rproc, &apu->stopped);
-	}
+	cancel_work_sync(&apu->stopped_work);
+	tapu_mt8183_stopped_remove(apu);
 	for (i = 0; i < apu->num_cores; i++)
 		kept += !list_empty(&apu->cores[i].quarantine);
 	if (kept)
@@ -975,10 +1024,8 @@ static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *apu_dev,
 	INIT_WORK(&apu->stopped_work, tapu_mt8183_stopped_work);
 	apu->stopped.unprepare = tapu_mt8183_stopped;
 	if (rproc) {
-		apu->rproc = rproc;
 		get_device(&rproc->dev);
-		if (!rproc->ops->detach)
-			schedule_work(&apu->stopped_work);
+		apu->rproc = rproc;
 	}
 	for (i = 0; i < num_cores; i++) {
 		struct tapu_mt8183_core *mc = &apu->cores[i];
@@ -992,11 +1039,38 @@ static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *apu_dev,
 	if (!ret && !apu->tdev)
 		ret = -ENODEV;
 	if (ret) {
+		/* Nothing registered with the remote processor yet. */
 		tapu_mt8183_apu_destroy(apu);
 		return ERR_PTR(ret);
 	}
+	if (rproc && !rproc->ops->detach)
+		schedule_work(&apu->stopped_work);
 	list_add(&apu->node, &tapu_mt8183_apus);
 	return apu;
+}
+
+/*
+ * The remote processor's driver was rebound: the APU's device has a new
+ * one, and the old one was stopped when it went. Only once every channel
+ * of the old one went, so no job runs.
+ */
+static int tapu_mt8183_apu_rebind(struct tapu_mt8183 *apu, struct rproc *rproc)
+{
+	u32 i;
+
+	lockdep_assert_held(&tapu_mt8183_lock);
+	if (!rproc)
+		return -EINVAL;
+	for (i = 0; i < apu->num_cores; i++)
+		if (apu->cores[i].chan)
+			return -EBUSY;
+	if (apu->rproc)
+		put_device(&apu->rproc->dev);
+	get_device(&rproc->dev);
+	WRITE_ONCE(apu->rproc, rproc);
+	if (!rproc->ops->detach)
+		schedule_work(&apu->stopped_work);
+	return 0;
 }
 
 /* Channels */
@@ -1076,6 +1150,9 @@ static void tapu_mt8183_attach(struct tapu_mt8183_chan *chan)
 			dev_err(&rpdev->dev, "cannot create the APU: %pe\n", apu);
 			return;
 		}
+	} else if (apu->rproc != rproc && tapu_mt8183_apu_rebind(apu, rproc)) {
+		dev_err(&rpdev->dev, "channels of two remote processors\n");
+		return;
 	}
 
 	mc = &apu->cores[chan->index];
@@ -1151,9 +1228,10 @@ static int tapu_mt8183_probe(struct rpmsg_device *rpdev)
 }
 
 /*
- * The channel goes away: the firmware was stopped (recovery, crash, rproc
- * shutdown). The core goes offline and fails the job it had; mappings of
- * jobs abandoned on this firmware can go now.
+ * The channel goes away: the firmware is being stopped (recovery, crash,
+ * rproc shutdown), or only the channel is unbound. The core goes offline
+ * and fails the job it had, whose BOs stay with the firmware until it is
+ * stopped: remoteproc removes the channels before it stops the DSPs.
  */
 static void tapu_mt8183_remove(struct rpmsg_device *rpdev)
 {
@@ -1172,6 +1250,9 @@ static void tapu_mt8183_remove(struct rpmsg_device *rpdev)
 		WRITE_ONCE(chan->core, NULL);
 		if (mc->job) {
 			mc->lost++;
+			/* The channel went, maybe not the firmware (unbind). */
+			if (mc->apu->rproc)
+				tapu_mt8183_abandon_locked(mc);
 			tapu_mt8183_finish_locked(mc, -EIO, 0);
 		}
 	}

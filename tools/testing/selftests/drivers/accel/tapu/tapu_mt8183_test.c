@@ -14,6 +14,10 @@
 #include "tapu_job_util.h"
 
 #define MT_MODEL_FAULT	"/sys/kernel/debug/tapu_dsp_model/fault"
+#define MT_MODEL_CORES	"/sys/kernel/debug/tapu_dsp_model/cores"
+#define MT_CHANNELS	"/sys/bus/rpmsg/drivers/tapu_mt8183"
+#define MT_APU_DRIVER	"/sys/bus/platform/drivers/mtk-apu"
+#define MT_MAX_CHANNELS	16
 #define MT_MAX_CORES	16
 #define MT_ONLINE_MS	10000
 
@@ -149,16 +153,109 @@ static int mt_wait_online(const char *path, const struct mt_core *before)
 	return -ETIMEDOUT;
 }
 
-static int mt_fault(const char *fault)
+static int mt_write(const char *path, const char *s)
 {
-	int fd = open(MT_MODEL_FAULT, O_WRONLY);
+	int fd = open(path, O_WRONLY);
 	ssize_t ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = write(fd, fault, strlen(fault));
+	ret = write(fd, s, strlen(s));
 	close(fd);
-	return ret == (ssize_t)strlen(fault) ? 0 : -EIO;
+	if (ret == (ssize_t)strlen(s))
+		return 0;
+	return ret < 0 ? -errno : -EIO;
+}
+
+static int mt_fault(const char *fault)
+{
+	return mt_write(MT_MODEL_FAULT, fault);
+}
+
+/* The APU model's counter @key ("held", "stale"), summed over its cores. */
+static long long mt_model(const char *key)
+{
+	char line[512], k[32];
+	FILE *f = fopen(MT_MODEL_CORES, "r");
+	long long sum = 0;
+
+	if (!f)
+		return -1;
+	snprintf(k, sizeof(k), " %s ", key);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, k);
+
+		if (p)
+			sum += strtoll(p + strlen(k), NULL, 10);
+	}
+	fclose(f);
+	return sum;
+}
+
+/* Polls the model's @key until it is @want; 0 or -ETIMEDOUT. */
+static int mt_model_wait(const char *key, long long want)
+{
+	int64_t end = tapu_deadline_ms(MT_ONLINE_MS);
+
+	do {
+		if (mt_model(key) == want)
+			return 0;
+		usleep(20000);
+	} while (tapu_now_ns() < end);
+	return -ETIMEDOUT;
+}
+
+/*
+ * Unbinds the devices (channels, APUs) bound to the driver @drv (a sysfs
+ * directory) whose names match @pattern, and stores their names in @names
+ * for mt_bind(); returns how many, or -errno.
+ */
+static int mt_unbind(const char *drv, const char *pattern,
+		     char names[][64], int max)
+{
+	char path[256];
+	glob_t g;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", drv, pattern);
+	if (glob(path, 0, NULL, &g))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	for (size_t i = 0; i < g.gl_pathc && n < max; i++) {
+		const char *name = strrchr(g.gl_pathv[i], '/') + 1;
+
+		snprintf(names[n], 64, "%s", name);
+		if (mt_write(path, names[n]))
+			break;
+		n++;
+	}
+	globfree(&g);
+	return n;
+}
+
+static int mt_bind(const char *drv, char names[][64], int n)
+{
+	char path[256];
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	for (int i = 0; i < n && !ret; i++)
+		ret = mt_write(path, names[i]);
+	return ret;
+}
+
+/* Writes @state ("stop", "start") to the APU's remote processor. */
+static int mt_rproc(const char *state)
+{
+	glob_t g;
+	int ret = -ENOENT;
+
+	if (glob(MT_APU_DRIVER "/*/remoteproc/remoteproc*/state", 0, NULL, &g))
+		return ret;
+	if (g.gl_pathc == 1)
+		ret = mt_write(g.gl_pathv[0], state);
+	globfree(&g);
+	return ret;
 }
 
 FIXTURE(mt8183) {
@@ -495,6 +592,94 @@ TEST_F(mt8183_fault, job)
 {
 	mt_fault_case(_metadata, &self->mt, variant->fault, variant->error,
 		      variant->dropped, variant->recoveries);
+}
+
+/* The stream bytes held, polled until they are @want or @ms passed. */
+static long long mt_stream_bytes_wait(const char *path, long long want, int ms)
+{
+	int64_t end = tapu_deadline_ms(ms);
+	long long copies, bytes;
+
+	do {
+		if (mt_streams(path, &copies, &bytes))
+			return -1;
+		if (bytes == want)
+			break;
+		usleep(20000);
+	} while (tapu_now_ns() < end);
+	return bytes;
+}
+
+/*
+ * Only the channels go (their driver is unbound) while the firmware runs
+ * a job, whose handles are all closed: the job fails, but its BOs and its
+ * stream stay with the firmware, which still runs the job and writes its
+ * output, until the remote processor is stopped. The model counts the
+ * pages it held the last reference of ("stale").
+ */
+TEST_F(mt8183, unbound_channel_keeps_buffers)
+{
+	long long stale, bytes0, bytes, copies;
+	char names[MT_MAX_CHANNELS][64];
+	struct drm_tapu_wait_job w;
+	struct tj_job j;
+	int n;
+
+	if (access(MT_MODEL_FAULT, W_OK))
+		SKIP(return, "no APU model: no job to hold");
+	stale = mt_model("stale");
+	ASSERT_LE(0, stale);
+	ASSERT_EQ(0, mt_streams(self->debugfs, &copies, &bytes0));
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, mt_size(self, 65536), 61));
+	ASSERT_EQ(0, mt_fault("hold"));
+	ASSERT_EQ(0, tj_job_submit(&j));
+	ASSERT_EQ(0, mt_model_wait("held", 1));
+	/* Only the job holds its BOs and its stream now. */
+	tj_job_fini(&j);
+
+	n = mt_unbind(MT_CHANNELS, "virtio*", names, MT_MAX_CHANNELS);
+	ASSERT_EQ(self->num_cores, n);
+	ASSERT_EQ(0, tapu_wait(self->fd, j.id, TJ_WAIT_MS, &w));
+	EXPECT_EQ((__u32)DRM_TAPU_JOB_FAILED, w.status);
+	EXPECT_EQ(-EIO, w.error);
+	/* Given time to go, the stream stays: the firmware owns the job. */
+	bytes = mt_stream_bytes_wait(self->debugfs, bytes0, 1000);
+	EXPECT_LT(bytes0, bytes);
+
+	/* The firmware runs the job, on BOs that are still the job's. */
+	ASSERT_EQ(0, mt_fault("release"));
+	ASSERT_EQ(0, mt_model_wait("held", 0));
+	ASSERT_EQ(0, mt_bind(MT_CHANNELS, names, n));
+	ASSERT_EQ(0, mt_wait_online(self->debugfs, NULL));
+
+	/* Stopped, the firmware lets them go; restarted, it runs jobs. */
+	ASSERT_EQ(0, mt_rproc("stop"));
+	EXPECT_EQ(bytes0, mt_stream_bytes_wait(self->debugfs, bytes0,
+					       MT_ONLINE_MS));
+	ASSERT_EQ(0, mt_rproc("start"));
+	ASSERT_EQ(0, mt_wait_online(self->debugfs, NULL));
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(0, tj_run_one(self->fd));
+	EXPECT_EQ(stale, mt_model("stale"));
+}
+
+/*
+ * The remote processor's driver is rebound: the TAPU device stays, its
+ * cores come back on the new remote processor, which recovers them from a
+ * hang.
+ */
+TEST_F(mt8183, rebound_remoteproc_recovers)
+{
+	struct mt_core before[MT_MAX_CORES];
+	char names[1][64];
+
+	if (access(MT_MODEL_FAULT, W_OK))
+		SKIP(return, "no APU model: no fault to arm");
+	ASSERT_EQ(self->num_cores, mt_cores(self->debugfs, before));
+	ASSERT_EQ(1, mt_unbind(MT_APU_DRIVER, "*.apu", names, 1));
+	ASSERT_EQ(0, mt_bind(MT_APU_DRIVER, names, 1));
+	ASSERT_EQ(0, mt_wait_online(self->debugfs, before));
+	mt_fault_case(_metadata, self, "no_reply", -ETIMEDOUT, 0, 1);
 }
 
 TEST_HARNESS_MAIN
