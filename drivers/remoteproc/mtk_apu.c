@@ -140,34 +140,12 @@ static int mtk_apu_fw_release(struct rproc *rproc, struct rproc_mem_entry *mem)
 	return 0;
 }
 
-/* Powers the APU and registers its carveout, before the firmware loads. */
+/* Powers the APU before the firmware loads, until it is stopped. */
 static int mtk_apu_prepare(struct rproc *rproc)
 {
 	struct mtk_apu *apu = rproc->priv;
-	struct rproc_mem_entry *mem;
-	int ret;
 
-	ret = pm_runtime_resume_and_get(apu->dev);
-	if (ret)
-		return ret;
-
-	/* A crash dump holds the firmware's memory. */
-	ret = rproc_coredump_add_segment(rproc, apu->fw_da, apu->fw_size);
-	if (ret)
-		goto err;
-	mem = rproc_mem_entry_init(apu->dev, NULL, apu->fw_pa, apu->fw_size,
-				   apu->fw_da, mtk_apu_fw_alloc,
-				   mtk_apu_fw_release, "firmware");
-	if (!mem) {
-		rproc_coredump_cleanup(rproc);
-		ret = -ENOMEM;
-		goto err;
-	}
-	rproc_add_carveout(rproc, mem);
-	return 0;
-err:
-	pm_runtime_put(apu->dev);
-	return ret;
+	return pm_runtime_resume_and_get(apu->dev);
 }
 
 static int mtk_apu_unprepare(struct rproc *rproc)
@@ -176,6 +154,38 @@ static int mtk_apu_unprepare(struct rproc *rproc)
 
 	pm_runtime_put(apu->dev);
 	return 0;
+}
+
+/*
+ * The carveout and the crash dump segment, registered with the resource
+ * table: remoteproc releases them with the table, and nothing when parsing
+ * fails, so a failure leaves nothing registered.
+ */
+static int mtk_apu_parse_fw(struct rproc *rproc, const struct firmware *fw)
+{
+	struct mtk_apu *apu = rproc->priv;
+	struct rproc_mem_entry *mem;
+	int ret;
+
+	mem = rproc_mem_entry_init(apu->dev, NULL, apu->fw_pa, apu->fw_size,
+				   apu->fw_da, mtk_apu_fw_alloc,
+				   mtk_apu_fw_release, "firmware");
+	if (!mem)
+		return -ENOMEM;
+	/* A crash dump holds the firmware's memory. */
+	ret = rproc_coredump_add_segment(rproc, apu->fw_da, apu->fw_size);
+	if (ret)
+		goto err_free;
+	ret = rproc_elf_load_rsc_table(rproc, fw);
+	if (ret)
+		goto err_segment;
+	rproc_add_carveout(rproc, mem);
+	return 0;
+err_segment:
+	rproc_coredump_cleanup(rproc);
+err_free:
+	kfree(mem);
+	return ret;
 }
 
 static void mtk_apu_core_boot(struct mtk_apu *apu, struct mtk_apu_core *core)
@@ -228,8 +238,11 @@ static int mtk_apu_start(struct rproc *rproc)
 	struct mtk_apu *apu = rproc->priv;
 	int i;
 
-	for (i = 0; i < MTK_APU_NUM_CORES; i++)
+	/* Nothing from a previous run is taken for this one's. */
+	for (i = 0; i < MTK_APU_NUM_CORES; i++) {
+		writel(1, apu->cores[i].regs + MTK_APU_CORE_XTENSA_INT);
 		enable_irq(apu->cores[i].irq);
+	}
 	for (i = 0; i < MTK_APU_NUM_CORES; i++)
 		mtk_apu_core_boot(apu, &apu->cores[i]);
 	return 0;
@@ -263,7 +276,7 @@ static const struct rproc_ops mtk_apu_ops = {
 	.stop = mtk_apu_stop,
 	.kick = mtk_apu_kick,
 	.load = rproc_elf_load_segments,
-	.parse_fw = rproc_elf_load_rsc_table,
+	.parse_fw = mtk_apu_parse_fw,
 	.find_loaded_rsc_table = rproc_elf_find_loaded_rsc_table,
 	.sanity_check = rproc_elf_sanity_check,
 	.get_boot_addr = rproc_elf_get_boot_addr,
