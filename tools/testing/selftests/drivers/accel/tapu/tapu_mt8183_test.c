@@ -682,4 +682,110 @@ TEST_F(mt8183, rebound_remoteproc_recovers)
 	mt_fault_case(_metadata, self, "no_reply", -ETIMEDOUT, 0, 1);
 }
 
+/*
+ * The firmware crashes while both cores have jobs and more are queued
+ * from several files: the job that crashed and the one on the other core
+ * fail, so may those handed to a core while it is offline; every job
+ * ends, the others give their results, the APU comes back, and no BO goes
+ * while the firmware still uses it.
+ */
+TEST_F(mt8183, crash_under_load)
+{
+	struct mt_core before[MT_MAX_CORES];
+	enum { FDS = 4, NJOBS = 16 };
+	struct drm_tapu_wait_job w;
+	struct tj_job j[NJOBS];
+	int fds[FDS], failed = 0, i;
+	long long stale;
+
+	if (access(MT_MODEL_FAULT, W_OK))
+		SKIP(return, "no APU model: no fault to arm");
+	stale = mt_model("stale");
+	ASSERT_EQ(self->num_cores, mt_cores(self->debugfs, before));
+	for (i = 0; i < FDS; i++) {
+		fds[i] = mt_open();
+		ASSERT_LE(0, fds[i]);
+	}
+	for (i = 0; i < NJOBS; i++)
+		ASSERT_EQ(0, tj_job_init(fds[i % FDS], &j[i],
+					 mt_size(self, 16384), 70 + i));
+	for (i = 0; i < NJOBS; i++) {
+		if (i == NJOBS / 4)
+			ASSERT_EQ(0, mt_fault("crash"));
+		ASSERT_EQ(0, tj_job_submit(&j[i]));
+	}
+	for (i = 0; i < NJOBS; i++) {
+		ASSERT_EQ(0, tapu_wait(j[i].fd, j[i].id, TJ_WAIT_MS, &w));
+		if (w.status == DRM_TAPU_JOB_DONE && !w.error) {
+			EXPECT_EQ(0, tj_check(j[i].out.map, j[i].n, j[i].seed));
+		} else {
+			EXPECT_EQ((__u32)DRM_TAPU_JOB_FAILED, w.status);
+			EXPECT_TRUE(w.error == -EIO || w.error == -ENODEV) {
+				TH_LOG("job %d: error %d", i, w.error);
+			}
+			failed++;
+		}
+		tj_job_fini(&j[i]);
+	}
+	EXPECT_LE(1, failed);
+	ASSERT_EQ(0, mt_wait_online(self->debugfs, before));
+	for (i = 0; i < FDS; i++) {
+		EXPECT_EQ(0, tj_run_one(fds[i]));
+		close(fds[i]);
+	}
+	EXPECT_EQ(stale, mt_model("stale"));
+}
+
+/* The APU device's runtime PM status: 1 active, 0 suspended, -1 unknown. */
+static int mt_apu_active(void)
+{
+	char line[32] = "";
+	glob_t g;
+	FILE *f;
+
+	if (glob(MT_APU_DRIVER "/*/power/runtime_status", 0, NULL, &g))
+		return -1;
+	f = g.gl_pathc == 1 ? fopen(g.gl_pathv[0], "r") : NULL;
+	globfree(&g);
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	return !strncmp(line, "active", 6) ? 1 :
+	       !strncmp(line, "suspended", 9) ? 0 : -1;
+}
+
+static int mt_apu_active_wait(int want)
+{
+	int64_t end = tapu_deadline_ms(MT_ONLINE_MS);
+
+	do {
+		if (mt_apu_active() == want)
+			return 0;
+		usleep(20000);
+	} while (tapu_now_ns() < end);
+	return -ETIMEDOUT;
+}
+
+/*
+ * The APU is powered (clocks, power domains) while its firmware runs:
+ * suspended once the remote processor is stopped between jobs, resumed
+ * when it starts again, and jobs work after.
+ */
+TEST_F(mt8183, runtime_pm_between_jobs)
+{
+	if (mt_apu_active() < 0)
+		SKIP(return, "no mtk-apu device with runtime PM");
+	EXPECT_EQ(1, mt_apu_active());
+	ASSERT_EQ(0, tj_run_one(self->fd));
+	ASSERT_EQ(0, mt_rproc("stop"));
+	EXPECT_EQ(0, mt_apu_active_wait(0));
+	ASSERT_EQ(0, mt_rproc("start"));
+	EXPECT_EQ(1, mt_apu_active());
+	ASSERT_EQ(0, mt_wait_online(self->debugfs, NULL));
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(0, tj_run_one(self->fd));
+}
+
 TEST_HARNESS_MAIN
