@@ -3,7 +3,7 @@
 #
 # Build the TAPU debug kernel (TESTING.md section 2, TAPU.md section 7):
 #
-#  1. a build tree: a hard-linked copy of linux-source-6.12 with the DRM
+#  1. a build tree: a hard-linked copy of linux-source-6.12 with the
 #     core fixes of tools/testing/tapu/kernel-patches/ applied and the TAPU
 #     tree dropped in and hooked into drivers/accel/{Kconfig,Makefile};
 #  2. a small x86_64 kernel (tinyconfig + tools/testing/tapu/debug.config:
@@ -206,7 +206,7 @@ splice_remoteproc() {
 		grep -q 'CONFIG_MTK_APU)' "$SRC/$d/Makefile"
 }
 
-# The DRM core fixes the suite tests: the files they touch are copied from
+# The core fixes (DRM, which the suite tests, and the M4U): the files they touch are copied from
 # $KSRC again (never patched through a hard link), then patched.
 apply_patches() {
 	local p f

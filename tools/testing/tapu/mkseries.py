@@ -12,9 +12,9 @@ letter (default build/series). make series runs this; check-series.sh
 applies the result to a clean tree and builds every patch.
 
 The series is of the committed tree (HEAD; a tree without .git as it
-is), first the DRM core fixes of
-tools/testing/tapu/kernel-patches/, which the driver's uAPI tests need on
-accel files. Each patch adds its files as they are in HEAD. The driver's Kconfig
+is), first the core fixes of tools/testing/tapu/kernel-patches/: the
+DRM ones, which the driver's uAPI tests need on accel files, and the
+M4U's, which the APU's mappings need on the SoC. Each patch adds its files as they are in HEAD. The driver's Kconfig
 and Makefile grow with the patches: a patch carries the entries of the
 symbols introduced so far. The hooks into the kernel's files
 (drivers/accel/{Kconfig,Makefile}, MAINTAINERS,
@@ -199,7 +199,10 @@ The first two patches fix the DRM core for every accel driver: an accel
 file reaches core ioctls that oops on it (GET_UNIQUE and GET_MAGIC
 dereference the master accel files never have), and the syncobj array
 ioctls warn from the page allocator for user-sized counts. TAPU's
-kselftests exercise both.
+kselftests exercise both. The third has the M4U driver report the
+reserved regions of the device tree, through which the APU's firmware
+carveout is kept out of the DMA API's addresses and its rpmsg buffers
+are mapped at their physical addresses.
 
 Open userspace, in the same repository as the driver: libtapu (a C
 library on libdrm), libtapu-onnx (a runtime that compiles quantized ONNX
@@ -211,7 +214,7 @@ of the MT8183 patch.
 Testing: under QEMU (TCG) on Debian's 6.12 kernel (the driver built out
 of tree), on a 6.12 debug kernel (KASAN, lockdep, kmemleak, fault
 injection) and on an arm64 kernel (qemu-system-aarch64 -M virt), both
-with the DRM fixes: the KUnit suites, the kselftests of the last patch,
+with the core fixes: the KUnit suites, the kselftests of the last patch,
 the userspace's own tests, the ONNX operator tests and a model zoo
 checked against an independent ONNX reference, with a clean kernel log.
 On arm64 the MT8183 path runs from a device-tree node: the remote
@@ -377,7 +380,7 @@ def main():
     all_symbols = [s for p in PATCHES for s in p.get('symbols', [])]
     if sorted(all_symbols) != sorted(re.findall(r'(?m)^config (\S+)', kconfig)):
         sys.exit('mkseries: the patches do not introduce every Kconfig symbol once')
-    drm_fixes = sorted(os.path.join(TOP, 'tools/testing/tapu/kernel-patches', f)
+    core_fixes = sorted(os.path.join(TOP, 'tools/testing/tapu/kernel-patches', f)
                        for f in os.listdir(os.path.join(TOP, 'tools/testing/tapu/kernel-patches'))
                        if f.endswith('.patch'))
 
@@ -393,7 +396,7 @@ def main():
               'docs': ['Documentation/accel/index.rst'],
               'selftests': ['tools/testing/selftests/Makefile']}
     basefiles = ['MAINTAINERS'] + [f for v in hooked.values() for f in v]
-    for fix in drm_fixes:
+    for fix in core_fixes:
         with open(fix) as f:
             basefiles += re.findall(r'(?m)^--- a/(\S+)$', f.read())
     env = dict(os.environ, GIT_AUTHOR_NAME='The TAPU authors',
@@ -409,8 +412,8 @@ def main():
     run('git', '-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m',
         'base: the files the series changes, as in the kernel tree', cwd=work, env=env)
     base_rev = run('git', 'rev-parse', 'HEAD', cwd=work).strip()
-    # The DRM core fixes first, as the series' authors send them.
-    for fix in drm_fixes:
+    # The core fixes first, as the series' authors send them.
+    for fix in core_fixes:
         run('git', 'am', '-q', fix, cwd=work, env=env)
         run('git', '-c', 'commit.gpgsign=false', 'commit', '-q', '--amend',
             '--no-edit', '--reset-author', '--no-verify', cwd=work, env=env)
