@@ -8,8 +8,10 @@
  * whose vrings have the notify ids 2n and 2n + 1; a kick of vring v sets
  * bit v of the core's host-to-DSP interrupt register. The DSPs reach memory
  * through the APU's M4U: the carveout is mapped at the device address given
- * by the iommu-addresses of its reserved-memory node, everything else
- * (vrings, rpmsg buffers) through the DMA API of this device.
+ * by the iommu-addresses of its reserved-memory node, the rpmsg buffers
+ * come from a pool that the M4U maps at its physical address (the vrings
+ * carry physical addresses), and the vrings through the DMA API of this
+ * device.
  */
 
 #include <linux/bitfield.h>
@@ -96,6 +98,8 @@ struct mtk_apu_core {
  * @fw_pa: physical address of the firmware carveout
  * @fw_da: its device address
  * @fw_size: its size
+ * @buf_pa: physical (and device) address of the rpmsg buffer pool
+ * @buf_size: its size, 0 without a pool
  */
 struct mtk_apu {
 	struct device *dev;
@@ -108,7 +112,18 @@ struct mtk_apu {
 	phys_addr_t fw_pa;
 	dma_addr_t fw_da;
 	size_t fw_size;
+	phys_addr_t buf_pa;
+	size_t buf_size;
 };
+
+/*
+ * Whether the driver maps the carveout in the IOMMU domain: seen at its
+ * physical address, it is a direct region, which the IOMMU core mapped.
+ */
+static bool mtk_apu_fw_remapped(struct mtk_apu *apu)
+{
+	return apu->domain && apu->fw_da != apu->fw_pa;
+}
 
 static int mtk_apu_fw_alloc(struct rproc *rproc, struct rproc_mem_entry *mem)
 {
@@ -118,25 +133,30 @@ static int mtk_apu_fw_alloc(struct rproc *rproc, struct rproc_mem_entry *mem)
 	mem->va = memremap(apu->fw_pa, apu->fw_size, MEMREMAP_WC);
 	if (!mem->va)
 		return -ENOMEM;
-	if (apu->domain) {
+	if (mtk_apu_fw_remapped(apu)) {
 		ret = iommu_map(apu->domain, apu->fw_da, apu->fw_pa,
 				apu->fw_size, IOMMU_READ | IOMMU_WRITE,
 				GFP_KERNEL);
 		if (ret) {
 			memunmap(mem->va);
+			mem->va = NULL;
 			return ret;
 		}
 	}
 	return 0;
 }
 
+/* Also called when the allocation failed. */
 static int mtk_apu_fw_release(struct rproc *rproc, struct rproc_mem_entry *mem)
 {
 	struct mtk_apu *apu = rproc->priv;
 
-	if (apu->domain)
+	if (!mem->va)
+		return 0;
+	if (mtk_apu_fw_remapped(apu))
 		iommu_unmap(apu->domain, apu->fw_da, apu->fw_size);
 	memunmap(mem->va);
+	mem->va = NULL;
 	return 0;
 }
 
@@ -157,21 +177,31 @@ static int mtk_apu_unprepare(struct rproc *rproc)
 }
 
 /*
- * The carveout and the crash dump segment, registered with the resource
- * table: remoteproc releases them with the table, and nothing when parsing
- * fails, so a failure leaves nothing registered.
+ * The carveout, the virtio devices' buffer pool and the crash dump segment,
+ * registered with the resource table: remoteproc releases them with the
+ * table, and nothing when parsing fails, so a failure leaves nothing
+ * registered.
  */
 static int mtk_apu_parse_fw(struct rproc *rproc, const struct firmware *fw)
 {
+	struct rproc_mem_entry *mem[1 + MTK_APU_NUM_CORES] = {};
 	struct mtk_apu *apu = rproc->priv;
-	struct rproc_mem_entry *mem;
-	int ret;
+	int i, ret = -ENOMEM;
 
-	mem = rproc_mem_entry_init(apu->dev, NULL, apu->fw_pa, apu->fw_size,
-				   apu->fw_da, mtk_apu_fw_alloc,
-				   mtk_apu_fw_release, "firmware");
-	if (!mem)
-		return -ENOMEM;
+	mem[0] = rproc_mem_entry_init(apu->dev, NULL, apu->fw_pa, apu->fw_size,
+				      apu->fw_da, mtk_apu_fw_alloc,
+				      mtk_apu_fw_release, "firmware");
+	if (!mem[0])
+		goto err_free;
+	/* remoteproc_virtio takes vdev n's buffers from memory-region 1. */
+	for (i = 0; apu->buf_size && i < MTK_APU_NUM_CORES; i++) {
+		mem[1 + i] = rproc_of_resm_mem_entry_init(apu->dev, 1,
+							  apu->buf_size,
+							  apu->buf_pa,
+							  "vdev%dbuffer", i);
+		if (!mem[1 + i])
+			goto err_free;
+	}
 	/* A crash dump holds the firmware's memory. */
 	ret = rproc_coredump_add_segment(rproc, apu->fw_da, apu->fw_size);
 	if (ret)
@@ -179,12 +209,14 @@ static int mtk_apu_parse_fw(struct rproc *rproc, const struct firmware *fw)
 	ret = rproc_elf_load_rsc_table(rproc, fw);
 	if (ret)
 		goto err_segment;
-	rproc_add_carveout(rproc, mem);
+	for (i = 0; i < ARRAY_SIZE(mem) && mem[i]; i++)
+		rproc_add_carveout(rproc, mem[i]);
 	return 0;
 err_segment:
 	rproc_coredump_cleanup(rproc);
 err_free:
-	kfree(mem);
+	for (i = 0; i < ARRAY_SIZE(mem); i++)
+		kfree(mem[i]);
 	return ret;
 }
 
@@ -308,37 +340,23 @@ static irqreturn_t mtk_apu_irq_thread(int irq, void *data)
 }
 
 /*
- * The firmware carveout: memory-region 0. With an IOMMU, the DSPs see it at
- * the device address that the region's iommu-addresses give for this node
- * (which also keeps the DMA API's allocations out of it); without one, at
- * its physical address.
+ * The device address of reserved-memory region @np for the DSPs: with an
+ * IOMMU, the one that the region's iommu-addresses give for this node (the
+ * M4U reports them as reserved regions: kept out of the DMA API's
+ * allocations, and mapped 1:1 by the IOMMU core if at the physical
+ * address); without one, its physical address.
  */
-static int mtk_apu_parse_carveout(struct mtk_apu *apu)
+static int mtk_apu_region_da(struct mtk_apu *apu, struct device_node *np,
+			     struct reserved_mem *rmem, phys_addr_t *da)
 {
 	struct device *dev = apu->dev;
 	const __be32 *maps, *end;
-	struct reserved_mem *rmem;
-	struct device_node *np;
-	phys_addr_t da;
 	size_t len;
 	int size;
 
-	np = of_parse_phandle(dev->of_node, "memory-region", 0);
-	if (!np)
-		return dev_err_probe(dev, -EINVAL, "no memory-region\n");
-	rmem = of_reserved_mem_lookup(np);
-	if (!rmem) {
-		of_node_put(np);
-		return dev_err_probe(dev, -EINVAL, "memory-region is not reserved\n");
-	}
-	apu->fw_pa = rmem->base;
-	apu->fw_size = rmem->size;
-	apu->fw_da = rmem->base;
-	if (!apu->domain) {
-		of_node_put(np);
+	*da = rmem->base;
+	if (!apu->domain)
 		return 0;
-	}
-
 	maps = of_get_property(np, "iommu-addresses", &size);
 	end = maps ? maps + size / sizeof(*maps) : NULL;
 	while (maps && maps < end) {
@@ -346,17 +364,88 @@ static int mtk_apu_parse_carveout(struct mtk_apu *apu)
 
 		if (!user)
 			break;
-		maps = of_translate_dma_region(user, maps, &da, &len);
+		maps = of_translate_dma_region(user, maps, da, &len);
 		of_node_put(user);
-		if (user == dev->of_node && len == apu->fw_size) {
-			apu->fw_da = da;
-			of_node_put(np);
+		if (user == dev->of_node && len == rmem->size)
 			return 0;
-		}
 	}
-	of_node_put(np);
 	return dev_err_probe(dev, -EINVAL,
-			     "memory-region has no iommu-addresses of its size for this device\n");
+			     "%pOF has no iommu-addresses of its size for this device\n",
+			     np);
+}
+
+/*
+ * A direct region must be mapped 1:1 in the domain before the DSPs use it:
+ * the IOMMU core does it at the device's probe, if the IOMMU driver reports
+ * the region (the 6.12 M4U driver needs the fix of kernel-patches/) and no
+ * other device of the domain mapped those addresses first.
+ */
+static int mtk_apu_check_direct(struct mtk_apu *apu, phys_addr_t pa,
+				size_t size)
+{
+	size_t off;
+
+	for (off = 0; off < size; off += PAGE_SIZE)
+		if (iommu_iova_to_phys(apu->domain, pa + off) != pa + off)
+			return dev_err_probe(apu->dev, -EINVAL,
+					     "%pa is not mapped 1:1 in the IOMMU domain\n",
+					     &pa);
+	return 0;
+}
+
+/*
+ * memory-region 0, the firmware carveout, and 1, the rpmsg buffer pool:
+ * virtio-rpmsg writes its buffers' physical addresses into the vrings, so
+ * the DSPs must see the pool there, below 4 GiB. Through an IOMMU only the
+ * pool's direct mapping gives that; without one the pool is optional.
+ */
+static int mtk_apu_parse_regions(struct mtk_apu *apu)
+{
+	struct device *dev = apu->dev;
+	struct reserved_mem *rmem;
+	struct device_node *np;
+	phys_addr_t da;
+	int ret;
+
+	np = of_parse_phandle(dev->of_node, "memory-region", 0);
+	rmem = np ? of_reserved_mem_lookup(np) : NULL;
+	ret = rmem ? mtk_apu_region_da(apu, np, rmem, &da) :
+		dev_err_probe(dev, -EINVAL, "no reserved memory-region\n");
+	of_node_put(np);
+	if (ret)
+		return ret;
+	apu->fw_pa = rmem->base;
+	apu->fw_size = rmem->size;
+	apu->fw_da = da;
+	if (apu->domain && da == rmem->base) {
+		ret = mtk_apu_check_direct(apu, rmem->base, rmem->size);
+		if (ret)
+			return ret;
+	}
+
+	np = of_parse_phandle(dev->of_node, "memory-region", 1);
+	if (!np && !apu->domain)
+		return 0;
+	rmem = np ? of_reserved_mem_lookup(np) : NULL;
+	if (!rmem || !of_device_is_compatible(np, "shared-dma-pool") ||
+	    !of_property_read_bool(np, "no-map"))
+		ret = dev_err_probe(dev, -EINVAL,
+				    "memory-region 1 is not a no-map shared-dma-pool\n");
+	else
+		ret = mtk_apu_region_da(apu, np, rmem, &da);
+	if (!ret && (da != rmem->base ||
+		     rmem->base + rmem->size - 1 > U32_MAX))
+		ret = dev_err_probe(dev, -EINVAL,
+				    "%pOF is not seen at its physical address below 4 GiB\n",
+				    np);
+	of_node_put(np);
+	if (!ret && apu->domain)
+		ret = mtk_apu_check_direct(apu, rmem->base, rmem->size);
+	if (ret)
+		return ret;
+	apu->buf_pa = rmem->base;
+	apu->buf_size = rmem->size;
+	return 0;
 }
 
 static int mtk_apu_probe(struct platform_device *pdev)
@@ -384,7 +473,7 @@ static int mtk_apu_probe(struct platform_device *pdev)
 	domain = iommu_get_domain_for_dev(dev);
 	if (domain && domain->type != IOMMU_DOMAIN_IDENTITY)
 		apu->domain = domain;
-	ret = mtk_apu_parse_carveout(apu);
+	ret = mtk_apu_parse_regions(apu);
 	if (ret)
 		return ret;
 

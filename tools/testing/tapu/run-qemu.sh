@@ -504,6 +504,12 @@ board_dts() {
 			no-map;
 		};
 
+		apu_rpmsg_mem: apu-rpmsg@50400000 {
+			compatible = "shared-dma-pool";
+			reg = <0x0 0x50400000 0x0 0x40000>;
+			no-map;
+		};
+
 		apu-registers@51000000 {
 			reg = <0x0 0x51000000 0x0 0x2000>;
 			no-map;
@@ -525,7 +531,7 @@ board_dts() {
 			 <&apu_clk>, <&apu_clk>, <&apu_clk>, <&apu_clk>;
 		clock-names = "conn", "ahb", "axi", "adl",
 			      "core0-axi", "core0", "core1-axi", "core1";
-		memory-region = <&apu_fw_mem>;
+		memory-region = <&apu_fw_mem>, <&apu_rpmsg_mem>;
 		/* The model reads memory through the kernel's cached map. */
 		dma-coherent;
 	};

@@ -140,6 +140,7 @@ struct dsp_mapping {
  * @irqs: interrupts raised
  * @held: the job held by a "hold" fault is waiting for its release
  * @stale: pages of a job that the host released before the job ended
+ * @outside_pool: rpmsg buffers refused for lying outside the buffer pool
  * @maps: the running job's slots
  */
 struct dsp_core {
@@ -159,6 +160,7 @@ struct dsp_core {
 	u32 irqs;
 	bool held;
 	u32 stale;
+	u32 outside_pool;
 	struct dsp_mapping maps[TAPU_MT8183_IPC_MAX_SLOTS];
 };
 
@@ -167,6 +169,10 @@ struct dsp_core {
  * @fw_pa: physical (and device) address of the firmware carveout
  * @fw_size: its size
  * @fw_va: the model's mapping of it
+ * @buf_pa: physical address of the rpmsg buffer pool, no-map reserved
+ *	memory like the carveout
+ * @buf_size: its size, 0 if the node has none
+ * @buf_va: the model's mapping of it
  * @fault_lock: protects @fault
  * @fault: armed for the next job
  * @release: a held job may run
@@ -177,6 +183,9 @@ struct dsp {
 	phys_addr_t fw_pa;
 	size_t fw_size;
 	void *fw_va;
+	phys_addr_t buf_pa;
+	size_t buf_size;
+	void *buf_va;
 	spinlock_t fault_lock;	/* protects fault */
 	enum dsp_fault fault;
 	bool release;
@@ -220,6 +229,8 @@ static void *dsp_map(struct dsp *dsp, u64 da, u64 size)
 		return NULL;
 	if (da >= dsp->fw_pa && da + size <= dsp->fw_pa + dsp->fw_size)
 		return dsp->fw_va + (da - dsp->fw_pa);
+	if (da >= dsp->buf_pa && da + size <= dsp->buf_pa + dsp->buf_size)
+		return dsp->buf_va + (da - dsp->buf_pa);
 	if (!pfn_valid(PHYS_PFN(da)) || !pfn_valid(PHYS_PFN(da + size - 1)))
 		return NULL;
 	return phys_to_virt(da);
@@ -234,11 +245,23 @@ static void dsp_interrupt(struct dsp_core *c, u32 status)
 
 /* The firmware's platform: rpmsg */
 
+/*
+ * With a buffer pool, the rpmsg buffers are reachable only in it, as
+ * through the M4U: the vrings carry their physical addresses, and only the
+ * pool is mapped there. The vrings themselves come from the DMA API.
+ */
 static void *dsp_rpmsg_map(struct tapu_fw_rpmsg *r, u64 da, u64 size)
 {
 	struct dsp_core *c = r->priv;
+	struct dsp *dsp = c->dsp;
 
-	return dsp_map(c->dsp, da, size);
+	if (dsp->buf_size && da != le32_to_cpu(r->vdev->vring[0].da) &&
+	    da != le32_to_cpu(r->vdev->vring[1].da) &&
+	    (da < dsp->buf_pa || da + size > dsp->buf_pa + dsp->buf_size)) {
+		c->outside_pool++;
+		return NULL;
+	}
+	return dsp_map(dsp, da, size);
 }
 
 /* The guest's memory is coherent: nothing to maintain. */
@@ -620,11 +643,11 @@ static int dsp_cores_show(struct seq_file *m, void *unused)
 	for (i = 0; i < DSP_NUM_CORES; i++) {
 		struct dsp_core *c = &dsp->cores[i];
 
-		seq_printf(m, "core %u running %d boots %u kicks %u irqs %u jobs %u dropped %u rpmsg_dropped %u held %d stale %u\n",
+		seq_printf(m, "core %u running %d boots %u kicks %u irqs %u jobs %u dropped %u rpmsg_dropped %u held %d stale %u outside_pool %u\n",
 			   i, READ_ONCE(c->running), c->boots, c->kicks,
 			   c->irqs, c->fw.stats.jobs, c->fw.stats.dropped,
 			   c->rpmsg.dropped, READ_ONCE(c->held),
-			   READ_ONCE(c->stale));
+			   READ_ONCE(c->stale), c->outside_pool);
 	}
 	return 0;
 }
@@ -632,22 +655,41 @@ DEFINE_SHOW_ATTRIBUTE(dsp_cores);
 
 /* Setup */
 
-static int dsp_find(struct dsp *dsp, struct device_node *np)
+/* Reserved-memory region @index of the APU node, mapped for the model. */
+static int dsp_region(struct device_node *np, int index, phys_addr_t *pa,
+		      size_t *size, void **va)
 {
 	struct reserved_mem *rmem;
 	struct device_node *mem;
-	u32 i;
 
-	mem = of_parse_phandle(np, "memory-region", 0);
+	mem = of_parse_phandle(np, "memory-region", index);
 	rmem = mem ? of_reserved_mem_lookup(mem) : NULL;
 	of_node_put(mem);
 	if (!rmem)
 		return -ENODEV;
-	dsp->fw_pa = rmem->base;
-	dsp->fw_size = rmem->size;
-	dsp->fw_va = memremap(rmem->base, rmem->size, MEMREMAP_WC);
-	if (!dsp->fw_va)
+	*va = memremap(rmem->base, rmem->size, MEMREMAP_WC);
+	if (!*va)
 		return -ENOMEM;
+	*pa = rmem->base;
+	*size = rmem->size;
+	return 0;
+}
+
+static int dsp_find(struct dsp *dsp, struct device_node *np)
+{
+	int ret;
+	u32 i;
+
+	ret = dsp_region(np, 0, &dsp->fw_pa, &dsp->fw_size, &dsp->fw_va);
+	if (ret)
+		return ret;
+	/* Optional, as for mtk_apu without an IOMMU. */
+	if (of_count_phandle_with_args(np, "memory-region", NULL) > 1) {
+		ret = dsp_region(np, 1, &dsp->buf_pa, &dsp->buf_size,
+				 &dsp->buf_va);
+		if (ret)
+			return ret;
+	}
 
 	for (i = 0; i < DSP_NUM_CORES; i++) {
 		struct dsp_core *c = &dsp->cores[i];
@@ -684,6 +726,8 @@ static void dsp_destroy(struct dsp *dsp)
 	}
 	if (dsp->fw_va)
 		memunmap(dsp->fw_va);
+	if (dsp->buf_va)
+		memunmap(dsp->buf_va);
 	kfree(dsp);
 }
 

@@ -9,6 +9,7 @@
 #include <glob.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "tapu_job_util.h"
@@ -172,7 +173,7 @@ static int mt_fault(const char *fault)
 	return mt_write(MT_MODEL_FAULT, fault);
 }
 
-/* The APU model's counter @key ("held", "stale"), summed over its cores. */
+/* The APU model's counter @key ("held", "outside_pool"), summed over its cores. */
 static long long mt_model(const char *key)
 {
 	char line[512], k[32];
@@ -350,6 +351,35 @@ TEST_F(mt8183, results_on_all_cores)
 		EXPECT_TRUE(ran) TH_LOG("core %d ran no job", i);
 	}
 	EXPECT_EQ(MT_SUM(before, n, dropped), MT_SUM(after, n, dropped));
+}
+
+/*
+ * The rpmsg buffers come from the APU's buffer pool, memory-region 1 (two
+ * phandles in the node's property): like the M4U, the model reaches no
+ * other buffer, and would have dropped the channels' messages.
+ */
+TEST_F(mt8183, rpmsg_buffers_in_pool)
+{
+	struct stat st;
+	struct tj_job j;
+	glob_t g;
+	int ret;
+
+	if (glob(MT_APU_DRIVER "/*/of_node/memory-region", 0, NULL, &g))
+		SKIP(return, "the APU has no device-tree node");
+	ret = stat(g.gl_pathv[0], &st);
+	globfree(&g);
+	ASSERT_EQ(0, ret);
+	if (st.st_size != 8)
+		SKIP(return, "the APU's node has no buffer pool");
+	if (mt_model("outside_pool") < 0)
+		SKIP(return, "no APU model");
+
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, mt_size(self, 4096), 3));
+	ASSERT_EQ(0, tj_job_submit(&j));
+	EXPECT_EQ(0, tj_job_finish(&j, NULL));
+	tj_job_fini(&j);
+	EXPECT_EQ(0, mt_model("outside_pool"));
 }
 
 /* The same stream again and again, as an inference loop would. */
