@@ -13,15 +13,17 @@
  * Locking: tapu_mt8183_lock (mutex) serialises channel probe/remove and the
  * list of APUs. A core's lock (IRQ-safe spinlock) protects its running job,
  * sequence numbers and counters; it nests outside the TAPU core's own lock
- * (tapu_core_job_done() is called under it). The channel a core sends on is
- * published with RCU and sends run under tapu_mt8183_srcu, so that removing
- * a channel waits for them without run_job taking a sleeping lock.
+ * (tapu_core_job_done() is called under it). run_job hands a job's message
+ * to the core's sender (a work item), which may sleep in virtio-rpmsg. The
+ * channel a core sends on is published with RCU and sends run under
+ * tapu_mt8183_srcu, so that removing a channel waits for them.
  */
 
 #include <drm/drm_gem_shmem_helper.h>
 #include <linux/cleanup.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -38,6 +40,7 @@
 #include <linux/srcu.h>
 #include <linux/string.h>
 #include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 
 #include "tapu_backend.h"
 #include "tapu_isa.h"
@@ -107,6 +110,8 @@ struct tapu_mt8183_chan {
  * @chan: the channel's state, NULL while offline
  * @lock: protects the fields below
  * @job: job sent to the firmware and not yet completed
+ * @msg: its message, until @send_work sent it (job_id 0 then)
+ * @send_work: sends @msg
  * @completing: job whose completion is being reported, its caches synced
  * @seq: sequence number of the last job message
  * @job_id: id of the last job message
@@ -131,6 +136,8 @@ struct tapu_mt8183_core {
 	struct tapu_mt8183_chan *chan;
 	spinlock_t lock; /* see above */
 	struct tapu_job *job;
+	struct tapu_mt8183_ipc_job msg;
+	struct work_struct send_work;
 	struct tapu_job *completing;
 	u32 seq;
 	u64 job_id;
@@ -227,7 +234,7 @@ struct tapu_mt8183_stream {
  * @table: coherent buffer table, NULL if the job has no BOs
  * @table_dma: device address of @table
  * @table_size: size of @table
- * @msg: the job message, sent by run_job
+ * @msg: the job message, handed to the core's sender by run_job
  * @num_slots: entries in @slots
  * @slots: the job's BOs
  */
@@ -248,6 +255,8 @@ struct tapu_mt8183_job {
 static LIST_HEAD(tapu_mt8183_apus);
 static DEFINE_MUTEX(tapu_mt8183_lock);
 DEFINE_STATIC_SRCU(tapu_mt8183_srcu);
+/* The cores' senders: jobs' fences wait for them. */
+static struct workqueue_struct *tapu_mt8183_wq;
 
 static struct tapu_mt8183_core *tapu_mt8183_core(struct tapu_core *core)
 {
@@ -469,64 +478,84 @@ static void tapu_mt8183_finish_locked(struct tapu_mt8183_core *mc, int error,
 
 /*
  * Fence signalling critical section: everything was allocated and built by
- * prepare_job; this synchronises the caches and sends without blocking.
+ * prepare_job; this synchronises the caches and hands the message to the
+ * core's sender, under the core's lock: it neither sleeps nor allocates.
  */
 static void tapu_mt8183_run_job(struct tapu_core *core, struct tapu_job *job)
 {
 	struct tapu_mt8183_core *mc = tapu_mt8183_core(core);
 	struct tapu_mt8183_job *mj = tapu_job_priv(job);
-	struct rpmsg_device *rpdev;
-	int idx, ret;
+	unsigned long flags;
 	u32 i;
-
-	idx = srcu_read_lock(&tapu_mt8183_srcu);
-	rpdev = srcu_dereference(mc->rpdev, &tapu_mt8183_srcu);
-	if (!rpdev) {
-		srcu_read_unlock(&tapu_mt8183_srcu, idx);
-		scoped_guard(spinlock_irqsave, &mc->lock) {
-			mc->offline_failed++;
-			tapu_core_job_done(core, -ENODEV, 0);
-		}
-		return;
-	}
 
 	for (i = 0; i < mj->num_slots; i++)
 		if (mj->slots[i].sync)
 			dma_sync_sgtable_for_device(mj->dma_dev, mj->slots[i].sgt,
 						    DMA_BIDIRECTIONAL);
 
-	scoped_guard(spinlock_irqsave, &mc->lock) {
-		/* Not to a firmware that may still work on an abandoned job. */
-		if (mc->stuck) {
-			mc->offline_failed++;
-			tapu_core_job_done(core, -ENODEV, 0);
-			srcu_read_unlock(&tapu_mt8183_srcu, idx);
-			return;
-		}
+	spin_lock_irqsave(&mc->lock, flags);
+	/* Offline, or its firmware may still work on an abandoned job. */
+	if (!mc->chan || mc->stuck) {
+		mc->offline_failed++;
+		tapu_core_job_done(core, -ENODEV, 0);
+	} else {
 		/* 0 is the sequence number of pings. */
 		if (!++mc->seq)
 			mc->seq++;
-		mj->msg.hdr.seq = cpu_to_le32(mc->seq);
-		mj->msg.job_id = cpu_to_le64(++mc->job_id);
+		mc->msg = mj->msg;
+		mc->msg.hdr.seq = cpu_to_le32(mc->seq);
+		mc->msg.job_id = cpu_to_le64(++mc->job_id);
 		mc->job = job;
 		mc->sent++;
+		queue_work(tapu_mt8183_wq, &mc->send_work);
 	}
+	spin_unlock_irqrestore(&mc->lock, flags);
+}
 
-	ret = rpmsg_trysend(rpdev->ept, &mj->msg, sizeof(mj->msg));
-	srcu_read_unlock(&tapu_mt8183_srcu, idx);
-	if (!ret)
-		return;
+/*
+ * The core's sender: virtio-rpmsg takes a mutex to send, so run_job does
+ * not send itself. Still on the way to the job's fence: it only sends a
+ * copy of the message (rpmsg_trysend() does not wait for a buffer), on a
+ * reclaim-safe workqueue. The channel is taken under the core's lock
+ * inside the SRCU read section, so that the job is still the one run_job
+ * handed over and the channel's removal waits for the send: a job failed
+ * meanwhile never reaches the next firmware. One that cannot be sent
+ * fails.
+ */
+static void tapu_mt8183_send_work(struct work_struct *work)
+{
+	struct tapu_mt8183_core *mc = container_of(work, struct tapu_mt8183_core,
+						   send_work);
+	bool cookie = dma_fence_begin_signalling();
+	struct rpmsg_device *rpdev = NULL;
+	struct tapu_mt8183_ipc_job msg;
+	int idx, ret = 0;
 
-	dev_dbg_ratelimited(&mc->apu->pdev->dev,
-			    "core %u: cannot send job: %d\n",
-			    tapu_core_index(core), ret);
-	/* Unless the channel went away and failed it meanwhile. */
+	idx = srcu_read_lock(&tapu_mt8183_srcu);
 	scoped_guard(spinlock_irqsave, &mc->lock) {
-		if (mc->job == job) {
-			mc->send_failed++;
-			tapu_mt8183_finish_locked(mc, -EIO, 0);
+		if (mc->job && le64_to_cpu(mc->msg.job_id) == mc->job_id)
+			rpdev = srcu_dereference(mc->rpdev, &tapu_mt8183_srcu);
+		msg = mc->msg;
+		/* Sent once: a second run of the work finds nothing. */
+		mc->msg.job_id = 0;
+	}
+	if (rpdev)
+		ret = rpmsg_trysend(rpdev->ept, &msg, sizeof(msg));
+	srcu_read_unlock(&tapu_mt8183_srcu, idx);
+
+	if (ret) {
+		dev_dbg_ratelimited(&mc->apu->pdev->dev,
+				    "core %u: cannot send job: %d\n",
+				    tapu_core_index(mc->core), ret);
+		/* Unless it ended meanwhile (its channel went). */
+		scoped_guard(spinlock_irqsave, &mc->lock) {
+			if (mc->job && mc->job_id == le64_to_cpu(msg.job_id)) {
+				mc->send_failed++;
+				tapu_mt8183_finish_locked(mc, -EIO, 0);
+			}
 		}
 	}
+	dma_fence_end_signalling(cookie);
 }
 
 /*
@@ -576,7 +605,11 @@ static void tapu_mt8183_reset(struct tapu_core *core)
 		spin_unlock_irqrestore(&mc->lock, flags);
 		wait_var_event(&mc->completing, !READ_ONCE(mc->completing));
 	}
-	if (mc->job) {
+	if (mc->job && le64_to_cpu(mc->msg.job_id) == mc->job_id) {
+		/* Never sent: nothing to recover on the firmware. */
+		mc->msg.job_id = 0;
+		mc->job = NULL;
+	} else if (mc->job) {
 		tapu_mt8183_abandon_locked(mc);
 		mc->job = NULL;
 		mc->recoveries++;
@@ -960,8 +993,10 @@ static void tapu_mt8183_apu_destroy(struct tapu_mt8183 *apu)
 
 	cancel_work_sync(&apu->stopped_work);
 	tapu_mt8183_stopped_remove(apu);
-	for (i = 0; i < apu->num_cores; i++)
+	for (i = 0; i < apu->num_cores; i++) {
+		cancel_work_sync(&apu->cores[i].send_work);
 		kept += !list_empty(&apu->cores[i].quarantine);
+	}
 	if (kept)
 		dev_warn(apu->apu_dev,
 			 "firmware still running: keeping the BOs of its abandoned jobs\n");
@@ -1033,6 +1068,7 @@ static struct tapu_mt8183 *tapu_mt8183_apu_create(struct device *apu_dev,
 		mc->apu = apu;
 		spin_lock_init(&mc->lock);
 		INIT_LIST_HEAD(&mc->quarantine);
+		INIT_WORK(&mc->send_work, tapu_mt8183_send_work);
 	}
 	/* Probes synchronously, creating the TAPU device. */
 	ret = tapu_mt8183_add_pdev(apu);
@@ -1256,7 +1292,7 @@ static void tapu_mt8183_remove(struct rpmsg_device *rpdev)
 			tapu_mt8183_finish_locked(mc, -EIO, 0);
 		}
 	}
-	/* No run_job still sends on the channel. */
+	/* No sender still sends on the channel, nor will send this job. */
 	synchronize_srcu(&tapu_mt8183_srcu);
 	/* Without a remote processor, the channel going is all there is. */
 	if (!mc->apu->rproc)
@@ -1280,13 +1316,23 @@ static struct rpmsg_driver tapu_mt8183_rpdrv = {
 
 static int __init tapu_mt8183_init(void)
 {
-	int ret = platform_driver_register(&tapu_mt8183_pdrv);
+	int ret;
 
+	tapu_mt8183_wq = alloc_workqueue("tapu_mt8183",
+					 WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!tapu_mt8183_wq)
+		return -ENOMEM;
+	ret = platform_driver_register(&tapu_mt8183_pdrv);
 	if (ret)
-		return ret;
+		goto err_wq;
 	ret = register_rpmsg_driver(&tapu_mt8183_rpdrv);
 	if (ret)
-		platform_driver_unregister(&tapu_mt8183_pdrv);
+		goto err_pdrv;
+	return 0;
+err_pdrv:
+	platform_driver_unregister(&tapu_mt8183_pdrv);
+err_wq:
+	destroy_workqueue(tapu_mt8183_wq);
 	return ret;
 }
 
@@ -1306,6 +1352,7 @@ static void __exit tapu_mt8183_exit(void)
 		tapu_mt8183_apu_destroy(apu);
 	}
 	platform_driver_unregister(&tapu_mt8183_pdrv);
+	destroy_workqueue(tapu_mt8183_wq);
 }
 
 module_init(tapu_mt8183_init);
