@@ -114,6 +114,8 @@ const void *tapu_job_stream(struct tapu_job *job, u32 *size);
 void *tapu_job_stream_priv(struct tapu_job *job);
 u32 tapu_job_num_bos(struct tapu_job *job);
 struct drm_gem_object *tapu_job_bo(struct tapu_job *job, u32 slot);
+void *tapu_bo_kmap_get(struct drm_gem_object *obj);
+void tapu_bo_kmap_put(struct drm_gem_object *obj);
 void tapu_job_set_priv(struct tapu_job *job, void *priv);
 void *tapu_job_priv(struct tapu_job *job);
 

@@ -66,6 +66,24 @@ static int cores_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(cores);
 
+/* The BOs' kept kernel mappings, and those no job uses: how many, pages. */
+static int kmapped_show(struct seq_file *m, void *unused)
+{
+	struct tapu_device *tdev = m->private;
+	unsigned long bos, pages, idle_bos, idle_pages;
+
+	spin_lock(&tdev->kmap_lock);
+	bos = tdev->kmapped_bos;
+	pages = tdev->kmapped_pages;
+	idle_bos = tdev->kmap_idle_bos;
+	idle_pages = tdev->kmap_idle_pages;
+	spin_unlock(&tdev->kmap_lock);
+	seq_printf(m, "bos=%lu pages=%lu idle_bos=%lu idle_pages=%lu\n",
+		   bos, pages, idle_bos, idle_pages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kmapped);
+
 /* Accel devices get their directory, accel/<device name>/, at allocation. */
 void tapu_debugfs_init(struct tapu_device *tdev)
 {
@@ -74,6 +92,7 @@ void tapu_debugfs_init(struct tapu_device *tdev)
 	debugfs_create_file("pending", 0444, root, tdev, &pending_fops);
 	debugfs_create_file("scheduled", 0444, root, tdev, &scheduled_fops);
 	debugfs_create_file("cores", 0444, root, tdev, &cores_fops);
+	debugfs_create_file("kmapped", 0444, root, tdev, &kmapped_fops);
 	if (tdev->desc.ops->debugfs_init)
 		tdev->desc.ops->debugfs_init(tdev, root);
 }

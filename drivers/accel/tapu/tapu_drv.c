@@ -279,6 +279,9 @@ struct tapu_device *tapu_device_create(struct device *parent,
 	if (ret)
 		return ERR_PTR(ret);
 	INIT_LIST_HEAD(&tdev->streams);
+	ret = tapu_kmap_init(tdev);
+	if (ret)
+		return ERR_PTR(ret);
 	/* Reclaim may wait for a hung job's fence: the timeouts progress. */
 	tdev->timeout_wq = alloc_ordered_workqueue("tapu-timeout",
 						   WQ_MEM_RECLAIM);

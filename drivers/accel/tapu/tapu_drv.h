@@ -6,6 +6,7 @@
 
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
 #include <drm/gpu_scheduler.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -76,6 +77,16 @@ struct tapu_core {
  * @jobs_active: jobs not yet freed, waited for at unregister
  * @streams_lock: protects @streams
  * @streams: command streams with backend data, until unregister
+ * @kmap_lock: protects @kmap_lru, its counters and those of the mappings;
+ *	taken inside BOs' reservations
+ * @kmap_lru: data BOs with a kept kernel mapping that no job uses, least
+ *	recently used first
+ * @kmapped_bos: data BOs with a kept kernel mapping
+ * @kmapped_pages: their pages
+ * @kmap_idle_bos: entries in @kmap_lru
+ * @kmap_idle_pages: their pages
+ * @shrinker: drops the kernel mappings of BOs no job uses, under memory
+ *	pressure
  * @priv: backend data
  */
 struct tapu_device {
@@ -92,8 +103,38 @@ struct tapu_device {
 	atomic_t jobs_active;
 	struct mutex streams_lock; /* protects streams */
 	struct list_head streams;
+	spinlock_t kmap_lock; /* protects kmap_lru and the kmap counters */
+	struct list_head kmap_lru;
+	unsigned long kmapped_bos;
+	unsigned long kmapped_pages;
+	unsigned long kmap_idle_bos;
+	unsigned long kmap_idle_pages;
+	struct shrinker *shrinker;
 	void *priv;
 };
+
+/**
+ * struct tapu_bo - a data BO
+ * @base: the shmem object
+ * @kmap_link: entry in &tapu_device.kmap_lru while @kmap is kept and no
+ *	job uses it (&tapu_device.kmap_lock)
+ * @kmap: kernel mapping for the jobs, NULL if none (reservation lock)
+ * @kmap_users: jobs using @kmap (reservation lock)
+ * @kmap_reclaiming: the shrinker is dropping @kmap: set under
+ *	&tapu_device.kmap_lock, the BO is not freed until it is cleared
+ */
+struct tapu_bo {
+	struct drm_gem_shmem_object base;
+	struct list_head kmap_link;
+	void *kmap;
+	unsigned int kmap_users;
+	bool kmap_reclaiming;
+};
+
+static inline struct tapu_bo *to_tapu_bo(struct drm_gem_object *obj)
+{
+	return container_of(to_drm_gem_shmem_obj(obj), struct tapu_bo, base);
+}
 
 /*
  * Work a stream may hold: what a core gets through in half the job
@@ -263,6 +304,7 @@ long tapu_deadline_timeout(s64 deadline_ns);
 
 struct drm_gem_object *tapu_gem_create_object(struct drm_device *drm,
 					      size_t size);
+int tapu_kmap_init(struct tapu_device *tdev);
 
 int tapu_sched_init(struct tapu_device *tdev);
 void tapu_sched_fini(struct drm_device *drm, void *tdev);

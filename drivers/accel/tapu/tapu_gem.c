@@ -4,12 +4,17 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 #include <drm/drm_vma_manager.h>
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
+#include <linux/iosys-map.h>
 #include <linux/mm.h>
+#include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 
 #include "tapu_drv.h"
 
@@ -149,9 +154,294 @@ static int tapu_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * Kernel mappings of data BOs, for backends whose cores work on them. A
+ * BO's mapping is made at its first job and kept, so that a job costs the
+ * same whatever the size of its BOs, until the BO is freed or the shrinker
+ * drops it while no job uses it. An imported BO's mapping is its
+ * exporter's, which pins it as long as it exists: it is made for the jobs
+ * that use it and dropped after the last, as reclaim could not take it.
+ *
+ * The reservation lock protects a BO's mapping and users; the device's
+ * kmap_lock, taken inside it, the LRU and the counters. The shrinker only
+ * trylocks reservations, under kmap_lock.
+ */
+
+static unsigned long tapu_bo_pages(struct tapu_bo *bo)
+{
+	return bo->base.base.size >> PAGE_SHIFT;
+}
+
+/* Counts @bo in (@sign 1) or out (@sign -1) of @bos and @pages. */
+static void tapu_kmap_count_bo(struct tapu_device *tdev, struct tapu_bo *bo,
+			       unsigned long *bos, unsigned long *pages,
+			       long sign)
+{
+	lockdep_assert_held(&tdev->kmap_lock);
+	*bos += sign;
+	*pages += sign * (long)tapu_bo_pages(bo);
+}
+
+/* Onto the LRU: the BO's last job is gone. */
+static void tapu_kmap_lru_add(struct tapu_device *tdev, struct tapu_bo *bo)
+{
+	list_add_tail(&bo->kmap_link, &tdev->kmap_lru);
+	tapu_kmap_count_bo(tdev, bo, &tdev->kmap_idle_bos,
+			   &tdev->kmap_idle_pages, 1);
+}
+
+/* Off the LRU, if on it. */
+static void tapu_kmap_lru_del(struct tapu_device *tdev, struct tapu_bo *bo)
+{
+	if (list_empty(&bo->kmap_link))
+		return;
+	list_del_init(&bo->kmap_link);
+	tapu_kmap_count_bo(tdev, bo, &tdev->kmap_idle_bos,
+			   &tdev->kmap_idle_pages, -1);
+}
+
+/* With the BO's reservation held; an import's mapping is not kept. */
+static int tapu_bo_kmap_locked(struct tapu_device *tdev, struct tapu_bo *bo)
+{
+	struct iosys_map map;
+	int ret;
+
+	ret = drm_gem_shmem_vmap(&bo->base, &map);
+	if (ret)
+		return ret;
+	/* The cores work on system memory, an import's too. */
+	if (map.is_iomem) {
+		drm_gem_shmem_vunmap(&bo->base, &map);
+		return -EINVAL;
+	}
+	bo->kmap = map.vaddr;
+	if (!bo->base.base.import_attach) {
+		scoped_guard(spinlock, &tdev->kmap_lock)
+			tapu_kmap_count_bo(tdev, bo, &tdev->kmapped_bos,
+					   &tdev->kmapped_pages, 1);
+	}
+	return 0;
+}
+
+/* With the BO's reservation held, the BO off the LRU. */
+static void tapu_bo_kunmap_locked(struct tapu_device *tdev, struct tapu_bo *bo)
+{
+	struct iosys_map map = IOSYS_MAP_INIT_VADDR(bo->kmap);
+
+	bo->kmap = NULL;
+	drm_gem_shmem_vunmap(&bo->base, &map);
+	if (!bo->base.base.import_attach) {
+		scoped_guard(spinlock, &tdev->kmap_lock)
+			tapu_kmap_count_bo(tdev, bo, &tdev->kmapped_bos,
+					   &tdev->kmapped_pages, -1);
+	}
+}
+
+/**
+ * tapu_bo_kmap_get() - the kernel mapping of a data BO, for a job
+ * @obj: the BO
+ *
+ * The mapping stays while the job uses it, until the matching
+ * tapu_bo_kmap_put(). It is made at the BO's first job and kept for the
+ * next ones, but for an imported BO, whose mapping goes with its last job.
+ * May sleep; not with the BO's reservation held.
+ *
+ * Return: the mapping or an ERR_PTR().
+ */
+void *tapu_bo_kmap_get(struct drm_gem_object *obj)
+{
+	struct tapu_device *tdev = to_tapu_device(obj->dev);
+	struct tapu_bo *bo = to_tapu_bo(obj);
+	void *vaddr;
+	int ret = 0;
+
+	dma_resv_lock(obj->resv, NULL);
+	if (!bo->kmap)
+		ret = tapu_bo_kmap_locked(tdev, bo);
+	/* In use: out of the shrinker's reach. */
+	if (!ret && !bo->kmap_users++) {
+		scoped_guard(spinlock, &tdev->kmap_lock)
+			tapu_kmap_lru_del(tdev, bo);
+	}
+	vaddr = bo->kmap;
+	dma_resv_unlock(obj->resv);
+	return ret ? ERR_PTR(ret) : vaddr;
+}
+EXPORT_SYMBOL_GPL(tapu_bo_kmap_get);
+
+/**
+ * tapu_bo_kmap_put() - a job no longer uses the BO's kernel mapping
+ * @obj: the BO, whose tapu_bo_kmap_get() succeeded
+ *
+ * The mapping stays for the BO's next job, but an imported BO's, dropped
+ * with its last job. May sleep; not with the BO's reservation held.
+ */
+void tapu_bo_kmap_put(struct drm_gem_object *obj)
+{
+	struct tapu_device *tdev = to_tapu_device(obj->dev);
+	struct tapu_bo *bo = to_tapu_bo(obj);
+
+	dma_resv_lock(obj->resv, NULL);
+	if (!--bo->kmap_users) {
+		if (obj->import_attach) {
+			tapu_bo_kunmap_locked(tdev, bo);
+		} else {
+			scoped_guard(spinlock, &tdev->kmap_lock)
+				tapu_kmap_lru_add(tdev, bo);
+		}
+	}
+	dma_resv_unlock(obj->resv);
+}
+EXPORT_SYMBOL_GPL(tapu_bo_kmap_put);
+
+static bool tapu_bo_kmap_reclaimed(struct tapu_bo *bo)
+{
+	/* Pairs with the release in tapu_kmap_scan(): the BO is ours alone. */
+	return !smp_load_acquire(&bo->kmap_reclaiming);
+}
+
+static void tapu_bo_free(struct drm_gem_object *obj)
+{
+	struct tapu_device *tdev = to_tapu_device(obj->dev);
+	struct tapu_bo *bo = to_tapu_bo(obj);
+
+	/* No job is left: a kept mapping is on the LRU or being reclaimed. */
+	scoped_guard(spinlock, &tdev->kmap_lock)
+		tapu_kmap_lru_del(tdev, bo);
+	/*
+	 * The shrinker took it off the LRU with its reservation trylocked:
+	 * wait until it has unlocked it, as mutex_unlock() may still touch
+	 * the lock once another thread can take it.
+	 */
+	wait_var_event(&bo->kmap_reclaiming, tapu_bo_kmap_reclaimed(bo));
+	if (bo->kmap) {
+		dma_resv_lock(obj->resv, NULL);
+		tapu_bo_kunmap_locked(tdev, bo);
+		dma_resv_unlock(obj->resv);
+	}
+	drm_gem_shmem_object_free(obj);
+}
+
+/*
+ * Whether dropping the mapping gives the BO's pages back to reclaim: not
+ * while something else also pins them (an mmap of a DRM_TAPU_BO_WC BO, a
+ * dma-buf attachment or vmap of an exported one), when it would only free
+ * the vmap area and cost the next job a new mapping.
+ */
+static bool tapu_bo_kmap_reclaimable(struct tapu_bo *bo)
+{
+	struct drm_gem_shmem_object *shmem = &bo->base;
+
+	dma_resv_assert_held(shmem->base.resv);
+	return !bo->kmap_users && shmem->vmap_use_count == 1 &&
+	       shmem->pages_use_count == 1;
+}
+
+/*
+ * The pages of the mappings no job uses: an upper bound, the scan skips
+ * those whose pages stay pinned by something else. Not memcg-aware (no
+ * SHRINKER_MEMCG_AWARE): only global reclaim drops mappings, not a memory
+ * cgroup's.
+ */
+static unsigned long tapu_kmap_count(struct shrinker *shrinker,
+				     struct shrink_control *sc)
+{
+	struct tapu_device *tdev = shrinker->private_data;
+	unsigned long pages;
+
+	scoped_guard(spinlock, &tdev->kmap_lock)
+		pages = tdev->kmap_idle_pages;
+	return pages ?: SHRINK_EMPTY;
+}
+
+/*
+ * Unmaps BOs that no job uses, least recently used first, and reports
+ * the pages whose pin went: they stay in the BO's shmem file, where
+ * reclaim can now swap them out. A BO whose reservation is taken is busy
+ * (a job is being prepared or submitted): skipped.
+ */
+static unsigned long tapu_kmap_scan(struct shrinker *shrinker,
+				    struct shrink_control *sc)
+{
+	struct tapu_device *tdev = shrinker->private_data;
+	unsigned long freed = 0, tries;
+	struct drm_gem_object *obj;
+	struct tapu_bo *bo;
+
+	/* vunmap() sleeps. */
+	if (!gfpflags_allow_blocking(sc->gfp_mask))
+		return SHRINK_STOP;
+	spin_lock(&tdev->kmap_lock);
+	for (tries = tdev->kmap_idle_bos; tries && freed < sc->nr_to_scan;
+	     tries--) {
+		/* The LRU may have changed, or emptied, while unlocked. */
+		bo = list_first_entry_or_null(&tdev->kmap_lru, struct tapu_bo,
+					      kmap_link);
+		if (!bo)
+			break;
+		obj = &bo->base.base;
+		list_move_tail(&bo->kmap_link, &tdev->kmap_lru);
+		if (!dma_resv_trylock(obj->resv))
+			continue;
+		if (!tapu_bo_kmap_reclaimable(bo)) {
+			/* On the LRU: tapu_bo_free() waits for kmap_lock. */
+			dma_resv_unlock(obj->resv);
+			continue;
+		}
+		tapu_kmap_lru_del(tdev, bo);
+		WRITE_ONCE(bo->kmap_reclaiming, true);
+		spin_unlock(&tdev->kmap_lock);
+
+		tapu_bo_kunmap_locked(tdev, bo);
+		dma_resv_unlock(obj->resv);
+		freed += tapu_bo_pages(bo);
+		/* From here tapu_bo_free() may free the BO. */
+		store_release_wake_up(&bo->kmap_reclaiming, false);
+		spin_lock(&tdev->kmap_lock);
+	}
+	spin_unlock(&tdev->kmap_lock);
+	return freed ?: SHRINK_STOP;
+}
+
+static void tapu_kmap_fini(struct drm_device *drm, void *data)
+{
+	struct tapu_device *tdev = data;
+
+	shrinker_free(tdev->shrinker);
+	drm_WARN_ON(drm, tdev->kmapped_bos);
+}
+
+/**
+ * tapu_kmap_init() - set up the kernel mappings of a device's BOs
+ * @tdev: the device, being created
+ *
+ * The shrinker goes with the DRM device, once its last BO is freed: files,
+ * exported dma-bufs and (through unregister) jobs keep the device, and
+ * the release workqueue, where jobs drop their BOs, is destroyed before.
+ *
+ * Return: 0 or a negative errno.
+ */
+int tapu_kmap_init(struct tapu_device *tdev)
+{
+	struct shrinker *shrinker;
+
+	spin_lock_init(&tdev->kmap_lock);
+	INIT_LIST_HEAD(&tdev->kmap_lru);
+	shrinker = shrinker_alloc(0, "drm-tapu-%s", tdev->desc.name);
+	if (!shrinker)
+		return -ENOMEM;
+	shrinker->count_objects = tapu_kmap_count;
+	shrinker->scan_objects = tapu_kmap_scan;
+	shrinker->seeks = DEFAULT_SEEKS;
+	shrinker->private_data = tdev;
+	tdev->shrinker = shrinker;
+	shrinker_register(shrinker);
+	return drmm_add_action_or_reset(&tdev->drm, tapu_kmap_fini, tdev);
+}
+
 /* The shmem helper's object functions but mmap, and residency. */
 static const struct drm_gem_object_funcs tapu_bo_funcs = {
-	.free = drm_gem_shmem_object_free,
+	.free = tapu_bo_free,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
@@ -166,13 +456,14 @@ static const struct drm_gem_object_funcs tapu_bo_funcs = {
 struct drm_gem_object *tapu_gem_create_object(struct drm_device *drm,
 					      size_t size)
 {
-	struct drm_gem_shmem_object *shmem;
+	struct tapu_bo *bo;
 
-	shmem = kzalloc(sizeof(*shmem), GFP_KERNEL);
-	if (!shmem)
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
 		return ERR_PTR(-ENOMEM);
-	shmem->base.funcs = &tapu_bo_funcs;
-	return &shmem->base;
+	INIT_LIST_HEAD(&bo->kmap_link);
+	bo->base.base.funcs = &tapu_bo_funcs;
+	return &bo->base.base;
 }
 
 static bool tapu_is_cmdstream(struct drm_gem_object *obj)

@@ -12,7 +12,6 @@
 #include <drm/drm_gem.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
-#include <linux/iosys-map.h>
 #include <linux/irq_work.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -237,23 +236,21 @@ static void tapu_sim_cleanup_job(struct tapu_device *tdev,
 	struct tapu_exec_slot *slots = tapu_job_priv(job);
 	u32 i;
 
-	for (i = 0; i < tapu_job_num_bos(job); i++) {
-		struct iosys_map map = IOSYS_MAP_INIT_VADDR(slots[i].vaddr);
-
+	for (i = 0; i < tapu_job_num_bos(job); i++)
 		if (slots[i].vaddr)
-			drm_gem_vunmap_unlocked(tapu_job_bo(job, i), &map);
-	}
+			tapu_bo_kmap_put(tapu_job_bo(job, i));
 	kfree(slots);
 }
 
-/* The simulated cores work on kernel mappings of the BOs. */
+/*
+ * The simulated cores work on the BOs' kernel mappings, kept from one job
+ * to the next: a job costs the same whatever the size of its BOs.
+ */
 static int tapu_sim_prepare_job(struct tapu_device *tdev,
 				struct tapu_job *job)
 {
 	u32 i, num_bos = tapu_job_num_bos(job);
 	struct tapu_exec_slot *slots;
-	struct iosys_map map;
-	int ret;
 
 	slots = kcalloc(num_bos, sizeof(*slots), GFP_KERNEL);
 	if (!slots)
@@ -262,15 +259,11 @@ static int tapu_sim_prepare_job(struct tapu_device *tdev,
 
 	for (i = 0; i < num_bos; i++) {
 		struct drm_gem_object *obj = tapu_job_bo(job, i);
+		void *vaddr = tapu_bo_kmap_get(obj);
 
-		ret = drm_gem_vmap_unlocked(obj, &map);
-		if (ret)
-			return ret;
-		if (map.is_iomem) {
-			drm_gem_vunmap_unlocked(obj, &map);
-			return -EINVAL;
-		}
-		slots[i].vaddr = map.vaddr;
+		if (IS_ERR(vaddr))
+			return PTR_ERR(vaddr);
+		slots[i].vaddr = vaddr;
 		slots[i].size = obj->size;
 	}
 	return 0;

@@ -1536,6 +1536,111 @@ TEST_F(job, debugfs_cores)
 	EXPECT_EQ(resets, cores_sum(true));
 }
 
+/* debugfs "kmapped": the BOs' kept kernel mappings, and those idle. */
+struct kmapped {
+	long long bos, pages, idle_bos, idle_pages;
+};
+
+static int kmapped_read(struct kmapped *k)
+{
+	char buf[128];
+
+	if (tapu_debugfs_read("kmapped", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "bos=%lld pages=%lld idle_bos=%lld idle_pages=%lld",
+		   &k->bos, &k->pages, &k->idle_bos, &k->idle_pages) != 4)
+		return -1;
+	return 0;
+}
+
+/*
+ * Pages of the kept mappings once jobs use @busy of them, or -1 if they
+ * still use more after 2 s: a job gives its BOs back when it is released,
+ * on a workqueue, after WAIT_JOB has returned.
+ */
+static long long kmapped_pages_busy(long long busy)
+{
+	int64_t end = tapu_deadline_ms(2000);
+	struct kmapped k;
+
+	do {
+		if (kmapped_read(&k))
+			return -1;
+		if (k.pages - k.idle_pages == busy)
+			return k.pages;
+		usleep(10000);
+	} while (tapu_now_ns() < end);
+	return -1;
+}
+
+/*
+ * Runs the shrinkers as memory pressure would, a few times (a BO whose
+ * reservation is taken at that moment is skipped), until the kept mappings
+ * hold @want pages. Returns the pages last seen, or -1.
+ */
+static long long kmapped_reclaim(long long want)
+{
+	long long pages = -1;
+	struct kmapped k;
+
+	for (int i = 0; i < 5 && pages != want; i++) {
+		if (i)
+			usleep(20000);
+		if (tapu_write_file("/proc/sys/vm/drop_caches", "2") ||
+		    kmapped_read(&k))
+			return -1;
+		pages = k.pages;
+	}
+	return pages;
+}
+
+/*
+ * A BO's kernel mapping is made at its first job and kept for the next
+ * (a job costs the same whatever the size of its BOs). Under memory
+ * pressure the mappings of BOs that no job uses go, those of a running
+ * job's BOs stay; jobs give their results before and after.
+ */
+TEST_F_TIMEOUT(job, bo_kmap_kept_and_reclaimed, 120)
+{
+	const long long a_pages = 2 * 65536 / 4096, b_pages = 2 * 16384 / 4096;
+	struct tj_job a, b;
+
+	if (!has_faults())
+		SKIP(return, "kept kernel mappings are the simulated NPU's");
+	if (getpagesize() != 4096)
+		SKIP(return, "page size is not 4 KiB");
+	/* Earlier tests' jobs released, their BOs' mappings reclaimed. */
+	ASSERT_LE(0, kmapped_pages_busy(0));
+	ASSERT_EQ(0, kmapped_reclaim(0));
+
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 65536, 90));
+	ASSERT_EQ(0, tj_job_submit(&a));
+	ASSERT_EQ(0, tj_job_finish(&a, NULL));
+	EXPECT_EQ(a_pages, kmapped_pages_busy(0));
+	tj_job_reset(&a, 91);
+	ASSERT_EQ(0, tj_job_submit(&a));
+	ASSERT_EQ(0, tj_job_finish(&a, NULL));
+	EXPECT_EQ(a_pages, kmapped_pages_busy(0));
+
+	/* b's job held on its core: a's mappings go, b's stay. */
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 16384, 92));
+	ASSERT_EQ(0, tj_stall());
+	ASSERT_EQ(0, tj_job_submit(&b));
+	ASSERT_EQ(0, tj_stall_started());
+	EXPECT_EQ(a_pages + b_pages, kmapped_pages_busy(b_pages));
+	EXPECT_EQ(b_pages, kmapped_reclaim(b_pages));
+	ASSERT_EQ(0, tj_release());
+	EXPECT_EQ(0, tj_job_finish(&b, NULL));
+
+	/* Mapped again at the next job; all go once no job uses them. */
+	tj_job_reset(&a, 93);
+	ASSERT_EQ(0, tj_job_submit(&a));
+	EXPECT_EQ(0, tj_job_finish(&a, NULL));
+	EXPECT_EQ(a_pages + b_pages, kmapped_pages_busy(0));
+	EXPECT_EQ(0, kmapped_reclaim(0));
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+}
+
 TEST_F(job, debugfs_lists)
 {
 	struct drm_tapu_sync in = { 0 };
