@@ -895,6 +895,70 @@ static int bench_rt(int fd, enum kind kind)
 	return 0;
 }
 
+/*
+ * The SUBMIT ioctl of an empty job on one BO, against the BO's size: the
+ * BO mapped by the CPU (its pages present), then unmapped. A device that
+ * makes a BO accessible at every job pays for its pages each time.
+ */
+static int bench_submit_size(int fd)
+{
+	static const uint64_t sizes[] = { 4096, 256ull << 20 };
+	double base[2] = { 0 };
+
+	for (int i = 0; i < (int)(sizeof(sizes) / sizeof(sizes[0])); i++) {
+		for (int mapped = 1; mapped >= 0; mapped--) {
+			struct samples sub = { 0 };
+			struct drm_tapu_wait_job r;
+			const char *unit = sizes[i] >= 1 << 20 ? "MiB" : "KiB";
+			unsigned int shown = sizes[i] >> (sizes[i] >= 1 << 20 ? 20 : 10);
+			int64_t end, t0;
+			struct work w;
+			struct row *row;
+			uint64_t id;
+			int err;
+
+			progress("submit ioctl, one BO of %u %s, %s", shown, unit,
+				 mapped ? "mmapped" : "unmapped");
+			err = work_init(&w, NOP, fd);
+			err = err || bo_new(fd, sizes[i], &w.bo[0]);
+			if (!err) {
+				for (uint64_t off = 0; off < sizes[i]; off += 4096)
+					((volatile char *)w.bo[0].map)[off] = 1;
+				w.list[0] = (struct drm_tapu_submit_bo){
+					w.bo[0].handle, DRM_TAPU_BO_READ };
+				w.nbos = 1;
+				if (!mapped) {
+					munmap(w.bo[0].map, w.bo[0].size);
+					w.bo[0].map = NULL;
+				}
+				/* The first job may set the BO up: not timed. */
+				err = job_submit(&w, &id) || job_wait(&w, id, &r);
+			}
+			for (end = deadline(); !err && more(&sub, end);) {
+				t0 = now_ns();
+				err = job_submit(&w, &id);
+				t0 = now_ns() - t0;
+				err = err || sample(&sub, t0) || job_wait(&w, id, &r);
+			}
+			work_fini(&w);
+			if (err)
+				return -1;
+			row = row_samples(&sub, "");
+			snprintf(row->name, sizeof(row->name),
+				 "submit ioctl, 1 BO of %u %s, %s", shown, unit,
+				 mapped ? "mmapped" : "unmapped");
+			if (!i)
+				base[mapped] = row->p50;
+			else if (base[mapped])
+				snprintf(row->notes + strlen(row->notes),
+					 sizeof(row->notes) - strlen(row->notes),
+					 ", %.2fx the 4 KiB BO's",
+					 row->p50 / base[mapped]);
+		}
+	}
+	return 0;
+}
+
 /* Throughput: clients, each a thread with its own file, in a loop. */
 struct client {
 	pthread_t thr;
@@ -987,8 +1051,10 @@ static int usage(bool full)
 		"3x3x8 -> RELU -> MAXPOOL 2x2 -> FC 10, checked against a CPU\n"
 		"reference); jobs/s with 1..MAX_CLIENTS clients (threads, each with\n"
 		"its own file) one job at a time and DEPTH jobs in flight; BO\n"
-		"create+mmap+close rate. Results are also given as ratios to the\n"
-		"floor: absolute times of an emulator only compare within a run.\n"
+		"create+mmap+close rate; the SUBMIT ioctl of an empty job on one\n"
+		"BO of 4 KiB and of 256 MiB, mmapped and not. Results are also\n"
+		"given as ratios to the floor: absolute times of an emulator only\n"
+		"compare within a run.\n"
 		"  -d DEVICE       accel device node (default %s)\n"
 		"  -t SECONDS      time per measurement (default %g)\n"
 		"  -c MAX_CLIENTS  largest number of clients (default %d, max %d)\n"
@@ -1066,7 +1132,8 @@ int main(int argc, char **argv)
 		       iters ? " (rates), fixed sample counts (latencies)" : "");
 	err = err || floor_version(fd) || floor_wake(fd, false) ||
 	      floor_wake(fd, true) || bench_rt(fd, NOP) || bench_rt(fd, NET) ||
-	      bench_bo(fd) || bench_ops(fd, lim.max_stream_work);
+	      bench_bo(fd) || bench_submit_size(fd) ||
+	      bench_ops(fd, lim.max_stream_work);
 	for (int kind = NOP; kind <= NET; kind++)
 		for (int dep = 1; dep <= depth; dep = dep < depth ? depth : dep + 1)
 			for (int n = 1; n <= max_clients && !err; n++)
