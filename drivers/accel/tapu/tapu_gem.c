@@ -462,6 +462,13 @@ struct drm_gem_object *tapu_gem_create_object(struct drm_device *drm,
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&bo->kmap_link);
+	/*
+	 * The device writes a BO through its kernel mapping, so the CPU's
+	 * page tables never dirty its pages: say so when the pin is dropped,
+	 * or reclaim drops the device's output as clean.
+	 */
+	bo->base.pages_mark_dirty_on_put = true;
+	bo->base.pages_mark_accessed_on_put = true;
 	bo->base.base.funcs = &tapu_bo_funcs;
 	return &bo->base.base;
 }

@@ -1641,6 +1641,39 @@ TEST_F_TIMEOUT(job, bo_kmap_kept_and_reclaimed, 120)
 	tj_job_fini(&b);
 }
 
+/*
+ * The device writes a BO that the CPU never wrote: once its kept mapping is
+ * reclaimed and the page cache dropped, the output must come back from
+ * the BO, not as fresh zeroes. Before the pages were marked dirty when
+ * their pin went, reclaim threw the job's output away as clean.
+ */
+TEST_F_TIMEOUT(job, job_output_survives_reclaim, 60)
+{
+	const uint32_t n = 65536;
+	struct drm_tapu_wait_job w;
+	uint64_t size;
+	uint8_t *map;
+	struct tj_job j;
+
+	if (!has_faults())
+		SKIP(return, "kept kernel mappings are the simulated NPU's");
+	ASSERT_EQ(0, tj_job_init(self->fd, &j, n, 95));
+	/* No CPU mapping, no page the CPU ever dirtied. */
+	munmap(j.out.map, j.out.size);
+	j.out.map = NULL;
+	ASSERT_EQ(0, tj_job_submit(&j));
+	ASSERT_EQ(0, tapu_wait(self->fd, j.id, TJ_WAIT_MS, &w));
+	ASSERT_EQ((uint32_t)DRM_TAPU_JOB_DONE, w.status);
+	ASSERT_LE(0, kmapped_pages_busy(0));
+	ASSERT_EQ(0, kmapped_reclaim(0));
+	ASSERT_EQ(0, tapu_write_file("/proc/sys/vm/drop_caches", "1"));
+	map = tj_map_handle(self->fd, j.out_h, &size);
+	ASSERT_NE(NULL, map);
+	EXPECT_EQ(0, tj_check(map, n, j.seed));
+	munmap(map, size);
+	tj_job_fini(&j);
+}
+
 TEST_F(job, debugfs_lists)
 {
 	struct drm_tapu_sync in = { 0 };
