@@ -1076,12 +1076,52 @@ static bool arg_num(const char *s, double min, double max, double *v)
 	return !errno && end != s && !*end && *v >= min && *v <= max;
 }
 
+/* The first character of sysfs file @path, or 0 when it cannot be read. */
+static char sysfs_char(const char *path)
+{
+	char c = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, " %c", &c) != 1)
+			c = 0;
+		fclose(f);
+	}
+	return c;
+}
+
+/*
+ * Allocator debugging (slub_debug, KFENCE sampling) slows every allocation
+ * and so shifts the floors unevenly against the jobs: say so beside the
+ * table. Read from the kernel's state, not from its command line.
+ */
+static const char *allocator_debug(void)
+{
+	static const char *const slab[] = {
+		"sanity_checks", "red_zone", "poison", "store_user",
+	};
+	char path[96], c = sysfs_char("/sys/module/kfence/parameters/sample_interval");
+	bool slub = false;
+
+	for (unsigned int i = 0; i < sizeof(slab) / sizeof(slab[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/slab/kmalloc-64/%s",
+			 slab[i]);
+		slub |= sysfs_char(path) == '1';
+	}
+	if (slub && c && c != '0')
+		return "slub_debug and KFENCE sampling";
+	if (slub)
+		return "slub_debug";
+	return c && c != '0' ? "KFENCE sampling" : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct drm_tapu_device_info dev = { 0 };
 	struct drm_tapu_limits lim = { 0 };
 	struct drm_tapu_query q = { DRM_TAPU_QUERY_DEVICE, sizeof(dev),
 				    (uintptr_t)&dev, 0, 0 };
+	const char *debug;
 	int opt, fd, err;
 	double v;
 
@@ -1130,6 +1170,13 @@ int main(int argc, char **argv)
 		       " measurement%s\n", prog, path, dev.backend, dev.num_cores,
 		       (unsigned long long)dev.cycle_clock_hz, secs,
 		       iters ? " (rates), fixed sample counts (latencies)" : "");
+	debug = err ? NULL : allocator_debug();
+	if (debug) {
+		fprintf(stderr, "%s: warning: %s on: the floors shift unevenly\n",
+			prog, debug);
+		printf("%s: warning: the kernel runs with %s on, which slows every"
+		       " allocation: the ratios are not comparable\n", prog, debug);
+	}
 	err = err || floor_version(fd) || floor_wake(fd, false) ||
 	      floor_wake(fd, true) || bench_rt(fd, NOP) || bench_rt(fd, NET) ||
 	      bench_bo(fd) || bench_submit_size(fd) ||
