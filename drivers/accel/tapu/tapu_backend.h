@@ -84,6 +84,8 @@ struct tapu_backend_ops {
  * @work_per_ms: work (see tapu_isa_validate()) a core gets through per
  *	millisecond at its slowest op: a command stream may hold this much
  *	per millisecond of the job timeout, so that a valid job ends in time
+ * @job_slot_priv_size: optional; bytes of backend data per BO slot that
+ *	the core allocates with each job (tapu_job_slot_priv())
  */
 struct tapu_device_desc {
 	const char *name;
@@ -92,6 +94,7 @@ struct tapu_device_desc {
 	u32 num_cores;
 	u64 cycle_clock_hz;
 	u64 work_per_ms;
+	size_t job_slot_priv_size;
 };
 
 #define TAPU_MAX_CORES	16
@@ -118,5 +121,6 @@ void *tapu_bo_kmap_get(struct drm_gem_object *obj);
 void tapu_bo_kmap_put(struct drm_gem_object *obj);
 void tapu_job_set_priv(struct tapu_job *job, void *priv);
 void *tapu_job_priv(struct tapu_job *job);
+void *tapu_job_slot_priv(struct tapu_job *job);
 
 #endif /* __TAPU_BACKEND_H__ */

@@ -256,9 +256,12 @@ struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
  * @extensions: timeouts survived by making progress
  * @ran: the scheduler handed the job to run_job (even to be skipped)
  * @priv: backend data
+ * @slot_priv: &tapu_device_desc.job_slot_priv_size bytes per slot,
+ *	allocated with the job
  * @num_deps: entries in @deps
+ * @max_deps: room in @deps
  * @deps: in-syncs and writers of the BOs the job reads, checked for
- *	errors before it runs
+ *	errors before it runs; allocated with the job unless it outgrew that
  * @num_bos: entries in @bos
  * @bos: BOs by slot
  */
@@ -281,7 +284,9 @@ struct tapu_job {
 	u32 extensions;
 	bool ran;
 	void *priv;
+	void *slot_priv;
 	u32 num_deps;
+	u32 max_deps;
 	struct dma_fence **deps;
 	u32 num_bos;
 	struct drm_gem_object *bos[] __counted_by(num_bos);

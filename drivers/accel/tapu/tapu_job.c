@@ -50,6 +50,12 @@ static const struct dma_fence_ops tapu_hw_fence_ops = {
 	.get_timeline_name = tapu_fence_timeline_name,
 };
 
+/* The dependency array allocated with the job, after its BO array. */
+static struct dma_fence **tapu_job_inline_deps(struct tapu_job *job)
+{
+	return (struct dma_fence **)&job->bos[job->num_bos];
+}
+
 static void tapu_job_release(struct kref *kref)
 {
 	struct tapu_job *job = container_of(kref, struct tapu_job, refcount);
@@ -65,7 +71,8 @@ static void tapu_job_release(struct kref *kref)
 		drm_gem_object_put(&job->stream->base);
 	for (i = 0; i < job->num_deps; i++)
 		dma_fence_put(job->deps[i]);
-	kfree(job->deps);
+	if (job->deps != tapu_job_inline_deps(job))
+		kfree(job->deps);
 	/* The hardware fence is initialised only if the job ever ran. */
 	if (job->hw_fence && job->hw_fence->ops)
 		dma_fence_put(job->hw_fence);
@@ -437,12 +444,6 @@ static int tapu_job_add_in_syncs(struct drm_file *file, struct tapu_job *job,
 	u32 i;
 	int ret;
 
-	if (!args->in_sync_count)
-		return 0;
-	job->deps = kmalloc_array(args->in_sync_count, sizeof(*job->deps),
-				  GFP_KERNEL_ACCOUNT);
-	if (!job->deps)
-		return -ENOMEM;
 	for (i = 0; i < args->in_sync_count; i++) {
 		if (copy_from_user(&sync, &usyncs[i], sizeof(sync)))
 			return -EFAULT;
@@ -480,13 +481,19 @@ static int tapu_job_keep_producers(struct tapu_job *job, u64 read)
 			dma_resv_for_each_fence(&cursor, job->bos[i]->resv,
 						DMA_RESV_USAGE_WRITE, fence)
 				n++;
-	if (!n)
-		return 0;
-	deps = krealloc_array(job->deps, job->num_deps + n, sizeof(*deps),
-			      GFP_KERNEL_ACCOUNT);
-	if (!deps)
-		return -ENOMEM;
-	job->deps = deps;
+	/* Room for one writer per BO came with the job: more is rare. */
+	if (job->num_deps + n > job->max_deps) {
+		deps = kmalloc_array(job->num_deps + n, sizeof(*deps),
+				     GFP_KERNEL_ACCOUNT);
+		if (!deps)
+			return -ENOMEM;
+		memcpy(deps, job->deps, job->num_deps * sizeof(*deps));
+		if (job->deps != tapu_job_inline_deps(job))
+			kfree(job->deps);
+		job->deps = deps;
+		job->max_deps = job->num_deps + n;
+	}
+	deps = job->deps;
 	for (i = 0; i < job->num_bos; i++)
 		if (read & BIT_ULL(i))
 			dma_resv_for_each_fence(&cursor, job->bos[i]->resv,
@@ -563,12 +570,25 @@ static bool tapu_file_reserve_job(struct tapu_file *tfile)
 	return ok;
 }
 
+/*
+ * One allocation holds the job, its BO array, room for its in-syncs and
+ * one writer per BO, and the backend's per-slot data: SUBMIT allocates
+ * little beside it (the hardware and scheduler fences).
+ */
 static struct tapu_job *tapu_job_alloc(struct tapu_file *tfile,
-				       u32 num_bos)
+				       u32 num_bos, u32 num_in_syncs)
 {
+	u32 max_deps = num_in_syncs + num_bos;
+	size_t slot_off, size;
 	struct tapu_job *job;
 
-	job = kzalloc(struct_size(job, bos, num_bos), GFP_KERNEL_ACCOUNT);
+	size = size_add(struct_size(job, bos, num_bos),
+			array_size(max_deps, sizeof(*job->deps)));
+	slot_off = ALIGN(size, sizeof(u64));
+	size = size_add(slot_off,
+			array_size(num_bos,
+				   tfile->tdev->desc.job_slot_priv_size));
+	job = kzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!job)
 		return NULL;
 	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL_ACCOUNT);
@@ -580,6 +600,10 @@ static struct tapu_job *tapu_job_alloc(struct tapu_file *tfile,
 	INIT_WORK(&job->put_work, tapu_job_put_work);
 	INIT_LIST_HEAD(&job->list);
 	job->num_bos = num_bos;
+	job->deps = tapu_job_inline_deps(job);
+	job->max_deps = max_deps;
+	if (tfile->tdev->desc.job_slot_priv_size)
+		job->slot_priv = (void *)job + slot_off;
 	kref_get(&tfile->refcount);
 	job->tfile = tfile;
 	atomic_inc(&tfile->tdev->jobs_active);
@@ -597,7 +621,7 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	u64 written, read;
 	int ret;
 
-	job = tapu_job_alloc(tfile, args->bo_count);
+	job = tapu_job_alloc(tfile, args->bo_count, args->in_sync_count);
 	ret = -ENOMEM;
 	if (!job)
 		goto err_unreserve;
@@ -858,6 +882,20 @@ void tapu_job_set_priv(struct tapu_job *job, void *priv)
 	job->priv = priv;
 }
 EXPORT_SYMBOL_GPL(tapu_job_set_priv);
+
+/**
+ * tapu_job_slot_priv() - per-slot backend data allocated with a job
+ * @job: job
+ *
+ * Return: tapu_job_num_bos() zeroed entries of
+ * &tapu_device_desc.job_slot_priv_size bytes each, 8-byte aligned, freed
+ * with the job; NULL if the backend asked for none.
+ */
+void *tapu_job_slot_priv(struct tapu_job *job)
+{
+	return job->slot_priv;
+}
+EXPORT_SYMBOL_GPL(tapu_job_slot_priv);
 
 /**
  * tapu_job_priv() - backend data of a job

@@ -239,7 +239,6 @@ static void tapu_sim_cleanup_job(struct tapu_device *tdev,
 	for (i = 0; i < tapu_job_num_bos(job); i++)
 		if (slots[i].vaddr)
 			tapu_bo_kmap_put(tapu_job_bo(job, i));
-	kfree(slots);
 }
 
 /*
@@ -250,11 +249,8 @@ static int tapu_sim_prepare_job(struct tapu_device *tdev,
 				struct tapu_job *job)
 {
 	u32 i, num_bos = tapu_job_num_bos(job);
-	struct tapu_exec_slot *slots;
+	struct tapu_exec_slot *slots = tapu_job_slot_priv(job);
 
-	slots = kcalloc(num_bos, sizeof(*slots), GFP_KERNEL);
-	if (!slots)
-		return -ENOMEM;
 	tapu_job_set_priv(job, slots);
 
 	for (i = 0; i < num_bos; i++) {
@@ -360,6 +356,7 @@ static int tapu_sim_probe(struct platform_device *pdev)
 		.cycle_clock_hz = TAPU_SIM_CLOCK_HZ,
 		/* Cores are this CPU: as fast as its executor is here. */
 		.work_per_ms = tapu_isa_work_per_ms(),
+		.job_slot_priv_size = sizeof(struct tapu_exec_slot),
 	};
 	struct tapu_sim *sim;
 	u32 i;
