@@ -114,6 +114,7 @@ struct tapu_device *tapu_core_device(struct tapu_core *core);
 void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles);
 
 const void *tapu_job_stream(struct tapu_job *job, u32 *size);
+u64 tapu_job_work(struct tapu_job *job);
 void *tapu_job_stream_priv(struct tapu_job *job);
 u32 tapu_job_num_bos(struct tapu_job *job);
 struct drm_gem_object *tapu_job_bo(struct tapu_job *job, u32 slot);

@@ -832,6 +832,19 @@ const void *tapu_job_stream(struct tapu_job *job, u32 *size)
 EXPORT_SYMBOL_GPL(tapu_job_stream);
 
 /**
+ * tapu_job_work() - the work of a job's command stream
+ * @job: job
+ *
+ * Return: the stream's work as tapu_isa_validate() counts it, at most
+ * &tapu_device_desc.work_per_ms per millisecond of the job timeout.
+ */
+u64 tapu_job_work(struct tapu_job *job)
+{
+	return job->stream->sum.work;
+}
+EXPORT_SYMBOL_GPL(tapu_job_work);
+
+/**
  * tapu_job_stream_priv() - backend data of a job's command stream
  * @job: job being prepared
  *
