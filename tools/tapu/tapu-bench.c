@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@ static const char *path = "/dev/accel/accel0";
 static double secs = 1.0;
 static long iters;		/* per latency measurement; 0: -t decides */
 static int max_clients = 4, depth = 8;
+static int num_cores = 1;	/* the device's */
 
 static int64_t now_ns(void)
 {
@@ -116,10 +119,10 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_MAX = 64 };
+enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_U, R_MAX = 64 };
 
 static struct row {
-	char name[48], notes[64];
+	char name[48], notes[96];
 	double p50, p99, rate;	/* ns, ns, per second; 0: not measured */
 	bool own_ratio;		/* the notes hold its ratios, not the floors */
 } rows[R_MAX];
@@ -231,6 +234,7 @@ static int floor_version(int fd)
 struct wake {
 	bool syncobj;
 	int fd, pipes[2][2], err;
+	pid_t tid;		/* the waker's */
 	uint32_t sobj[2];
 	int64_t t0;
 	bool stop;
@@ -272,10 +276,29 @@ static int wake_wait(struct wake *w, int ch)
 	return 0;
 }
 
+/* Whether thread @tid of this process sleeps (its state is S). */
+static bool asleep(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;	/* no procfs: cannot tell, do not wait */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'S';
+}
+
 static void *waker(void *arg)
 {
 	struct wake *w = arg;
 
+	__atomic_store_n(&w->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	while (!w->err) {
 		w->err = wake_wait(w, 0);
 		if (w->err || __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
@@ -308,8 +331,13 @@ static int floor_wake(int fd, bool syncobj)
 		fprintf(stderr, "%s: %s: set-up failed\n", prog, name);
 		return -1;
 	}
+	while (!__atomic_load_n(&w.tid, __ATOMIC_ACQUIRE))
+		sched_yield();
 	while (!err && !__atomic_load_n(&w.err, __ATOMIC_RELAXED) &&
 	       more(&w.s, end)) {
+		/* A wake of a thread that is not asleep yet costs less. */
+		while (!asleep(w.tid))
+			sched_yield();
 		__atomic_store_n(&w.t0, now_ns(), __ATOMIC_RELEASE);
 		err = wake_signal(&w, 0) || wake_wait(&w, 1);
 	}
@@ -326,6 +354,19 @@ static int floor_wake(int fd, bool syncobj)
 	}
 	row_samples(&w.s, name);
 	return err || w.err ? -1 : 0;
+}
+
+/*
+ * U, the least an empty job can take: its SUBMIT and WAIT_JOB syscalls,
+ * each a bare ioctl at best, and the wake of a thread that sleeps.
+ */
+static int floor_u(void)
+{
+	struct row *r = row_add("floor: U = 2 bare ioctls + a pipe wake");
+
+	r->p50 = 2 * rows[R_VERSION].p50 + rows[R_PIPE].p50;
+	snprintf(r->notes, sizeof(r->notes), "from the rows above");
+	return 0;
 }
 
 /* ---- BOs ---- */
@@ -892,6 +933,10 @@ static int bench_rt(int fd, enum kind kind)
 	r = row_samples(&rt, name);
 	snprintf(r->notes + strlen(r->notes), sizeof(r->notes) - strlen(r->notes),
 		 ", %llu device cycles/job", (unsigned long long)cycles);
+	if (kind == NOP && rows[R_U].p50)
+		snprintf(r->notes + strlen(r->notes),
+			 sizeof(r->notes) - strlen(r->notes), ", %.2fx U",
+			 r->p50 / rows[R_U].p50);
 	return 0;
 }
 
@@ -966,7 +1011,7 @@ struct client {
 	enum kind kind;
 	int depth, err;
 	int64_t start, end;
-	uint64_t done, cycles;
+	uint64_t done, cycles, busy_ns;
 };
 
 static void *client_main(void *arg)
@@ -989,6 +1034,7 @@ static void *client_main(void *arg)
 		c->err = job_wait(&w, ring[tail++ % c->depth], &r);
 		c->done++;
 		c->cycles += r.cycles;
+		c->busy_ns += r.duration_ns;
 	}
 	c->end = now_ns();
 	work_fini(&w);
@@ -1000,8 +1046,10 @@ static int bench_clients(enum kind kind, int n, int dep)
 	struct client c[MAX_CLIENTS] = { 0 };
 	pthread_barrier_t bar;
 	int64_t start = INT64_MAX, end = 0;
-	uint64_t done = 0, cycles = 0;
-	int err = 0, i;
+	uint64_t done = 0, cycles = 0, busy = 0;
+	int err = 0, i, used = n < num_cores ? n : num_cores;
+	char gap[32];
+	double idle;
 	struct row *r;
 
 	progress("%ss/s, %d client%s, %d in flight each", kind_name[kind], n,
@@ -1023,6 +1071,7 @@ static int bench_clients(enum kind kind, int n, int dep)
 		end = c[i].end > end ? c[i].end : end;
 		done += c[i].done;
 		cycles += c[i].cycles;
+		busy += c[i].busy_ns;
 	}
 	pthread_barrier_destroy(&bar);
 	if (err)
@@ -1030,9 +1079,18 @@ static int bench_clients(enum kind kind, int n, int dep)
 	r = row_add("%ss/s, %d client%s x %d in flight", kind_name[kind], n,
 		    n > 1 ? "s" : "", dep);
 	r->rate = end > start ? 1e9 * (double)done / (end - start) : 0;
-	snprintf(r->notes, sizeof(r->notes), "%llu jobs, %llu cycles/job",
+	/*
+	 * The cores the clients can keep busy, idle for what the jobs' times
+	 * on them leave of the run: the gaps between jobs, and any core left
+	 * without work.
+	 */
+	idle = (double)used * (end - start) - (double)busy;
+	snprintf(r->notes, sizeof(r->notes),
+		 "%llu jobs, %llu cycles/job, %d core%s idle %.1f%%, %s/job",
 		 (unsigned long long)done,
-		 (unsigned long long)(cycles / (done ? done : 1)));
+		 (unsigned long long)(cycles / (done ? done : 1)), used,
+		 used > 1 ? "s" : "", 100 * idle / ((double)used * (end - start)),
+		 fmt_ns(idle > 0 ? idle / (done ? done : 1) : 0, gap));
 	return 0;
 }
 
@@ -1045,12 +1103,15 @@ static int usage(bool full)
 	if (!full)
 		return 2;
 	printf("Benchmark a TAPU device beside the bare-ioctl floor, in one run:\n"
-		"DRM_IOCTL_VERSION round trip and cross-thread wake (pipe + poll,\n"
-		"syncobj signal -> SYNCOBJ_WAIT); submit+wait round trip of an\n"
-		"empty (NOP) job and of a small network (28x28x1 int8 -> CONV2D\n"
-		"3x3x8 -> RELU -> MAXPOOL 2x2 -> FC 10, checked against a CPU\n"
-		"reference); jobs/s with 1..MAX_CLIENTS clients (threads, each with\n"
-		"its own file) one job at a time and DEPTH jobs in flight; BO\n"
+		"DRM_IOCTL_VERSION round trip and cross-thread wake of a sleeping\n"
+		"thread (pipe + poll, syncobj signal -> SYNCOBJ_WAIT), and U, two\n"
+		"bare ioctls and the pipe wake: the least an empty job can take;\n"
+		"submit+wait round trip of an empty (NOP) job, also over U, and of\n"
+		"a small network (28x28x1 int8 -> CONV2D 3x3x8 -> RELU -> MAXPOOL\n"
+		"2x2 -> FC 10, checked against a CPU reference); jobs/s with\n"
+		"1..MAX_CLIENTS clients (threads, each with its own file) one job at\n"
+		"a time and DEPTH jobs in flight, with the share of time the cores\n"
+		"they can use sat idle and the idle time per job; BO\n"
 		"create+mmap+close rate; the SUBMIT ioctl of an empty job on one\n"
 		"BO of 4 KiB and of 256 MiB, mmapped and not. Results are also\n"
 		"given as ratios to the floor: absolute times of an emulator only\n"
@@ -1160,6 +1221,7 @@ int main(int argc, char **argv)
 	q = (struct drm_tapu_query){ DRM_TAPU_QUERY_LIMITS, sizeof(lim),
 				     (uintptr_t)&lim, 0, 0 };
 	err = err || xioctl(fd, DRM_IOCTL_TAPU_QUERY, &q, "QUERY");
+	num_cores = err ? 1 : (int)dev.num_cores;
 	if (!err && (uint32_t)depth > lim.max_jobs_in_flight) {
 		fprintf(stderr, "%s: -q %d above the device's %u jobs in flight\n",
 			prog, depth, lim.max_jobs_in_flight);
@@ -1178,7 +1240,8 @@ int main(int argc, char **argv)
 		       " allocation: the ratios are not comparable\n", prog, debug);
 	}
 	err = err || floor_version(fd) || floor_wake(fd, false) ||
-	      floor_wake(fd, true) || bench_rt(fd, NOP) || bench_rt(fd, NET) ||
+	      floor_wake(fd, true) || floor_u() || bench_rt(fd, NOP) ||
+	      bench_rt(fd, NET) ||
 	      bench_bo(fd) || bench_submit_size(fd) ||
 	      bench_ops(fd, lim.max_stream_work);
 	for (int kind = NOP; kind <= NET; kind++)
