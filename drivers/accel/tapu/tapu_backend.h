@@ -17,8 +17,9 @@ struct tapu_job;
 /**
  * struct tapu_backend_ops - what a backend implements for the TAPU core
  *
- * The core owns scheduling, fences and the uAPI; a backend only moves one
- * job at a time through each of its cores.
+ * The core owns scheduling, fences and the uAPI; a backend only moves jobs
+ * through each of its cores, in order, &tapu_device_desc.queue_depth at a
+ * time.
  */
 struct tapu_backend_ops {
 	/**
@@ -48,25 +49,32 @@ struct tapu_backend_ops {
 	 */
 	void (*cleanup_stream)(struct tapu_device *tdev, void *priv);
 	/**
-	 * @run_job: start the job on an idle core. Fence signalling critical
-	 * section: no memory allocation, no runtime-PM resume, no lock that is
-	 * taken while allocating. Completion is reported with
-	 * tapu_core_job_done().
+	 * @run_job: hand the job to a core, which runs it once the jobs handed
+	 * to it before are done (at most &tapu_device_desc.queue_depth at a
+	 * time). Fence signalling critical section: no memory allocation, no
+	 * runtime-PM resume, no lock that is taken while allocating. Each
+	 * completion is reported, in order, with tapu_core_job_done().
 	 */
 	void (*run_job)(struct tapu_core *core, struct tapu_job *job);
 	/**
 	 * @progress: a counter that moves while the running job makes
 	 * progress, read when its timeout expires to tell a long job from a
-	 * hung one.
+	 * hung one. Lockless: also read on the completion path, when the next
+	 * queued job starts.
 	 */
 	u64 (*progress)(struct tapu_core *core);
 	/**
-	 * @poll: optional; report a completion whose interrupt was lost
-	 * (call tapu_core_job_done() if the core has finished).
+	 * @poll: optional; report the completions whose interrupt was lost
+	 * (call tapu_core_job_done() for each job the core has finished, in
+	 * order).
 	 */
 	void (*poll)(struct tapu_core *core);
 	/**
-	 * @reset: stop the core; on return it no longer touches job memory.
+	 * @reset: stop the core and forget its jobs; on return it no longer
+	 * touches job memory. Before that, report the jobs that finished and
+	 * may report the one it stopped (-ETIMEDOUT; otherwise the core fails
+	 * the oldest with it). It must report any job that had started: the
+	 * core hands the others, which never started, to @run_job again.
 	 * Called from the timeout worker; may sleep but must not allocate.
 	 */
 	void (*reset)(struct tapu_core *core);
@@ -86,6 +94,9 @@ struct tapu_backend_ops {
  *	per millisecond of the job timeout, so that a valid job ends in time
  * @job_slot_priv_size: optional; bytes of backend data per BO slot that
  *	the core allocates with each job (tapu_job_slot_priv())
+ * @queue_depth: optional; jobs a core accepts at once, up to
+ *	TAPU_MAX_QUEUE_DEPTH (0: one), so that it starts the next one as soon
+ *	as one ends
  */
 struct tapu_device_desc {
 	const char *name;
@@ -95,9 +106,11 @@ struct tapu_device_desc {
 	u64 cycle_clock_hz;
 	u64 work_per_ms;
 	size_t job_slot_priv_size;
+	u32 queue_depth;
 };
 
-#define TAPU_MAX_CORES	16
+#define TAPU_MAX_CORES		16
+#define TAPU_MAX_QUEUE_DEPTH	4
 
 struct tapu_device *tapu_device_create(struct device *parent,
 				       const struct tapu_device_desc *desc);
@@ -115,6 +128,7 @@ void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles);
 
 const void *tapu_job_stream(struct tapu_job *job, u32 *size);
 u64 tapu_job_work(struct tapu_job *job);
+bool tapu_job_may_run(struct tapu_job *job);
 void *tapu_job_stream_priv(struct tapu_job *job);
 u32 tapu_job_num_bos(struct tapu_job *job);
 struct drm_gem_object *tapu_job_bo(struct tapu_job *job, u32 slot);

@@ -53,7 +53,7 @@ static int cores_show(struct seq_file *m, void *unused)
 		u32 resets;
 
 		spin_lock_irq(&core->lock);
-		busy = core->running;
+		busy = core->count;
 		jobs = core->jobs_done;
 		resets = core->resets;
 		spin_unlock_irq(&core->lock);

@@ -262,8 +262,8 @@ struct tapu_device *tapu_device_create(struct device *parent,
 	int ret;
 
 	if (!desc->num_cores || desc->num_cores > TAPU_MAX_CORES ||
-	    !desc->work_per_ms || !desc->ops->run_job || !desc->ops->reset ||
-	    !desc->ops->progress ||
+	    desc->queue_depth > TAPU_MAX_QUEUE_DEPTH || !desc->work_per_ms ||
+	    !desc->ops->run_job || !desc->ops->reset || !desc->ops->progress ||
 	    !desc->ops->prepare_stream != !desc->ops->cleanup_stream)
 		return ERR_PTR(-EINVAL);
 

@@ -37,10 +37,15 @@ extern unsigned int tapu_job_timeout_ms;
  * struct tapu_core - one core of a device, with its own scheduler
  * @tdev: owning device
  * @index: core number
- * @sched: scheduler feeding this core, one job at a time
+ * @sched: scheduler feeding this core, &tapu_device_desc.queue_depth jobs
+ *	at a time
  * @name: name of @sched and of its fences' timeline
- * @lock: protects @running (taken in the completion interrupt)
- * @running: job handed to the core and not yet completed
+ * @lock: protects @jobs, @head and @count (taken in the completion
+ *	interrupt)
+ * @jobs: jobs handed to the core and not yet completed, @count of them
+ *	from @head, in the order the core runs them
+ * @head: index in @jobs of the oldest, the one the core runs
+ * @count: entries in @jobs
  * @fence_context: context of the hardware fences of this core
  * @fence_seqno: last hardware fence sequence number
  * @jobs_done: jobs completed (debugfs)
@@ -52,8 +57,10 @@ struct tapu_core {
 	u32 index;
 	struct drm_gpu_scheduler sched;
 	char name[sizeof("tapu-core4294967295")];
-	spinlock_t lock; /* protects running, fences */
-	struct tapu_job *running;
+	spinlock_t lock; /* protects jobs, head, count, fences */
+	struct tapu_job *jobs[TAPU_MAX_QUEUE_DEPTH];
+	u32 head;
+	u32 count;
 	u64 fence_context;
 	u64 fence_seqno;
 	u64 jobs_done;
@@ -249,10 +256,12 @@ struct drm_gem_object *tapu_bo_lookup(struct drm_file *file, u32 handle,
  * @stream: validated command stream
  * @hw_fence: signalled by the core's completion
  * @done_fence: the scheduler's finished fence
- * @start_ns: when the job started on its core
+ * @start_ns: when the job started on its core: handed to it, or when the
+ *	job before it there ended (then under the core's lock)
  * @end_ns: when the job completed
  * @cycles: device cycles reported at completion
- * @progress: backend progress seen at the last timeout
+ * @progress: backend progress when the job started, then at its last
+ *	timeout
  * @extensions: timeouts survived by making progress
  * @ran: the scheduler handed the job to run_job (even to be skipped)
  * @priv: backend data

@@ -104,14 +104,27 @@ static void tapu_job_result(struct tapu_job *job, struct tapu_job_result *res)
 	res->duration_ns = job->end_ns - job->start_ns;
 }
 
+/* The job the core runs, if any; the core's lock held. */
+static struct tapu_job *tapu_core_head(struct tapu_core *core)
+{
+	return core->count ? core->jobs[core->head] : NULL;
+}
+
 /* Called with the core's lock held, from the interrupt or timeout path. */
 static void tapu_core_finish_locked(struct tapu_core *core, int error,
 				    u64 cycles)
 {
-	struct tapu_job *job = core->running;
+	struct tapu_job *job = tapu_core_head(core), *next;
 
-	core->running = NULL;
+	core->head = (core->head + 1) % TAPU_MAX_QUEUE_DEPTH;
+	core->count--;
 	job->end_ns = ktime_get_ns();
+	/* A job queued behind this one starts now: its time and progress. */
+	next = tapu_core_head(core);
+	if (next) {
+		next->start_ns = max(next->start_ns, job->end_ns);
+		next->progress = core->tdev->desc.ops->progress(core);
+	}
 	job->cycles = cycles;
 	core->jobs_done++;
 	/* Before the fence: fdinfo read after a wait must count the job. */
@@ -119,8 +132,11 @@ static void tapu_core_finish_locked(struct tapu_core *core, int error,
 	atomic64_add(cycles, &job->tfile->cycles);
 	scoped_guard(spinlock, &core->tdev->lists_lock)
 		list_del_init(&job->list);
-	if (error)
+	if (error) {
 		dma_fence_set_error(job->hw_fence, error);
+		/* Before it signals: for the jobs queued behind this one. */
+		dma_fence_set_error(job->done_fence, error);
+	}
 	dma_fence_signal_locked(job->hw_fence);
 }
 
@@ -133,14 +149,15 @@ static void tapu_core_finish_locked(struct tapu_core *core, int error,
  * Called from the backend's interrupt handler, or from process context. It
  * takes spinlock_t locks: not from a raw hard-IRQ context (IRQF_NO_THREAD,
  * a hard irq_work), where they would sleep on PREEMPT_RT. A completion
- * without a running job is ignored.
+ * without a job on the core is ignored. The oldest job handed to the core
+ * completes.
  */
 void tapu_core_job_done(struct tapu_core *core, int error, u64 cycles)
 {
 	bool cookie = dma_fence_begin_signalling();
 
 	scoped_guard(spinlock_irqsave, &core->lock)
-		if (core->running)
+		if (core->count)
 			tapu_core_finish_locked(core, error, cycles);
 	dma_fence_end_signalling(cookie);
 }
@@ -149,8 +166,9 @@ EXPORT_SYMBOL_GPL(tapu_core_job_done);
 /*
  * Whether a job this one waited for failed. drm_sched in 6.12 runs a job
  * whatever its dependencies' errors, and does not wait at all for an
- * earlier job of its own entity, which only ran first: the error of that
- * one can still be on its hardware fence only.
+ * earlier job of its own entity, which only ran first or still runs on the
+ * same core: the error of that one is on its finished fence, set when it
+ * completes on the core, before the fence signals.
  */
 static bool tapu_job_dep_failed(struct tapu_job *job)
 {
@@ -161,12 +179,33 @@ static bool tapu_job_dep_failed(struct tapu_job *job)
 		struct drm_sched_fence *s_fence = to_drm_sched_fence(fence);
 		int status = dma_fence_get_status(fence);
 
-		if (!status && s_fence && s_fence->parent)
-			status = dma_fence_get_status(s_fence->parent);
+		if (!status && s_fence)
+			status = READ_ONCE(s_fence->finished.error);
 		if (status < 0)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Handing out a job restarted the core's timeout (drm_sched_job_begin() in
+ * 6.12): jobs that fail at once in run_job, one after another, could keep
+ * a hung job on a core with a queue from ever timing out. Run the timeout
+ * handler now if the core's oldest job is overdue for its next check.
+ */
+static void tapu_core_check_overdue(struct tapu_core *core)
+{
+	u64 limit = jiffies_to_nsecs(core->sched.timeout);
+	struct tapu_job *head;
+	bool overdue;
+
+	scoped_guard(spinlock_irqsave, &core->lock) {
+		head = tapu_core_head(core);
+		overdue = head && ktime_get_ns() - head->start_ns >
+				  (head->extensions + 1) * limit;
+	}
+	if (overdue)
+		drm_sched_fault(&core->sched);
 }
 
 static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
@@ -175,6 +214,8 @@ static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
 	struct tapu_core *core = to_tapu_core(sched_job->sched);
 	struct tapu_device *tdev = core->tdev;
 	bool cookie;
+
+	tapu_core_check_overdue(core);
 
 	/* From here drm_sched_job_done() takes the job off the core's score. */
 	job->ran = true;
@@ -195,8 +236,11 @@ static struct dma_fence *tapu_job_run(struct drm_sched_job *sched_job)
 	job->progress = tdev->desc.ops->progress(core);
 	scoped_guard(spinlock_irqsave, &tdev->lists_lock)
 		list_move_tail(&job->list, &tdev->scheduled);
-	scoped_guard(spinlock_irqsave, &core->lock)
-		core->running = job;
+	scoped_guard(spinlock_irqsave, &core->lock) {
+		/* drm_sched's credit limit is the queue depth. */
+		core->jobs[(core->head + core->count) % TAPU_MAX_QUEUE_DEPTH] = job;
+		core->count++;
+	}
 	tdev->desc.ops->run_job(core, job);
 	dma_fence_end_signalling(cookie);
 
@@ -210,15 +254,18 @@ tapu_job_timedout(struct drm_sched_job *sched_job)
 	struct tapu_core *core = to_tapu_core(sched_job->sched);
 	struct tapu_device *tdev = core->tdev;
 	const struct tapu_backend_ops *ops = tdev->desc.ops;
+	struct tapu_job *requeue[TAPU_MAX_QUEUE_DEPTH];
 	struct drm_sched_job *pending;
 	bool hung = false, cookie;
+	u32 i, n = 0;
 	u64 progress;
 
 	/*
 	 * Park the scheduler: it puts the job back on its list, and nothing
-	 * frees it or starts the next job before drm_sched_start(), which also
-	 * completes it if its fence signalled meanwhile. Closing a file parks
-	 * the schedulers too, hence the lock.
+	 * frees it or hands the core another job before drm_sched_start(),
+	 * which also completes it if its fence signalled meanwhile (the core
+	 * may still start the jobs it holds). Closing a file parks the
+	 * schedulers too, hence the lock.
 	 */
 	guard(mutex)(&tdev->park_lock);
 	drm_sched_stop(&core->sched, sched_job);
@@ -247,19 +294,26 @@ tapu_job_timedout(struct drm_sched_job *sched_job)
 		cookie = dma_fence_begin_signalling();
 		ops->reset(core);
 		scoped_guard(spinlock_irqsave, &core->lock) {
-			if (core->running == job) {
-				core->resets++;
+			core->resets++;
+			/* Unless the reset reported it, as it stopped it. */
+			if (tapu_core_head(core) == job)
 				tapu_core_finish_locked(core, -ETIMEDOUT, 0);
-			}
+			/* Queued behind it, they never started: again. */
+			for (n = 0; n < core->count; n++)
+				requeue[n] = core->jobs[(core->head + n) %
+							TAPU_MAX_QUEUE_DEPTH];
 		}
+		for (i = 0; i < n; i++)
+			ops->run_job(core, requeue[i]);
 		dma_fence_end_signalling(cookie);
 	}
 
 restart:
 	/*
 	 * drm_sched_stop() detached the jobs still on the core from their
-	 * fences (this one, or the next one if this one completed meanwhile),
-	 * for drm_sched_resubmit_jobs() to run them again. They keep running:
+	 * fences (this one and those behind it, or only those if this one
+	 * completed meanwhile), for drm_sched_resubmit_jobs() to run them
+	 * again. They keep running:
 	 * attach them again, drm_sched_start() waits for them. The list is
 	 * stable while the scheduler is stopped.
 	 */
@@ -328,7 +382,7 @@ int tapu_sched_init(struct tapu_device *tdev)
 		const struct drm_sched_init_args args = {
 			.ops = &tapu_sched_ops,
 			.num_rqs = DRM_SCHED_PRIORITY_COUNT,
-			.credit_limit = 1,
+			.credit_limit = max(tdev->desc.queue_depth, 1),
 			.timeout = msecs_to_jiffies(tapu_job_timeout_ms),
 			.timeout_wq = tdev->timeout_wq,
 			.name = tdev->cores[i].name,
@@ -677,8 +731,8 @@ static int tapu_submit(struct drm_file *file, struct drm_tapu_submit *args)
 	/*
 	 * Jobs of other files on the same core wait for this one to finish,
 	 * not only to be scheduled: a cancelled job's error (set after its
-	 * scheduled fence) reaches them. With one job per core nothing is
-	 * lost.
+	 * scheduled fence) reaches them. They only lose the queueing behind
+	 * it on the core.
 	 */
 	set_bit(DRM_SCHED_FENCE_DONT_PIPELINE, &job->base.s_fence->finished.flags);
 	job->done_fence = dma_fence_get(&job->base.s_fence->finished);
@@ -858,6 +912,25 @@ void *tapu_job_stream_priv(struct tapu_job *job)
 	return job->stream->priv;
 }
 EXPORT_SYMBOL_GPL(tapu_job_stream_priv);
+
+/**
+ * tapu_job_may_run() - whether a job a core queued may start
+ * @job: job
+ *
+ * drm_sched hands a core the next job of an entity while the one before
+ * runs, even if the next one waits for it: a core runs them in order. A
+ * backend whose cores accept several jobs (&tapu_device_desc.queue_depth)
+ * calls this as each one starts, once it has reported the completions of
+ * the jobs before it.
+ *
+ * Return: false if a job this one waits for failed; the backend then
+ * reports it done with -ECANCELED, without running it.
+ */
+bool tapu_job_may_run(struct tapu_job *job)
+{
+	return !tapu_job_dep_failed(job);
+}
+EXPORT_SYMBOL_GPL(tapu_job_may_run);
 
 /**
  * tapu_job_num_bos() - number of BOs (slots) of a job

@@ -34,6 +34,8 @@ MODULE_PARM_DESC(num_cores, "Number of simulated cores (1-16)");
 #define TAPU_SIM_SLOW_STEP_MS	20
 /* Jobs of at most 1/this ms of work run in run_job, without a hand-off. */
 #define TAPU_SIM_INLINE_PER_MS	100
+/* Jobs a core accepts at once: the next one is there when one ends. */
+#define TAPU_SIM_QUEUE_DEPTH	2
 
 /* Faults debugfs can inject into the next job a core starts. */
 enum tapu_sim_fault {
@@ -58,28 +60,51 @@ static const char *const tapu_sim_fault_names[] = {
 #define TAPU_SIM_RELEASE	"release"
 
 /**
- * struct tapu_sim_core - one simulated core
- * @core: the TAPU core it backs
- * @work: runs a job too long to run in &tapu_backend_ops.run_job
- * @irq: the completion interrupt
- * @job: job being executed
+ * struct tapu_sim_slot - a job a simulated core accepted
+ * @job: the job
  * @fault: fault injected into @job
  * @stall_seq: with a stall fault, @job runs once &tapu_sim.release_seq
  *	moves past this
+ * @status: once done, the job's result
+ * @cycles: once done, the cycles it took
+ */
+struct tapu_sim_slot {
+	struct tapu_job *job;
+	enum tapu_sim_fault fault;
+	unsigned int stall_seq;
+	int status;
+	u64 cycles;
+};
+
+/**
+ * struct tapu_sim_core - one simulated core
+ * @core: the TAPU core it backs
+ * @work: runs the accepted jobs, unless the core was idle and the job
+ *	short enough to run in &tapu_backend_ops.run_job
+ * @irq: the completion interrupt
+ * @lock: protects @slots, @queued, @done, @acked, @busy, @started and
+ *	writes of @ctx.stop
+ * @slots: jobs accepted and not yet acknowledged, by sequence number
+ *	modulo %TAPU_SIM_QUEUE_DEPTH
+ * @queued: jobs accepted
+ * @done: jobs finished, in order; the next one runs
+ * @acked: finished jobs the interrupt reported
+ * @busy: the core runs job @done, in @work or in run_job
+ * @started: job @done has started executing: a reset cannot run it again
  * @ctx: executor state: progress and cycle counters, stop request
- * @status: status register: result of the last job
- * @done: status register: a job finished and its interrupt is pending
  */
 struct tapu_sim_core {
 	struct tapu_core *core;
 	struct work_struct work;
 	struct irq_work irq;
-	struct tapu_job *job;
-	enum tapu_sim_fault fault;
-	unsigned int stall_seq;
+	spinlock_t lock; /* protects slots, the counters, busy */
+	struct tapu_sim_slot slots[TAPU_SIM_QUEUE_DEPTH];
+	u32 queued;
+	u32 done;
+	u32 acked;
+	bool busy;
+	bool started;
 	struct tapu_exec_ctx ctx;
-	int status;
-	bool done;
 };
 
 /**
@@ -115,14 +140,27 @@ static struct tapu_sim_core *tapu_sim_core(struct tapu_core *core)
 	return &sim->cores[tapu_core_index(core)];
 }
 
-/* The interrupt handler: acknowledge, then report the completion. */
+static struct tapu_sim_slot *tapu_sim_slot(struct tapu_sim_core *sc, u32 seq)
+{
+	return &sc->slots[seq % TAPU_SIM_QUEUE_DEPTH];
+}
+
+/*
+ * The interrupt handler: acknowledge and report each finished job, in
+ * order, under the lock so that a poll at the same time keeps that order.
+ */
 static void tapu_sim_irq(struct irq_work *irq)
 {
 	struct tapu_sim_core *sc = container_of(irq, struct tapu_sim_core, irq);
+	struct tapu_sim_slot *slot;
 
-	if (xchg(&sc->done, false))
-		tapu_core_job_done(sc->core, sc->status,
-				   READ_ONCE(sc->ctx.cycles));
+	scoped_guard(spinlock_irqsave, &sc->lock) {
+		for (; sc->acked != sc->done; sc->acked++) {
+			slot = tapu_sim_slot(sc, sc->acked);
+			tapu_core_job_done(sc->core, slot->status,
+					   slot->cycles);
+		}
+	}
 }
 
 /* Runs for TAPU_SIM_FAULT_SLOW: long, but visibly progressing. */
@@ -145,15 +183,15 @@ static int tapu_sim_crawl(struct tapu_sim_core *sc, unsigned int ms)
  * that tests hold a job on its core for as long as they need, within the
  * core's hang limit for a progressing job.
  */
-static int tapu_sim_stall(struct tapu_sim_core *sc)
+static int tapu_sim_stall(struct tapu_sim_core *sc, unsigned int seq)
 {
 	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(sc->core));
 
-	while (READ_ONCE(sim->release_seq) == sc->stall_seq) {
+	while (READ_ONCE(sim->release_seq) == seq) {
 		if (READ_ONCE(sc->ctx.stop))
 			return -ECANCELED;
 		wait_event_timeout(sim->release_wq,
-				   READ_ONCE(sim->release_seq) != sc->stall_seq ||
+				   READ_ONCE(sim->release_seq) != seq ||
 				   READ_ONCE(sc->ctx.stop),
 				   msecs_to_jiffies(TAPU_SIM_SLOW_STEP_MS));
 		WRITE_ONCE(sc->ctx.progress, sc->ctx.progress + 1);
@@ -161,40 +199,79 @@ static int tapu_sim_stall(struct tapu_sim_core *sc)
 	return 0;
 }
 
-static void tapu_sim_execute(struct tapu_sim_core *sc)
+/* Runs a job; 1 if it hangs, -ECANCELED if a reset stopped it. */
+static int tapu_sim_execute(struct tapu_sim_core *sc,
+			    struct tapu_sim_slot *slot)
 {
-	const struct tapu_exec_slot *slots = tapu_job_priv(sc->job);
+	const struct tapu_exec_slot *slots = tapu_job_priv(slot->job);
 	struct tapu_device *tdev = tapu_core_device(sc->core);
 	const void *stream;
 	u32 size;
 	int ret = 0;
 
-	if (sc->fault == TAPU_SIM_FAULT_HANG)
-		return;
-	if (sc->fault == TAPU_SIM_FAULT_SLOW)
+	if (slot->fault == TAPU_SIM_FAULT_HANG)
+		return 1;
+	if (slot->fault == TAPU_SIM_FAULT_SLOW)
 		ret = tapu_sim_crawl(sc, 3 * tapu_device_timeout_ms(tdev));
-	if (sc->fault == TAPU_SIM_FAULT_STALL)
-		ret = tapu_sim_stall(sc);
+	if (slot->fault == TAPU_SIM_FAULT_STALL)
+		ret = tapu_sim_stall(sc, slot->stall_seq);
 
-	stream = tapu_job_stream(sc->job, &size);
+	stream = tapu_job_stream(slot->job, &size);
+	WRITE_ONCE(sc->ctx.cycles, 0);
 	if (!ret)
 		ret = tapu_isa_execute(stream, size, slots,
-				       tapu_job_num_bos(sc->job), &sc->ctx);
+				       tapu_job_num_bos(slot->job), &sc->ctx);
 	if (ret == -ECANCELED)
-		return;
-	if (sc->fault == TAPU_SIM_FAULT_ERROR)
-		ret = -EIO;
-
-	sc->status = ret;
-	/* Pairs with the xchg() of the interrupt: status before done. */
-	smp_store_release(&sc->done, true);
-	if (sc->fault != TAPU_SIM_FAULT_DROP_IRQ)
-		irq_work_queue(&sc->irq);
+		return ret;
+	slot->status = slot->fault == TAPU_SIM_FAULT_ERROR ? -EIO : ret;
+	slot->cycles = READ_ONCE(sc->ctx.cycles);
+	return 0;
 }
 
-static void tapu_sim_execute_work(struct work_struct *work)
+/*
+ * Runs the accepted jobs in order until none is left, raising the
+ * interrupt after each. A hung job keeps the core busy until a reset. A
+ * job waiting for a failed one ends at once: the interrupt of the one
+ * before it has run, so that its error is known.
+ */
+static void tapu_sim_run_queue(struct tapu_sim_core *sc)
 {
-	tapu_sim_execute(container_of(work, struct tapu_sim_core, work));
+	struct tapu_sim_slot *slot;
+
+	for (;;) {
+		scoped_guard(spinlock_irqsave, &sc->lock) {
+			if (sc->done == sc->queued) {
+				sc->busy = false;
+				return;
+			}
+			slot = tapu_sim_slot(sc, sc->done);
+		}
+		irq_work_sync(&sc->irq);
+		if (!tapu_job_may_run(slot->job)) {
+			slot->status = -ECANCELED;
+			slot->cycles = 0;
+		} else {
+			/* A reset is stopping the core: it forgets the job. */
+			scoped_guard(spinlock_irqsave, &sc->lock) {
+				if (sc->ctx.stop)
+					return;
+				sc->started = true;
+			}
+			if (tapu_sim_execute(sc, slot))
+				return;
+		}
+		scoped_guard(spinlock_irqsave, &sc->lock) {
+			sc->done++;
+			sc->started = false;
+		}
+		if (slot->fault != TAPU_SIM_FAULT_DROP_IRQ)
+			irq_work_queue(&sc->irq);
+	}
+}
+
+static void tapu_sim_run_queue_work(struct work_struct *work)
+{
+	tapu_sim_run_queue(container_of(work, struct tapu_sim_core, work));
 }
 
 /*
@@ -204,16 +281,15 @@ static void tapu_sim_execute_work(struct work_struct *work)
  * rate, a best case that a job with more data can miss many times over.
  * drm_sched_stop() waits for run_job: a long job must not run there.
  */
-static bool tapu_sim_runs_inline(struct tapu_sim_core *sc)
+static bool tapu_sim_runs_inline(struct tapu_sim *sim,
+				 const struct tapu_sim_slot *slot)
 {
-	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(sc->core));
-
-	switch (sc->fault) {
+	switch (slot->fault) {
 	case TAPU_SIM_FAULT_SLOW:
 	case TAPU_SIM_FAULT_STALL:
 		return false;
 	default:
-		return tapu_job_work(sc->job) <= sim->inline_work;
+		return tapu_job_work(slot->job) <= sim->inline_work;
 	}
 }
 
@@ -221,19 +297,30 @@ static void tapu_sim_run_job(struct tapu_core *core, struct tapu_job *job)
 {
 	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(core));
 	struct tapu_sim_core *sc = tapu_sim_core(core);
+	struct tapu_sim_slot *slot;
+	enum tapu_sim_fault fault;
+	unsigned int stall_seq;
+	bool start;
 
 	scoped_guard(spinlock, &sim->fault_lock) {
-		sc->fault = sim->next_fault;
-		sc->stall_seq = sim->stall_seq;
+		fault = sim->next_fault;
+		stall_seq = sim->stall_seq;
 		sim->next_fault = TAPU_SIM_FAULT_NONE;
 	}
-	sc->job = job;
-	sc->status = 0;
-	sc->done = false;
-	WRITE_ONCE(sc->ctx.cycles, 0);
-	WRITE_ONCE(sc->ctx.stop, false);
-	if (tapu_sim_runs_inline(sc))
-		tapu_sim_execute(sc);
+	scoped_guard(spinlock_irqsave, &sc->lock) {
+		/* The core's credit limit keeps a free slot. */
+		slot = tapu_sim_slot(sc, sc->queued);
+		slot->job = job;
+		slot->fault = fault;
+		slot->stall_seq = stall_seq;
+		sc->queued++;
+		start = !sc->busy;
+		sc->busy = true;
+	}
+	if (!start)
+		return;
+	if (tapu_sim_runs_inline(sim, slot))
+		tapu_sim_run_queue(sc);
 	else
 		queue_work(sim->wq, &sc->work);
 }
@@ -253,12 +340,29 @@ static void tapu_sim_reset(struct tapu_core *core)
 {
 	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(core));
 	struct tapu_sim_core *sc = tapu_sim_core(core);
+	struct tapu_sim_slot *slot;
 
-	WRITE_ONCE(sc->ctx.stop, true);
+	scoped_guard(spinlock_irqsave, &sc->lock)
+		WRITE_ONCE(sc->ctx.stop, true);
 	wake_up_all(&sim->release_wq);
 	flush_work(&sc->work);
 	irq_work_sync(&sc->irq);
-	sc->done = false;
+	scoped_guard(spinlock_irqsave, &sc->lock) {
+		/* Stopped part-way (or hung), it cannot start again. */
+		if (sc->started) {
+			slot = tapu_sim_slot(sc, sc->done++);
+			slot->status = -ETIMEDOUT;
+			slot->cycles = READ_ONCE(sc->ctx.cycles);
+			sc->started = false;
+		}
+	}
+	/* Report those, and the jobs that finished before the stop. */
+	tapu_sim_irq(&sc->irq);
+	scoped_guard(spinlock_irqsave, &sc->lock) {
+		sc->queued = sc->done;
+		sc->busy = false;
+		WRITE_ONCE(sc->ctx.stop, false);
+	}
 }
 
 static void tapu_sim_cleanup_job(struct tapu_device *tdev,
@@ -388,6 +492,7 @@ static int tapu_sim_probe(struct platform_device *pdev)
 		/* Cores are this CPU: as fast as its executor is here. */
 		.work_per_ms = tapu_isa_work_per_ms(),
 		.job_slot_priv_size = sizeof(struct tapu_exec_slot),
+		.queue_depth = TAPU_SIM_QUEUE_DEPTH,
 	};
 	struct tapu_sim *sim;
 	u32 i;
@@ -425,7 +530,8 @@ static int tapu_sim_probe(struct platform_device *pdev)
 		struct tapu_sim_core *sc = &sim->cores[i];
 
 		sc->core = tapu_device_core(sim->tdev, i);
-		INIT_WORK(&sc->work, tapu_sim_execute_work);
+		INIT_WORK(&sc->work, tapu_sim_run_queue_work);
+		spin_lock_init(&sc->lock);
 		sc->irq = IRQ_WORK_INIT(tapu_sim_irq);
 	}
 

@@ -102,6 +102,47 @@ static bool client_gone(unsigned long long client)
 	return false;
 }
 
+/*
+ * The core of scheduled job @job of @client, polling up to 10 s for it to
+ * be scheduled; -1 if it is not.
+ */
+static int scheduled_core(unsigned long long client, uint64_t job)
+{
+	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
+	static char buf[65536];
+	char *line, *save;
+
+	do {
+		if (tapu_debugfs_read("scheduled", buf, sizeof(buf)) < 0)
+			return -1;
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			unsigned long long c, j;
+			unsigned int core;
+
+			if (sscanf(line, "core=%u client=%llu job=%llu", &core,
+				   &c, &j) == 3 && c == client && j == job)
+				return core;
+		}
+		usleep(1000);
+	} while (tapu_now_ns() < end);
+	return -1;
+}
+
+/*
+ * Whether job @b of @client waits for job @a, on a core: pending, or
+ * queued behind @a on its core.
+ */
+static bool waits_behind(unsigned long long client, uint64_t a, uint64_t b)
+{
+	int core;
+
+	if (list_has("pending", client, b))
+		return true;
+	core = scheduled_core(client, a);
+	return core >= 0 && core == scheduled_core(client, b);
+}
+
 struct core {
 	unsigned int idx;
 	char state[16];
@@ -255,7 +296,7 @@ static void job_gate(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, point));
 	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
 	ASSERT_EQ(0, tj_stall_started());
-	EXPECT_TRUE(list_has("pending", self->client, b.id));
+	EXPECT_TRUE(waits_behind(self->client, a.id, b.id));
 	EXPECT_EQ(-ETIME, tj_poll(self->fd, b.id, NULL));
 	EXPECT_EQ(-ETIME, tj_poll(self->fd, a.id, NULL));
 	ASSERT_EQ(0, tj_release());
@@ -446,6 +487,7 @@ TEST_F_TIMEOUT(job, close_with_jobs_pending_running, 120)
 	int fd2 = tapu_open(), h, fd3;
 	unsigned long long c2;
 	struct drm_tapu_sync in = { 0 };
+	bool on_core[8] = { 0 };
 	struct tj_job j[8];
 
 	ASSERT_LE(0, fd2);
@@ -467,11 +509,21 @@ TEST_F_TIMEOUT(job, close_with_jobs_pending_running, 120)
 	close(fd2);
 	/* The mappings outlive the file. */
 	memset(j[0].out.map, 0xff, 64);
-	/* The running job stays on its core: its memory is still in use. */
+	/*
+	 * The running job stays on its core: its memory is still in use; so
+	 * does one the core queued behind it, which then runs.
+	 */
 	EXPECT_TRUE(list_has("scheduled", c2, j[0].id));
+	for (int k = 1; k < 8; k++)
+		on_core[k] = list_has("scheduled", c2, j[k].id);
 	ASSERT_EQ(0, tj_release());
 	EXPECT_TRUE(client_gone(c2));
 	for (int k = 1; k < 8; k++) {
+		if (on_core[k]) {
+			EXPECT_EQ(0, tj_check(j[k].out.map, j[k].n, j[k].seed));
+			EXPECT_GT(4, k);
+			continue;
+		}
 		EXPECT_TRUE(tj_zero(j[k].out.map, j[k].n)) {
 			TH_LOG("queued job %d ran after the close", k);
 		}
@@ -1676,7 +1728,8 @@ TEST_F_TIMEOUT(job, job_output_survives_reclaim, 60)
 
 TEST_F(job, debugfs_lists)
 {
-	struct drm_tapu_sync in = { 0 };
+	/* A timeline point: B is pending, not queued behind A on its core. */
+	struct drm_tapu_sync in = { .point = 1 };
 	struct tj_job a, b;
 	int h = tj_syncobj_new(self->fd);
 
@@ -1686,7 +1739,7 @@ TEST_F(job, debugfs_lists)
 	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 102));
 	if (!tj_stall_armed(_metadata))
 		SKIP(return, TJ_NO_FAULTS);
-	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, 0));
+	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, 1));
 	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
 	ASSERT_EQ(0, tj_stall_started());
 	/* While A runs it is scheduled on a busy core and B is pending. */
@@ -1705,13 +1758,86 @@ TEST_F(job, debugfs_lists)
 	tj_job_fini(&b);
 }
 
+/*
+ * A core takes the next job while one runs: B, submitted behind A on the
+ * same file while A is held, is handed at once to A's core, and its time
+ * on the core starts when A ends. Before the cores had queues, B stayed
+ * pending until A was done.
+ */
+TEST_F_TIMEOUT(job, queued_behind_running, 60)
+{
+	struct drm_tapu_wait_job wa, wb;
+	struct tj_job a, b;
+	int core;
+
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 103));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 104));
+	if (!tj_stall_armed(_metadata))
+		SKIP(return, TJ_NO_FAULTS);
+	ASSERT_EQ(0, tj_job_submit(&a));
+	ASSERT_EQ(0, tj_stall_started());
+	ASSERT_EQ(0, tj_job_submit(&b));
+	core = scheduled_core(self->client, a.id);
+	EXPECT_LE(0, core);
+	EXPECT_EQ(core, scheduled_core(self->client, b.id));
+	EXPECT_FALSE(list_has("pending", self->client, b.id));
+	usleep(200000);
+	ASSERT_EQ(0, tj_release());
+	EXPECT_EQ(0, tj_job_finish(&a, &wa));
+	EXPECT_EQ(0, tj_job_finish(&b, &wb));
+	EXPECT_LE(200000000ULL, wa.duration_ns);
+	EXPECT_GT(wa.duration_ns / 2, wb.duration_ns);
+	EXPECT_TRUE(client_gone(self->client));
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+}
+
+/*
+ * A job queued on a core behind the job it waits for, which hangs: the
+ * hung one fails with -ETIMEDOUT, and the one behind it, handed to the
+ * core again after the reset, fails with -ECANCELED without running.
+ * Before the core put a failed job's error on its finished fence at once,
+ * the job behind it ran on the hung job's output.
+ */
+TEST_F_TIMEOUT(job, hang_fails_job_queued_behind, 90)
+{
+	struct drm_tapu_sync in = { 0 };
+	int h = tj_syncobj_new(self->fd);
+	struct drm_tapu_wait_job w;
+	struct tj_job a, b;
+	int core;
+
+	if (!has_faults())
+		SKIP(return, TJ_NO_FAULTS);
+	ASSERT_LT(0, h);
+	in.handle = h;
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 105));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 106));
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "hang"));
+	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, h, 0));
+	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, 0, 0));
+	core = scheduled_core(self->client, a.id);
+	EXPECT_LE(0, core);
+	EXPECT_EQ(core, scheduled_core(self->client, b.id));
+	ASSERT_EQ(0, tapu_wait(self->fd, a.id, 30000, &w));
+	EXPECT_EQ(-ETIMEDOUT, w.error);
+	ASSERT_EQ(0, tapu_wait(self->fd, b.id, 30000, &w));
+	EXPECT_EQ(-ECANCELED, w.error);
+	EXPECT_TRUE(tj_zero(b.out.map, b.n));
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+	tj_syncobj_free(self->fd, h);
+	for (int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
 /* ---- Unbind ---- */
 
 #define SIM_DRIVER	"/sys/bus/platform/drivers/tapu-sim"
 
 /*
- * The device unbound under an open file with a job running and one queued:
- * the unbind lets the running one finish and fails the queued one with
+ * The device unbound under an open file with a job running and one waiting
+ * for it: the unbind lets the running one finish and fails the other with
  * -ENODEV without running it, the file's ioctls then fail with -ENODEV, an
  * exported out-fence still tells its timeline and status, the exported
  * BO's fences are signalled, and the file closes cleanly; bound again, the
@@ -1725,6 +1851,8 @@ TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
 		.flags = DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
 	};
 	struct sync_file_info info = { 0 };
+	/* A timeline point: b is pending, not queued behind a on its core. */
+	struct drm_tapu_sync in = { .point = 1 };
 	struct drm_tapu_limits lim;
 	int fd2, h, dmabuf;
 	struct tj_job a, b;
@@ -1742,10 +1870,12 @@ TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
 	ASSERT_EQ(0, tj_job_init(fd2, &b, 4096, 121));
 	h = tj_syncobj_new(fd2);
 	ASSERT_LT(0, h);
-	/* a runs for three job timeouts, b waits behind it. */
+	in.handle = tj_syncobj_new(fd2);
+	ASSERT_LT(0, (int)in.handle);
+	/* a runs for three job timeouts, b waits for it. */
 	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "slow"));
-	ASSERT_EQ(0, tj_job_submit(&a));
-	ASSERT_EQ(0, tj_job_submit_sync(&b, NULL, 0, h, 0));
+	ASSERT_EQ(0, tj_job_submit_sync(&a, NULL, 0, in.handle, 1));
+	ASSERT_EQ(0, tj_job_submit_sync(&b, &in, 1, h, 0));
 	e.handle = h;
 	ASSERT_EQ(0, tapu_ioctl(fd2, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &e));
 	dmabuf = tj_prime_export(fd2, b.out.handle);
