@@ -680,6 +680,9 @@ static int dsp_find(struct dsp *dsp, struct device_node *np)
 	int ret;
 	u32 i;
 
+	/* dsp_destroy() shuts every core's timer down, also on failure here. */
+	for (i = 0; i < DSP_NUM_CORES; i++)
+		timer_setup(&dsp->cores[i].watch, dsp_watch, 0);
 	ret = dsp_region(np, 0, &dsp->fw_pa, &dsp->fw_size, &dsp->fw_va);
 	if (ret)
 		return ret;
@@ -706,7 +709,6 @@ static int dsp_find(struct dsp *dsp, struct device_node *np)
 		writel(DSP_SW_RST_IPU_B_RST | DSP_SW_RST_IPU_D_RST, c->regs + DSP_SW_RST);
 		writel(0, c->regs + DSP_XTENSA_INT);
 		writel(0, c->regs + DSP_CTL_XTENSA_INT);
-		timer_setup(&c->watch, dsp_watch, 0);
 	}
 	return 0;
 }
