@@ -122,7 +122,7 @@ static int cmp_u64(const void *a, const void *b)
 enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_U, R_MAX = 64 };
 
 static struct row {
-	char name[48], notes[96];
+	char name[48], notes[128];
 	double p50, p99, rate;	/* ns, ns, per second; 0: not measured */
 	bool own_ratio;		/* the notes hold its ratios, not the floors */
 } rows[R_MAX];
@@ -227,15 +227,18 @@ static int floor_version(int fd)
 }
 
 /*
- * Cross-thread wake: the main thread stamps the time and signals channel 0
- * (a pipe write or SYNCOBJ_SIGNAL); the waker thread, blocked in poll() or
- * SYNCOBJ_WAIT on it, takes the sample and answers on channel 1.
+ * Cross-thread wake: the main thread stamps the time and signals channel 0;
+ * the waker thread, blocked in poll() or SYNCOBJ_WAIT on it, takes the
+ * sample and answers on channel 1. A pipe is signalled by a write; a
+ * syncobj by a SYNCOBJ_TRANSFER of the fence, signalled once at set-up, of
+ * a third syncobj: no fence is allocated while timed, and the waiter
+ * resets its syncobj for the next wake only after it took its sample.
  */
 struct wake {
 	bool syncobj;
 	int fd, pipes[2][2], err;
 	pid_t tid;		/* the waker's */
-	uint32_t sobj[2];
+	uint32_t sobj[3];	/* the channels, and the signalled fence */
 	int64_t t0;
 	bool stop;
 	struct samples s;
@@ -243,12 +246,13 @@ struct wake {
 
 static int wake_signal(struct wake *w, int ch)
 {
-	struct drm_syncobj_array a = {
-		.handles = (uintptr_t)&w->sobj[ch], .count_handles = 1,
+	struct drm_syncobj_transfer t = {
+		.src_handle = w->sobj[2], .dst_handle = w->sobj[ch],
 	};
 
 	if (w->syncobj)
-		return xioctl(w->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &a, "SYNCOBJ_SIGNAL");
+		return xioctl(w->fd, DRM_IOCTL_SYNCOBJ_TRANSFER, &t,
+			      "SYNCOBJ_TRANSFER");
 	return write(w->pipes[ch][1], "x", 1) == 1 ? 0 : -1;
 }
 
@@ -259,21 +263,28 @@ static int wake_wait(struct wake *w, int ch)
 		.timeout_nsec = now_ns() + WAIT_NS,
 		.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
 	};
-	struct drm_syncobj_array a = {
-		.handles = (uintptr_t)&w->sobj[ch], .count_handles = 1,
-	};
 	struct pollfd p = { .fd = w->pipes[ch][0], .events = POLLIN };
 	char c;
 
 	if (w->syncobj)
-		return xioctl(w->fd, DRM_IOCTL_SYNCOBJ_WAIT, &sw, "SYNCOBJ_WAIT") ||
-		       xioctl(w->fd, DRM_IOCTL_SYNCOBJ_RESET, &a, "SYNCOBJ_RESET");
+		return xioctl(w->fd, DRM_IOCTL_SYNCOBJ_WAIT, &sw, "SYNCOBJ_WAIT");
 	if (poll(&p, 1, WAIT_NS / 1000000) != 1 || read(p.fd, &c, 1) != 1) {
 		fprintf(stderr, "%s: pipe wake: %s\n", prog,
 			errno ? strerror(errno) : "timeout");
 		return -1;
 	}
 	return 0;
+}
+
+/* After a wake on @ch: the next waits until it is signalled again. */
+static int wake_rearm(struct wake *w, int ch)
+{
+	struct drm_syncobj_array a = {
+		.handles = (uintptr_t)&w->sobj[ch], .count_handles = 1,
+	};
+
+	return w->syncobj ?
+	       xioctl(w->fd, DRM_IOCTL_SYNCOBJ_RESET, &a, "SYNCOBJ_RESET") : 0;
 }
 
 /* Whether thread @tid of this process sleeps (its state is S). */
@@ -305,7 +316,7 @@ static void *waker(void *arg)
 			break;
 		w->err = sample(&w->s, now_ns() -
 				__atomic_load_n(&w->t0, __ATOMIC_ACQUIRE)) ||
-			 wake_signal(w, 1);
+			 wake_rearm(w, 0) || wake_signal(w, 1);
 	}
 	return NULL;
 }
@@ -320,8 +331,10 @@ static int floor_wake(int fd, bool syncobj)
 	int err = 0;
 
 	progress("%s", name);
-	for (int ch = 0; ch < 2 && !err; ch++) {
-		struct drm_syncobj_create c = { 0 };
+	for (int ch = 0; ch < (syncobj ? 3 : 2) && !err; ch++) {
+		struct drm_syncobj_create c = {
+			.flags = ch == 2 ? DRM_SYNCOBJ_CREATE_SIGNALED : 0,
+		};
 
 		err = syncobj ? xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c,
 				       "SYNCOBJ_CREATE") : pipe(w.pipes[ch]);
@@ -339,17 +352,18 @@ static int floor_wake(int fd, bool syncobj)
 		while (!asleep(w.tid))
 			sched_yield();
 		__atomic_store_n(&w.t0, now_ns(), __ATOMIC_RELEASE);
-		err = wake_signal(&w, 0) || wake_wait(&w, 1);
+		err = wake_signal(&w, 0) || wake_wait(&w, 1) ||
+		      wake_rearm(&w, 1);
 	}
 	__atomic_store_n(&w.stop, true, __ATOMIC_RELEASE);
 	wake_signal(&w, 0);
 	pthread_join(thr, NULL);
-	for (int ch = 0; ch < 2; ch++) {
+	for (int ch = 0; ch < 3; ch++) {
 		struct drm_syncobj_destroy d = { .handle = w.sobj[ch] };
 
-		if (syncobj)
+		if (syncobj && d.handle)
 			ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
-		else
+		else if (!syncobj && ch < 2)
 			close(w.pipes[ch][0]), close(w.pipes[ch][1]);
 	}
 	row_samples(&w.s, name);
@@ -1046,7 +1060,7 @@ static int bench_clients(enum kind kind, int n, int dep)
 	struct client c[MAX_CLIENTS] = { 0 };
 	pthread_barrier_t bar;
 	int64_t start = INT64_MAX, end = 0;
-	uint64_t done = 0, cycles = 0, busy = 0;
+	uint64_t done = 0, cycles = 0, busy = 0, least = UINT64_MAX, most = 0;
 	int err = 0, i, used = n < num_cores ? n : num_cores;
 	char gap[32];
 	double idle;
@@ -1070,6 +1084,8 @@ static int bench_clients(enum kind kind, int n, int dep)
 		start = c[i].start < start ? c[i].start : start;
 		end = c[i].end > end ? c[i].end : end;
 		done += c[i].done;
+		least = c[i].done < least ? c[i].done : least;
+		most = c[i].done > most ? c[i].done : most;
 		cycles += c[i].cycles;
 		busy += c[i].busy_ns;
 	}
@@ -1091,7 +1107,34 @@ static int bench_clients(enum kind kind, int n, int dep)
 		 (unsigned long long)(cycles / (done ? done : 1)), used,
 		 used > 1 ? "s" : "", 100 * idle / ((double)used * (end - start)),
 		 fmt_ns(idle > 0 ? idle / (done ? done : 1) : 0, gap));
+	/* Fairness: each client's jobs over the mean of all clients'. */
+	if (n > 1 && done)
+		snprintf(r->notes + strlen(r->notes),
+			 sizeof(r->notes) - strlen(r->notes),
+			 ", shares %.2f-%.2fx", (double)least * n / done,
+			 (double)most * n / done);
 	return 0;
+}
+
+/*
+ * Many files: NOP jobs with DEPTH in flight from 1 to MAX_CLIENTS files,
+ * each row's rate beside the best of the sweep.
+ */
+static int bench_files(void)
+{
+	int first = nrows, err = 0;
+	double peak = 0;
+
+	for (int n = 1; n <= MAX_CLIENTS && !err; n *= 4) {
+		err = bench_clients(NOP, n, depth);
+		if (!err && rows[nrows - 1].rate > peak)
+			peak = rows[nrows - 1].rate;
+	}
+	for (int i = first; i < nrows && peak; i++)
+		snprintf(rows[i].notes + strlen(rows[i].notes),
+			 sizeof(rows[i].notes) - strlen(rows[i].notes),
+			 ", %.2fx the peak", rows[i].rate / peak);
+	return err;
 }
 
 /* ---- main ---- */
@@ -1104,14 +1147,16 @@ static int usage(bool full)
 		return 2;
 	printf("Benchmark a TAPU device beside the bare-ioctl floor, in one run:\n"
 		"DRM_IOCTL_VERSION round trip and cross-thread wake of a sleeping\n"
-		"thread (pipe + poll, syncobj signal -> SYNCOBJ_WAIT), and U, two\n"
+		"thread (pipe + poll, syncobj transfer -> SYNCOBJ_WAIT), and U, two\n"
 		"bare ioctls and the pipe wake: the least an empty job can take;\n"
 		"submit+wait round trip of an empty (NOP) job, also over U, and of\n"
 		"a small network (28x28x1 int8 -> CONV2D 3x3x8 -> RELU -> MAXPOOL\n"
 		"2x2 -> FC 10, checked against a CPU reference); jobs/s with\n"
 		"1..MAX_CLIENTS clients (threads, each with its own file) one job at\n"
 		"a time and DEPTH jobs in flight, with the share of time the cores\n"
-		"they can use sat idle and the idle time per job; BO\n"
+		"they can use sat idle, the idle time per job and each client's share\n"
+		"of the jobs; NOP jobs/s from 1, 4, 16 and 64 files against the\n"
+		"best of them; BO\n"
 		"create+mmap+close rate; the SUBMIT ioctl of an empty job on one\n"
 		"BO of 4 KiB and of 256 MiB, mmapped and not. Results are also\n"
 		"given as ratios to the floor: absolute times of an emulator only\n"
@@ -1248,6 +1293,7 @@ int main(int argc, char **argv)
 		for (int dep = 1; dep <= depth; dep = dep < depth ? depth : dep + 1)
 			for (int n = 1; n <= max_clients && !err; n++)
 				err = bench_clients(kind, n, dep);
+	err = err || bench_files();
 	close(fd);
 	if (nrows)
 		print_table();
