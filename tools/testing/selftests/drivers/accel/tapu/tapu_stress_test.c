@@ -5,7 +5,9 @@
  * op, valid and with bytes flipped; boundary sizes and counts; stale,
  * foreign and wrong-kind handles; PROT_NONE and unaligned user pointers;
  * binary and timeline in/out syncobjs; mmaps and munmaps; closes, forks
- * and kills while jobs run. Fixed seeds, so that a failure reproduces;
+ * and kills while jobs run; meanwhile the shrinkers run every 100 ms, and
+ * drop the kernel mappings of the BOs no job uses while others are freed
+ * or taken by a new job. Fixed seeds, so that a failure reproduces;
  * bounded in time (TAPU_STRESS_SECONDS, default 40).
  *
  * The oracle: every ioctl returns 0 or an errno documented for it, the
@@ -673,6 +675,7 @@ TEST_F_TIMEOUT(stress, hostile_clients, 300)
 	unsigned long long before[MAX_CORES], after[MAX_CORES], total = 0;
 	struct tj_job j[MAX_CORES];
 	pid_t pids[PROCS];
+	int reclaims = 0;
 	int64_t end;
 
 	if (access(TAPU_DEV, R_OK | W_OK))
@@ -693,6 +696,19 @@ TEST_F_TIMEOUT(stress, hostile_clients, 300)
 			_exit(0);
 		}
 	}
+	/*
+	 * As memory pressure would, racing the clients' frees and jobs; 4
+	 * first keeps each drop out of the kernel log.
+	 */
+	EXPECT_EQ(0, tapu_write_file("/proc/sys/vm/drop_caches", "4"));
+	while (tapu_now_ns() < end && reclaims >= 0) {
+		if (tapu_write_file("/proc/sys/vm/drop_caches", "2"))
+			reclaims = -1;
+		else
+			reclaims++;
+		usleep(100000);
+	}
+	EXPECT_LT(0, reclaims);
 	for (int p = 0; p < PROCS; p++) {
 		int status;
 
@@ -721,8 +737,8 @@ TEST_F_TIMEOUT(stress, hostile_clients, 300)
 		total += sum;
 		ksft_print_msg("%-16s %8lu:%s\n", st_names[c], sum, line);
 	}
-	ksft_print_msg("%llu calls in %d s, %lu unexpected\n", total, seconds,
-		       atomic_load(&stats->unexpected));
+	ksft_print_msg("%llu calls in %d s, %d reclaims, %lu unexpected\n",
+		       total, seconds, reclaims, atomic_load(&stats->unexpected));
 	EXPECT_EQ(0ul, atomic_load(&stats->unexpected));
 	EXPECT_LT(1000ull, total);
 
