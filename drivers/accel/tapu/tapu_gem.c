@@ -358,13 +358,15 @@ static unsigned long tapu_kmap_count(struct shrinker *shrinker,
  * Unmaps BOs that no job uses, least recently used first, and reports
  * the pages whose pin went: they stay in the BO's shmem file, where
  * reclaim can now swap them out. A BO whose reservation is taken is busy
- * (a job is being prepared or submitted): skipped.
+ * (a job is being prepared or submitted): skipped. Each BO looked at
+ * counts its pages against the batch, kept or not, so that the time under
+ * kmap_lock stays bounded when nothing on the LRU can be reclaimed.
  */
 static unsigned long tapu_kmap_scan(struct shrinker *shrinker,
 				    struct shrink_control *sc)
 {
 	struct tapu_device *tdev = shrinker->private_data;
-	unsigned long freed = 0, tries;
+	unsigned long freed = 0, scanned = 0, tries;
 	struct drm_gem_object *obj;
 	struct tapu_bo *bo;
 
@@ -372,7 +374,7 @@ static unsigned long tapu_kmap_scan(struct shrinker *shrinker,
 	if (!gfpflags_allow_blocking(sc->gfp_mask))
 		return SHRINK_STOP;
 	spin_lock(&tdev->kmap_lock);
-	for (tries = tdev->kmap_idle_bos; tries && freed < sc->nr_to_scan;
+	for (tries = tdev->kmap_idle_bos; tries && scanned < sc->nr_to_scan;
 	     tries--) {
 		/* The LRU may have changed, or emptied, while unlocked. */
 		bo = list_first_entry_or_null(&tdev->kmap_lru, struct tapu_bo,
@@ -381,6 +383,7 @@ static unsigned long tapu_kmap_scan(struct shrinker *shrinker,
 			break;
 		obj = &bo->base.base;
 		list_move_tail(&bo->kmap_link, &tdev->kmap_lru);
+		scanned += tapu_bo_pages(bo);
 		if (!dma_resv_trylock(obj->resv))
 			continue;
 		if (!tapu_bo_kmap_reclaimable(bo)) {
@@ -400,7 +403,9 @@ static unsigned long tapu_kmap_scan(struct shrinker *shrinker,
 		spin_lock(&tdev->kmap_lock);
 	}
 	spin_unlock(&tdev->kmap_lock);
-	return freed ?: SHRINK_STOP;
+	sc->nr_scanned = scanned;
+	/* Another batch may find more, unless the LRU ran out first. */
+	return freed || scanned >= sc->nr_to_scan ? freed : SHRINK_STOP;
 }
 
 static void tapu_kmap_fini(struct drm_device *drm, void *data)
