@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 
 static const char *prog = "tapu-bench";
 static const char *path = "/dev/accel/accel0";
+static const char *fmnist_dir = "/usr/share/tapu/fmnist";
 static double secs = 1.0;
 static long iters;		/* per latency measurement; 0: -t decides */
 static int max_clients = 4, depth = 8;
@@ -119,7 +121,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_U, R_MAX = 64 };
+/* The floors first; room for every row main() may add at -c MAX_CLIENTS. */
+enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_U, R_MAX = 64 + 4 * MAX_CLIENTS };
 
 static struct row {
 	char name[48], notes[128];
@@ -133,6 +136,8 @@ static struct row *row_add(const char *fmt, ...)
 	struct row *r = &rows[nrows < R_MAX - 1 ? nrows++ : nrows];
 	va_list ap;
 
+	if (nrows == R_MAX - 1)
+		fprintf(stderr, "%s: the table is full: rows overwritten\n", prog);
 	memset(r, 0, sizeof(*r));
 	va_start(ap, fmt);
 	vsnprintf(r->name, sizeof(r->name), fmt, ap);
@@ -208,6 +213,26 @@ static void print_table(void)
 
 /* ---- the floor ---- */
 
+/*
+ * The floors are measured first and again after the rest: a machine whose
+ * speed drifted during the run shows it there. The ratios are against the
+ * first.
+ */
+static bool floors_again;
+
+static struct row *floor_row(struct samples *s, const char *name, int first)
+{
+	struct row *r = row_samples(s, "");
+
+	snprintf(r->name, sizeof(r->name), "%s%s", floors_again ? "again, " : "",
+		 name);
+	if (floors_again && rows[first].p50)
+		snprintf(r->notes + strlen(r->notes),
+			 sizeof(r->notes) - strlen(r->notes),
+			 ", %.2fx the first", r->p50 / rows[first].p50);
+	return r;
+}
+
 static int floor_version(int fd)
 {
 	struct samples s = { 0 };
@@ -222,7 +247,7 @@ static int floor_version(int fd)
 		    sample(&s, now_ns() - t0))
 			return -1;
 	}
-	row_samples(&s, "floor: DRM_IOCTL_VERSION round trip");
+	floor_row(&s, "floor: DRM_IOCTL_VERSION round trip", R_VERSION);
 	return 0;
 }
 
@@ -366,7 +391,7 @@ static int floor_wake(int fd, bool syncobj)
 		else if (!syncobj && ch < 2)
 			close(w.pipes[ch][0]), close(w.pipes[ch][1]);
 	}
-	row_samples(&w.s, name);
+	floor_row(&w.s, name, syncobj ? R_SYNCOBJ : R_PIPE);
 	return err || w.err ? -1 : 0;
 }
 
@@ -1018,6 +1043,79 @@ static int bench_submit_size(int fd)
 	return 0;
 }
 
+/*
+ * The SUBMIT ioctl of an empty job against its number of BOs (of 4 KiB,
+ * mapped) and of in-syncs (signalled binary syncobjs), beside the same
+ * job on one BO without in-syncs.
+ */
+static int bench_submit_count(int fd)
+{
+	static const struct { uint32_t bos, syncs; } sweep[] = {
+		{ 1, 0 }, { 8, 0 }, { 64, 0 }, { 1, 8 }, { 1, 64 },
+	};
+	struct drm_tapu_submit_bo list[64];
+	struct drm_tapu_sync syncs[64] = { 0 };
+	struct bo bos[64] = { 0 };
+	struct work w;
+	double base = 0;
+	int err;
+
+	err = work_init(&w, NOP, fd);
+	for (int i = 0; i < 64 && !err; i++) {
+		struct drm_syncobj_create c = { .flags = DRM_SYNCOBJ_CREATE_SIGNALED };
+
+		err = bo_new(fd, 4096, &bos[i]) ||
+		      xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c, "SYNCOBJ_CREATE");
+		list[i] = (struct drm_tapu_submit_bo){ bos[i].handle, DRM_TAPU_BO_READ };
+		syncs[i].handle = c.handle;
+	}
+	for (int k = 0; k < (int)(sizeof(sweep) / sizeof(sweep[0])) && !err; k++) {
+		struct drm_tapu_submit sub = {
+			.cmdstream = w.stream, .bo_count = sweep[k].bos,
+			.bos = (uintptr_t)list, .in_syncs = (uintptr_t)syncs,
+			.in_sync_count = sweep[k].syncs,
+			.priority = DRM_TAPU_PRIO_NORMAL,
+		};
+		struct samples t = { 0 };
+		struct drm_tapu_wait_job r;
+		struct row *row;
+		int64_t end, t0;
+
+		progress("submit ioctl, %u BOs, %u in-syncs", sweep[k].bos,
+			 sweep[k].syncs);
+		for (end = deadline(); !err && more(&t, end);) {
+			sub.job_id = 0;
+			t0 = now_ns();
+			err = xioctl(fd, DRM_IOCTL_TAPU_SUBMIT, &sub, "SUBMIT");
+			t0 = now_ns() - t0;
+			err = err || sample(&t, t0) || job_wait(&w, sub.job_id, &r);
+		}
+		if (err) {
+			free(t.v);
+			break;
+		}
+		row = row_samples(&t, "");
+		snprintf(row->name, sizeof(row->name),
+			 "submit ioctl, %u BO%s of 4 KiB, %u in-syncs",
+			 sweep[k].bos, sweep[k].bos > 1 ? "s" : "", sweep[k].syncs);
+		if (!k)
+			base = row->p50;
+		else if (base)
+			snprintf(row->notes + strlen(row->notes),
+				 sizeof(row->notes) - strlen(row->notes),
+				 ", %.2fx 1 BO's", row->p50 / base);
+	}
+	for (int i = 0; i < 64; i++) {
+		struct drm_syncobj_destroy d = { .handle = syncs[i].handle };
+
+		if (d.handle)
+			ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
+		bo_free(fd, &bos[i]);
+	}
+	work_fini(&w);
+	return err ? -1 : 0;
+}
+
 /* Throughput: clients, each a thread with its own file, in a loop. */
 struct client {
 	pthread_t thr;
@@ -1137,12 +1235,98 @@ static int bench_files(void)
 	return err;
 }
 
+/* ---- end to end: the Fashion-MNIST network through tapu-run ---- */
+
+/*
+ * The end-to-end images/s of "tapu-run MODEL --fmnist DIR --batch 500
+ * [EXTRA]" (its throughput line: the last rate with a device, the only
+ * one without), or a negative value.
+ */
+static double fmnist_rate(const char *model, const char *extra)
+{
+	char *argv[] = { "tapu-run", (char *)model, "--fmnist",
+			 (char *)fmnist_dir, "--batch", "500", "--device",
+			 (char *)path, (char *)extra, NULL };
+	char buf[4096], *line;
+	double rate = -1;
+	int fds[2], status;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (!extra)
+		argv[8] = NULL;
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	while (pid > 0 && len < sizeof(buf) - 1 &&
+	       (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(fds[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -1;
+	line = strstr(buf, "throughput: ");
+	if (line && strstr(line, "end to end"))
+		line = strstr(line, "), ");
+	if (!line || sscanf(line + strcspn(line, "0123456789"), "%lf images/s",
+			    &rate) != 1)
+		return -1;
+	return rate;
+}
+
+/*
+ * The 10,000 test images through the int8 network, on the device and
+ * with the CPU reference of the same library, if the model is there.
+ */
+static int bench_fmnist(void)
+{
+	char model[512];
+	double dev, cpu;
+	struct row *r;
+
+	snprintf(model, sizeof(model), "%s/fmnist_int8.onnx", fmnist_dir);
+	if (access(model, R_OK)) {
+		fprintf(stderr, "%s: %s: %s; no Fashion-MNIST rows\n", prog,
+			model, strerror(errno));
+		return 0;
+	}
+	progress("Fashion-MNIST through tapu-run, device and CPU reference");
+	dev = fmnist_rate(model, NULL);
+	cpu = fmnist_rate(model, "--reference-only");
+	if (dev < 0 || cpu < 0) {
+		fprintf(stderr, "%s: tapu-run --fmnist %s failed; no Fashion-MNIST"
+			" rows\n", prog, fmnist_dir);
+		return 0;
+	}
+	r = row_add("Fashion-MNIST images/s, device");
+	r->rate = dev;
+	r->own_ratio = true;
+	snprintf(r->notes, sizeof(r->notes), "end to end, batch 500; %.2fx the"
+		 " CPU path", dev / cpu);
+	r = row_add("Fashion-MNIST images/s, CPU reference");
+	r->rate = cpu;
+	r->own_ratio = true;
+	snprintf(r->notes, sizeof(r->notes), "libtapu-onnx on this CPU");
+	return 0;
+}
+
 /* ---- main ---- */
 
 static int usage(bool full)
 {
 	fprintf(full ? stdout : stderr, "usage: %s [-d DEVICE] [-t SECONDS]"
-		" [-c MAX_CLIENTS] [-q DEPTH] [-n ITERATIONS] [-h|--help]\n", prog);
+		" [-c MAX_CLIENTS] [-q DEPTH] [-n ITERATIONS] [-f DIR] [-h|--help]\n",
+		prog);
 	if (!full)
 		return 2;
 	printf("Benchmark a TAPU device beside the bare-ioctl floor, in one run:\n"
@@ -1151,25 +1335,29 @@ static int usage(bool full)
 		"bare ioctls and the pipe wake: the least an empty job can take;\n"
 		"submit+wait round trip of an empty (NOP) job, also over U, and of\n"
 		"a small network (28x28x1 int8 -> CONV2D 3x3x8 -> RELU -> MAXPOOL\n"
-		"2x2 -> FC 10, checked against a CPU reference); jobs/s with\n"
-		"1..MAX_CLIENTS clients (threads, each with its own file) one job at\n"
-		"a time and DEPTH jobs in flight, with the share of time the cores\n"
-		"they can use sat idle, the idle time per job and each client's share\n"
-		"of the jobs; NOP jobs/s from 1, 4, 16 and 64 files against the\n"
-		"best of them; BO\n"
+		"2x2 -> FC 10, checked against a CPU reference); BO\n"
 		"create+mmap+close rate; the SUBMIT ioctl of an empty job on one\n"
-		"BO of 4 KiB and of 256 MiB, mmapped and not. Results are also\n"
-		"given as ratios to the floor: absolute times of an emulator only\n"
-		"compare within a run.\n"
+		"BO of 4 KiB and of 256 MiB, mmapped and not, and on 1 to 64 BOs\n"
+		"and in-syncs; each op's rate on a core beside a C loop; jobs/s\n"
+		"with 1..MAX_CLIENTS clients (threads, each with its own file) one\n"
+		"job at a time and DEPTH jobs in flight, with the share of time the\n"
+		"cores they can use sat idle, the idle time per job and each\n"
+		"client's share of the jobs; NOP jobs/s from 1, 4, 16 and 64 files\n"
+		"against the best of them; the Fashion-MNIST test set through\n"
+		"tapu-run on the device and on the CPU, end to end (if DIR holds\n"
+		"fmnist_int8.onnx and the test set); the floors again. Results are\n"
+		"also given as ratios to the floor: absolute times of an emulator\n"
+		"only compare within a run.\n"
 		"  -d DEVICE       accel device node (default %s)\n"
 		"  -t SECONDS      time per measurement (default %g)\n"
 		"  -c MAX_CLIENTS  largest number of clients (default %d, max %d)\n"
 		"  -q DEPTH        jobs in flight per pipelined client (default %d)\n"
 		"  -n ITERATIONS   samples per latency measurement instead of -t\n"
+		"  -f DIR          the Fashion-MNIST model and test set (default %s)\n"
 		"  -h              this help\n"
 		"Progress goes to stderr, the table to stdout. Exit status: 0 done,\n"
 		"1 a device, ioctl, job or result error, 2 bad usage.\n",
-		path, secs, max_clients, MAX_CLIENTS, depth);
+		path, secs, max_clients, MAX_CLIENTS, depth, fmnist_dir);
 	return 0;
 }
 
@@ -1235,11 +1423,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 
-	while ((opt = getopt_long(argc, argv, "d:t:c:q:n:h", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:c:q:n:f:h", lopts, NULL)) != -1) {
 		if (opt == 'h')
 			return usage(true);
 		if (opt == 'd')
 			path = optarg;
+		else if (opt == 'f')
+			fmnist_dir = optarg;
 		else if (opt == 't' && arg_num(optarg, 0.01, 3600, &v))
 			secs = v;
 		else if (opt == 'c' && arg_num(optarg, 1, MAX_CLIENTS, &v) && v == (int)v)
@@ -1287,13 +1477,16 @@ int main(int argc, char **argv)
 	err = err || floor_version(fd) || floor_wake(fd, false) ||
 	      floor_wake(fd, true) || floor_u() || bench_rt(fd, NOP) ||
 	      bench_rt(fd, NET) ||
-	      bench_bo(fd) || bench_submit_size(fd) ||
+	      bench_bo(fd) || bench_submit_size(fd) || bench_submit_count(fd) ||
 	      bench_ops(fd, lim.max_stream_work);
 	for (int kind = NOP; kind <= NET; kind++)
 		for (int dep = 1; dep <= depth; dep = dep < depth ? depth : dep + 1)
 			for (int n = 1; n <= max_clients && !err; n++)
 				err = bench_clients(kind, n, dep);
-	err = err || bench_files();
+	err = err || bench_files() || bench_fmnist();
+	floors_again = true;
+	err = err || floor_version(fd) || floor_wake(fd, false) ||
+	      floor_wake(fd, true);
 	close(fd);
 	if (nrows)
 		print_table();
