@@ -1339,6 +1339,14 @@ TEST_F_TIMEOUT(job, results_last_retired, 240)
 	for (int t = 0; t < 1000 && tj_poll(self->fd, a.id, &w) == -ETIME; t++)
 		usleep(10000);
 	EXPECT_EQ(0, tj_poll(self->fd, a.id, &w));
+	/*
+	 * Jobs retire when the scheduler frees them, after their fences
+	 * signalled: until the last ones have, the ring still holds older
+	 * ones. The newest one that must be dropped goes once they all have.
+	 */
+	for (int t = 0; t < 1000 &&
+	     !tj_poll(self->fd, ids[LATER - kept], NULL); t++)
+		usleep(10000);
 	for (int k = 0; k < LATER; k++) {
 		int want = k >= LATER - (int)kept + 1 ? 0 : -ENOENT;
 
