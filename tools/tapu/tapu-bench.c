@@ -1116,6 +1116,17 @@ static int bench_submit_count(int fd)
 	return err ? -1 : 0;
 }
 
+/* Fairness: the least and most of @n clients' @done, over their mean. */
+static void note_shares(struct row *r, int n, uint64_t done, uint64_t least,
+			uint64_t most)
+{
+	if (n > 1 && done)
+		snprintf(r->notes + strlen(r->notes),
+			 sizeof(r->notes) - strlen(r->notes),
+			 ", shares %.2f-%.2fx", (double)least * n / done,
+			 (double)most * n / done);
+}
+
 /* Throughput: clients, each a thread with its own file, in a loop. */
 struct client {
 	pthread_t thr;
@@ -1205,33 +1216,135 @@ static int bench_clients(enum kind kind, int n, int dep)
 		 (unsigned long long)(cycles / (done ? done : 1)), used,
 		 used > 1 ? "s" : "", 100 * idle / ((double)used * (end - start)),
 		 fmt_ns(idle > 0 ? idle / (done ? done : 1) : 0, gap));
-	/* Fairness: each client's jobs over the mean of all clients'. */
-	if (n > 1 && done)
-		snprintf(r->notes + strlen(r->notes),
-			 sizeof(r->notes) - strlen(r->notes),
-			 ", shares %.2f-%.2fx", (double)least * n / done,
-			 (double)most * n / done);
+	note_shares(r, n, done, least, most);
 	return 0;
 }
 
 /*
+ * The floor of many clients: pairs of threads, one sending DEPTH bytes
+ * ahead through a pipe and the other echoing each back through another,
+ * as a client keeps DEPTH jobs in flight and is woken by their ends. What
+ * this machine loses with many threads, without the device.
+ */
+struct echo {
+	pthread_t thr[2];
+	pthread_barrier_t *bar;
+	int fds[2][2], err;
+	uint64_t done;
+};
+
+static void *echo_back(void *arg)
+{
+	struct echo *e = arg;
+	char c;
+
+	pthread_barrier_wait(e->bar);
+	while (read(e->fds[0][0], &c, 1) == 1 && c)
+		if (write(e->fds[1][1], &c, 1) != 1)
+			break;
+	return NULL;
+}
+
+static void *echo_send(void *arg)
+{
+	struct echo *e = arg;
+	int64_t end;
+	int inflight = 0;
+	char c = 1;
+
+	pthread_barrier_wait(e->bar);
+	end = now_ns() + (int64_t)(secs * 1e9);
+	while (!e->err && (inflight || now_ns() < end)) {
+		if (inflight < depth && now_ns() < end) {
+			e->err = write(e->fds[0][1], &c, 1) != 1;
+			inflight++;
+			continue;
+		}
+		e->err = read(e->fds[1][0], &c, 1) != 1;
+		inflight--;
+		e->done++;
+	}
+	c = 0;	/* the echoing thread ends */
+	if (write(e->fds[0][1], &c, 1) != 1)
+		e->err = 1;
+	return NULL;
+}
+
+static int floor_echo(int n)
+{
+	static struct echo e[MAX_CLIENTS];
+	uint64_t done = 0, least = UINT64_MAX, most = 0;
+	pthread_barrier_t bar;
+	int err = 0, i;
+	struct row *r;
+
+	progress("floor: pipe echo, %d thread pair%s, %d in flight each", n,
+		 n > 1 ? "s" : "", depth);
+	pthread_barrier_init(&bar, NULL, 2 * n);
+	for (i = 0; i < n; i++) {
+		e[i] = (struct echo){ .bar = &bar };
+		if (pipe(e[i].fds[0]) || pipe(e[i].fds[1]) ||
+		    pthread_create(&e[i].thr[0], NULL, echo_send, &e[i]) ||
+		    pthread_create(&e[i].thr[1], NULL, echo_back, &e[i])) {
+			/* The barrier waits for 2n threads: cannot recover. */
+			fprintf(stderr, "%s: echo set-up failed\n", prog);
+			exit(1);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(e[i].thr[0], NULL);
+		pthread_join(e[i].thr[1], NULL);
+		for (int k = 0; k < 4; k++)
+			close(e[i].fds[k / 2][k % 2]);
+		err |= e[i].err;
+		done += e[i].done;
+		least = e[i].done < least ? e[i].done : least;
+		most = e[i].done > most ? e[i].done : most;
+	}
+	pthread_barrier_destroy(&bar);
+	if (err)
+		return -1;
+	r = row_add("floor: pipe echo, %d pair%s x %d in flight", n,
+		    n > 1 ? "s" : "", depth);
+	r->rate = done / secs;
+	snprintf(r->notes, sizeof(r->notes), "%llu echoes",
+		 (unsigned long long)done);
+	note_shares(r, n, done, least, most);
+	return 0;
+}
+
+/* Each of @n rows from @first on, the @step-th, beside the best of them. */
+static void rows_vs_peak(int first, int n, int step)
+{
+	double peak = 0;
+
+	for (int i = 0; i < n; i++)
+		if (rows[first + i * step].rate > peak)
+			peak = rows[first + i * step].rate;
+	for (int i = 0; i < n && peak; i++) {
+		struct row *r = &rows[first + i * step];
+
+		snprintf(r->notes + strlen(r->notes),
+			 sizeof(r->notes) - strlen(r->notes),
+			 ", %.2fx the peak", r->rate / peak);
+	}
+}
+
+/*
  * Many files: NOP jobs with DEPTH in flight from 1 to MAX_CLIENTS files,
- * each row's rate beside the best of the sweep.
+ * each beside the pipe echo floor of as many thread pairs, and each rate
+ * beside the best of its sweep.
  */
 static int bench_files(void)
 {
-	int first = nrows, err = 0;
-	double peak = 0;
+	int first = nrows, err = 0, n, steps = 0;
 
-	for (int n = 1; n <= MAX_CLIENTS && !err; n *= 4) {
-		err = bench_clients(NOP, n, depth);
-		if (!err && rows[nrows - 1].rate > peak)
-			peak = rows[nrows - 1].rate;
+	for (n = 1; n <= MAX_CLIENTS && !err; n *= 4, steps++)
+		err = floor_echo(n) || bench_clients(NOP, n, depth);
+	if (!err) {
+		rows_vs_peak(first, steps, 2);
+		rows_vs_peak(first + 1, steps, 2);
 	}
-	for (int i = first; i < nrows && peak; i++)
-		snprintf(rows[i].notes + strlen(rows[i].notes),
-			 sizeof(rows[i].notes) - strlen(rows[i].notes),
-			 ", %.2fx the peak", rows[i].rate / peak);
 	return err;
 }
 
@@ -1343,11 +1456,12 @@ static int usage(bool full)
 		"job at a time and DEPTH jobs in flight, with the share of time the\n"
 		"cores they can use sat idle, the idle time per job and each\n"
 		"client's share of the jobs; NOP jobs/s from 1, 4, 16 and 64 files\n"
-		"against the best of them; the Fashion-MNIST test set through\n"
-		"tapu-run on the device and on the CPU, end to end (if DIR holds\n"
-		"fmnist_int8.onnx and the test set); the floors again. Results are\n"
-		"also given as ratios to the floor: absolute times of an emulator\n"
-		"only compare within a run.\n"
+		"against the best of them, each beside the floor of as many pairs\n"
+		"of threads echoing bytes through pipes; the Fashion-MNIST test set\n"
+		"through tapu-run on the device and on the CPU, end to end (if DIR\n"
+		"holds fmnist_int8.onnx and the test set); the floors again.\n"
+		"Results are also given as ratios to the floor: absolute times of\n"
+		"an emulator only compare within a run.\n"
 		"  -d DEVICE       accel device node (default %s)\n"
 		"  -t SECONDS      time per measurement (default %g)\n"
 		"  -c MAX_CLIENTS  largest number of clients (default %d, max %d)\n"
