@@ -1888,6 +1888,8 @@ TEST_F_TIMEOUT(job, unbind_with_open_file, 120)
 	ASSERT_EQ(0, tapu_ioctl(fd2, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, &e));
 	dmabuf = tj_prime_export(fd2, b.out.handle);
 	ASSERT_LE(0, dmabuf);
+	/* Unplugged before drm_sched hands a to its core, a fails too. */
+	ASSERT_LE(0, scheduled_core(client_id(fd2), a.id));
 
 	ASSERT_EQ(0, tapu_write_file(SIM_DRIVER "/unbind", "tapu-sim"));
 	EXPECT_EQ(-ENODEV, tj_query(fd2, DRM_TAPU_QUERY_LIMITS, &lim,
