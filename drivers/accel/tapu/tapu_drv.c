@@ -282,6 +282,17 @@ struct tapu_device *tapu_device_create(struct device *parent,
 	ret = tapu_kmap_init(tdev);
 	if (ret)
 		return ERR_PTR(ret);
+	/*
+	 * A per-CPU high-priority worker starts a submitted job on the
+	 * submitter's CPU, where drm_sched's own unbound ordered workqueue
+	 * wakes a worker on another CPU first. Not ordered: run_job and
+	 * free_job of a core may run at once, which drm_sched allows.
+	 */
+	tdev->submit_wq = alloc_workqueue("tapu-submit",
+					  WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	ret = tapu_drmm_wq(tdev, tdev->submit_wq);
+	if (ret)
+		return ERR_PTR(ret);
 	/* Reclaim may wait for a hung job's fence: the timeouts progress. */
 	tdev->timeout_wq = alloc_ordered_workqueue("tapu-timeout",
 						   WQ_MEM_RECLAIM);

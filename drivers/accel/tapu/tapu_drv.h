@@ -76,6 +76,8 @@ struct tapu_core {
  * @scheds: schedulers of @cores, for entity load balancing
  * @park_lock: serialises parking the schedulers (drm_sched_wqueue_stop(),
  *	drm_sched_stop()) for a file's entity teardown or a timeout
+ * @submit_wq: the schedulers' run-job and free-job work, on the CPU that
+ *	queued it
  * @timeout_wq: ordered: the cores' timeout handlers run one at a time
  * @release_wq: drops the scheduler's job references, off its workqueue
  * @lists_lock: protects @pending and @scheduled
@@ -102,6 +104,7 @@ struct tapu_device {
 	struct tapu_core *cores;
 	struct drm_gpu_scheduler **scheds;
 	struct mutex park_lock; /* one user of stopped schedulers at a time */
+	struct workqueue_struct *submit_wq;
 	struct workqueue_struct *timeout_wq;
 	struct workqueue_struct *release_wq;
 	spinlock_t lists_lock; /* protects pending, scheduled */

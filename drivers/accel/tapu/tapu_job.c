@@ -330,10 +330,10 @@ restart:
 }
 
 /*
- * free_job shares the scheduler's ordered workqueue with run_job: whatever
- * it waits for, the next job waits for too. It is annotated as fence
- * signalling, and the job's last reference, whose release calls the
- * backend's cleanup_job (vunmap or IOMMU unmap, reservation locks) and
+ * free_job shares the submit workqueue's per-CPU pool with run_job: on its
+ * CPU, whatever it waits for, the next job waits for too. It is annotated
+ * as fence signalling, and the job's last reference, whose release calls
+ * the backend's cleanup_job (vunmap or IOMMU unmap, reservation locks) and
  * frees BOs, is dropped on another workqueue.
  */
 static void tapu_job_free(struct drm_sched_job *sched_job)
@@ -381,6 +381,7 @@ int tapu_sched_init(struct tapu_device *tdev)
 	for (i = 0; i < tdev->desc.num_cores; i++) {
 		const struct drm_sched_init_args args = {
 			.ops = &tapu_sched_ops,
+			.submit_wq = tdev->submit_wq,
 			.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 			.credit_limit = max(tdev->desc.queue_depth, 1),
 			.timeout = msecs_to_jiffies(tapu_job_timeout_ms),
