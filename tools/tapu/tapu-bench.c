@@ -937,6 +937,7 @@ out:
 }
 
 static const char *const kind_name[] = { "NOP job", "net job" };
+static double submit_nop_p50;	/* the SUBMIT ioctl of a NOP job one at a time */
 
 /* Submit+wait round trips of one job at a time. */
 static int bench_rt(int fd, enum kind kind)
@@ -965,7 +966,9 @@ static int bench_rt(int fd, enum kind kind)
 	if (err)
 		return -1;
 	snprintf(name, sizeof(name), "submit ioctl alone, %s", kind_name[kind]);
-	row_samples(&sub, name);
+	r = row_samples(&sub, name);
+	if (kind == NOP)
+		submit_nop_p50 = r->p50;
 	snprintf(name, sizeof(name), "job time on the core, %s", kind_name[kind]);
 	row_samples(&core, name);
 	snprintf(name, sizeof(name), "submit+wait round trip, %s", kind_name[kind]);
@@ -1114,6 +1117,66 @@ static int bench_submit_count(int fd)
 	}
 	work_fini(&w);
 	return err ? -1 : 0;
+}
+
+/*
+ * The SUBMIT ioctl of an empty job that waits for the network job
+ * submitted before it, so that the ioctl's time does not hold the empty
+ * job's start on the CPU that submitted it: what is left is the submission
+ * path and the scheduler's look at the job's dependency.
+ */
+static int bench_submit_held(int fd)
+{
+	struct drm_syncobj_create c = { 0 };
+	struct drm_tapu_wait_job r;
+	struct samples t = { 0 };
+	struct work nop, net;
+	struct row *row;
+	int64_t end, t0;
+	uint64_t id;
+	int err;
+
+	progress("submit ioctl, NOP job held by a net job");
+	err = work_init(&nop, NOP, fd) || work_init(&net, NET, fd) ||
+	      xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &c, "SYNCOBJ_CREATE");
+	for (end = deadline(); !err && more(&t, end);) {
+		struct drm_tapu_sync in = { .handle = c.handle };
+		struct drm_tapu_submit held = {
+			.cmdstream = net.stream, .bo_count = net.nbos,
+			.bos = (uintptr_t)net.list, .out_sync = c.handle,
+			.priority = DRM_TAPU_PRIO_NORMAL,
+		};
+
+		err = xioctl(fd, DRM_IOCTL_TAPU_SUBMIT, &held, "SUBMIT");
+		if (err)
+			break;
+		held = (struct drm_tapu_submit){
+			.cmdstream = nop.stream, .in_syncs = (uintptr_t)&in,
+			.in_sync_count = 1, .priority = DRM_TAPU_PRIO_NORMAL,
+		};
+		t0 = now_ns();
+		err = xioctl(fd, DRM_IOCTL_TAPU_SUBMIT, &held, "SUBMIT");
+		t0 = now_ns() - t0;
+		id = held.job_id;
+		err = err || sample(&t, t0) || job_wait(&nop, id, &r);
+	}
+	if (c.handle) {
+		struct drm_syncobj_destroy d = { .handle = c.handle };
+
+		ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
+	}
+	work_fini(&nop);
+	work_fini(&net);
+	if (err) {
+		free(t.v);
+		return -1;
+	}
+	row = row_samples(&t, "submit ioctl alone, NOP job behind a net job");
+	if (submit_nop_p50)
+		snprintf(row->notes + strlen(row->notes),
+			 sizeof(row->notes) - strlen(row->notes),
+			 ", %.2fx the NOP job's", row->p50 / submit_nop_p50);
+	return 0;
 }
 
 /* Fairness: the least and most of @n clients' @done, over their mean. */
@@ -1448,7 +1511,9 @@ static int usage(bool full)
 		"bare ioctls and the pipe wake: the least an empty job can take;\n"
 		"submit+wait round trip of an empty (NOP) job, also over U, and of\n"
 		"a small network (28x28x1 int8 -> CONV2D 3x3x8 -> RELU -> MAXPOOL\n"
-		"2x2 -> FC 10, checked against a CPU reference); BO\n"
+		"2x2 -> FC 10, checked against a CPU reference); the SUBMIT ioctl\n"
+		"of a NOP job that waits for a net job, so cannot start within\n"
+		"it; BO\n"
 		"create+mmap+close rate; the SUBMIT ioctl of an empty job on one\n"
 		"BO of 4 KiB and of 256 MiB, mmapped and not, and on 1 to 64 BOs\n"
 		"and in-syncs; each op's rate on a core beside a C loop; jobs/s\n"
@@ -1590,7 +1655,7 @@ int main(int argc, char **argv)
 	}
 	err = err || floor_version(fd) || floor_wake(fd, false) ||
 	      floor_wake(fd, true) || floor_u() || bench_rt(fd, NOP) ||
-	      bench_rt(fd, NET) ||
+	      bench_rt(fd, NET) || bench_submit_held(fd) ||
 	      bench_bo(fd) || bench_submit_size(fd) || bench_submit_count(fd) ||
 	      bench_ops(fd, lim.max_stream_work);
 	for (int kind = NOP; kind <= NET; kind++)
