@@ -283,10 +283,11 @@ struct tapu_device *tapu_device_create(struct device *parent,
 	if (ret)
 		return ERR_PTR(ret);
 	/*
-	 * A per-CPU high-priority worker starts a submitted job on the
-	 * submitter's CPU, where drm_sched's own unbound ordered workqueue
-	 * wakes a worker on another CPU first. Not ordered: run_job and
-	 * free_job of a core may run at once, which drm_sched allows.
+	 * A per-CPU high-priority worker mostly starts a submitted job on
+	 * the submitter's CPU, where drm_sched's own unbound ordered
+	 * workqueue may wake a worker on another CPU first. Not ordered:
+	 * run_job and free_job of a core may run at once, which drm_sched
+	 * allows. The per-CPU pool is shared: run_job is kept short.
 	 */
 	tdev->submit_wq = alloc_workqueue("tapu-submit",
 					  WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);

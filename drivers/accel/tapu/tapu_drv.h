@@ -76,8 +76,7 @@ struct tapu_core {
  * @scheds: schedulers of @cores, for entity load balancing
  * @park_lock: serialises parking the schedulers (drm_sched_wqueue_stop(),
  *	drm_sched_stop()) for a file's entity teardown or a timeout
- * @submit_wq: the schedulers' run-job and free-job work, on the CPU that
- *	queued it
+ * @submit_wq: the schedulers' run-job and free-job work, per CPU
  * @timeout_wq: ordered: the cores' timeout handlers run one at a time
  * @release_wq: drops the scheduler's job references, off its workqueue
  * @lists_lock: protects @pending and @scheduled

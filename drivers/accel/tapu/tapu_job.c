@@ -330,9 +330,10 @@ restart:
 }
 
 /*
- * free_job shares the submit workqueue's per-CPU pool with run_job: on its
- * CPU, whatever it waits for, the next job waits for too. It is annotated
- * as fence signalling, and the job's last reference, whose release calls
+ * free_job shares the submit workqueue's per-CPU pool with run_job, and
+ * under memory pressure one rescuer runs every core's work in turn: it must
+ * not block, and it is cheap, so as not to delay the next run_job on its
+ * CPU. It is annotated as fence signalling, and the job's last reference, whose release calls
  * the backend's cleanup_job (vunmap or IOMMU unmap, reservation locks) and
  * frees BOs, is dropped on another workqueue.
  */
@@ -407,6 +408,8 @@ void tapu_sched_fini(struct drm_device *drm, void *data)
 
 	for (i = 0; i < tdev->desc.num_cores; i++)
 		drm_sched_fini(&tdev->cores[i].sched);
+	/* The cores go before the workqueue: no work of theirs may be left. */
+	flush_workqueue(tdev->submit_wq);
 }
 
 int tapu_file_sched_init(struct tapu_file *tfile)
