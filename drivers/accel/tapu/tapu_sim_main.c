@@ -37,7 +37,10 @@ MODULE_PARM_DESC(num_cores, "Number of simulated cores (1-16)");
 /* Jobs a core accepts at once: the next one is there when one ends. */
 #define TAPU_SIM_QUEUE_DEPTH	2
 
-/* Faults debugfs can inject into the next job a core starts. */
+/*
+ * Faults debugfs can inject into the next job handed to a core, not one
+ * handed over again after a reset.
+ */
 enum tapu_sim_fault {
 	TAPU_SIM_FAULT_NONE,
 	TAPU_SIM_FAULT_HANG,
@@ -85,7 +88,7 @@ struct tapu_sim_slot {
  * @lock: protects @slots, @queued, @done, @acked, @busy, @started and
  *	writes of @ctx.stop
  * @slots: jobs accepted and not yet acknowledged, by sequence number
- *	modulo %TAPU_SIM_QUEUE_DEPTH
+ *	modulo %TAPU_SIM_QUEUE_DEPTH; an acknowledged one's @job is NULL
  * @queued: jobs accepted
  * @done: jobs finished, in order; the next one runs
  * @acked: finished jobs the interrupt reported
@@ -112,7 +115,8 @@ struct tapu_sim_core {
  * @tdev: TAPU device
  * @wq: runs the cores' executions
  * @inline_work: work of the longest job that runs in run_job
- * @fault_lock: protects @next_fault, @stall_seq and @release_seq writes
+ * @fault_lock: protects @next_fault, @stall_seq and @release_seq writes;
+ *	taken inside a core's IRQ-safe lock
  * @next_fault: fault for the next job started
  * @stall_seq: @release_seq when the stall fault was armed
  * @release_seq: counts "release" writes
@@ -159,6 +163,7 @@ static void tapu_sim_irq(struct irq_work *irq)
 			slot = tapu_sim_slot(sc, sc->acked);
 			tapu_core_job_done(sc->core, slot->status,
 					   slot->cycles);
+			slot->job = NULL;
 		}
 	}
 }
@@ -298,21 +303,24 @@ static void tapu_sim_run_job(struct tapu_core *core, struct tapu_job *job)
 	struct tapu_sim *sim = tapu_device_priv(tapu_core_device(core));
 	struct tapu_sim_core *sc = tapu_sim_core(core);
 	struct tapu_sim_slot *slot;
-	enum tapu_sim_fault fault;
-	unsigned int stall_seq;
 	bool start;
 
-	scoped_guard(spinlock, &sim->fault_lock) {
-		fault = sim->next_fault;
-		stall_seq = sim->stall_seq;
-		sim->next_fault = TAPU_SIM_FAULT_NONE;
-	}
 	scoped_guard(spinlock_irqsave, &sc->lock) {
 		/* The core's credit limit keeps a free slot. */
 		slot = tapu_sim_slot(sc, sc->queued);
-		slot->job = job;
-		slot->fault = fault;
-		slot->stall_seq = stall_seq;
+		/*
+		 * Handed over again after a reset, in the slot the reset
+		 * forgot it in, a job keeps its own fault: the armed one is
+		 * for the next new job.
+		 */
+		if (slot->job != job) {
+			spin_lock(&sim->fault_lock);
+			slot->job = job;
+			slot->fault = sim->next_fault;
+			slot->stall_seq = sim->stall_seq;
+			sim->next_fault = TAPU_SIM_FAULT_NONE;
+			spin_unlock(&sim->fault_lock);
+		}
 		sc->queued++;
 		start = !sc->busy;
 		sc->busy = true;
@@ -406,7 +414,7 @@ static int fault_inject_show(struct seq_file *m, void *unused)
 
 	enum tapu_sim_fault fault;
 
-	scoped_guard(spinlock, &sim->fault_lock)
+	scoped_guard(spinlock_irq, &sim->fault_lock)
 		fault = sim->next_fault;
 	seq_printf(m, "%s\n", tapu_sim_fault_names[fault]);
 	return 0;
@@ -431,7 +439,7 @@ static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
 	buf[len] = '\0';
 
 	if (sysfs_streq(buf, TAPU_SIM_RELEASE)) {
-		scoped_guard(spinlock, &sim->fault_lock) {
+		scoped_guard(spinlock_irq, &sim->fault_lock) {
 			WRITE_ONCE(sim->release_seq, sim->release_seq + 1);
 			/* A stall no job has taken yet is cancelled. */
 			if (sim->next_fault == TAPU_SIM_FAULT_STALL)
@@ -443,7 +451,7 @@ static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
 	fault = sysfs_match_string(tapu_sim_fault_names, buf);
 	if (fault < 0)
 		return fault;
-	scoped_guard(spinlock, &sim->fault_lock) {
+	scoped_guard(spinlock_irq, &sim->fault_lock) {
 		sim->next_fault = fault;
 		sim->stall_seq = sim->release_seq;
 	}

@@ -1839,6 +1839,49 @@ TEST_F_TIMEOUT(job, hang_fails_job_queued_behind, 90)
 		ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
+/*
+ * A job queued behind a hung one on its core is handed to the core again
+ * after the reset with no fault of its own, and runs; a fault armed
+ * meanwhile goes to the next new job. Before the simulator told a job
+ * handed over again from a new one, the queued job took that fault.
+ */
+TEST_F_TIMEOUT(job, reset_keeps_fault_for_new_job, 90)
+{
+	struct drm_tapu_wait_job w;
+	struct tj_job a, b, c;
+	char buf[32];
+	int core;
+
+	if (!has_faults())
+		SKIP(return, TJ_NO_FAULTS);
+	ASSERT_EQ(0, tj_job_init(self->fd, &a, 4096, 107));
+	ASSERT_EQ(0, tj_job_init(self->fd, &b, 4096, 108));
+	ASSERT_EQ(0, tj_job_init(self->fd, &c, 4096, 109));
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "hang"));
+	ASSERT_EQ(0, tj_job_submit(&a));
+	/* The entity keeps to a's core while a is not done. */
+	ASSERT_EQ(0, tj_job_submit(&b));
+	core = scheduled_core(self->client, a.id);
+	ASSERT_LE(0, core);
+	ASSERT_EQ(core, scheduled_core(self->client, b.id));
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "error"));
+	ASSERT_EQ(0, tapu_wait(self->fd, a.id, 30000, &w));
+	EXPECT_EQ(-ETIMEDOUT, w.error);
+	ASSERT_EQ(0, tapu_wait(self->fd, b.id, 30000, &w));
+	EXPECT_EQ(0, w.error);
+	EXPECT_EQ(0, tj_check(b.out.map, b.n, b.seed));
+	ASSERT_LT(0, tapu_debugfs_read("fault_inject", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "error", 5));
+	ASSERT_EQ(0, tj_job_submit(&c));
+	ASSERT_EQ(0, tapu_wait(self->fd, c.id, 30000, &w));
+	EXPECT_EQ(-EIO, w.error);
+	tj_job_fini(&a);
+	tj_job_fini(&b);
+	tj_job_fini(&c);
+	for (int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tj_run_one(self->fd));
+}
+
 /* ---- Unbind ---- */
 
 #define SIM_DRIVER	"/sys/bus/platform/drivers/tapu-sim"
