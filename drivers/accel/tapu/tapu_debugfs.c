@@ -48,19 +48,21 @@ static int cores_show(struct seq_file *m, void *unused)
 
 	for (i = 0; i < tdev->desc.num_cores; i++) {
 		struct tapu_core *core = &tdev->cores[i];
+		u64 jobs, busy_ns;
 		bool busy;
-		u64 jobs;
 		u32 resets;
 
 		spin_lock_irq(&core->lock);
 		busy = core->count;
 		jobs = core->jobs_done;
 		resets = core->resets;
+		busy_ns = core->busy_ns;
 		spin_unlock_irq(&core->lock);
 		/* load: the drm_sched score that balances the entities */
-		seq_printf(m, "core%u: state=%s jobs=%llu resets=%u load=%d\n",
+		seq_printf(m,
+			   "core%u: state=%s jobs=%llu resets=%u load=%d busy_ns=%llu\n",
 			   i, busy ? "busy" : "idle", jobs, resets,
-			   atomic_read(core->sched.score));
+			   atomic_read(core->sched.score), busy_ns);
 	}
 	return 0;
 }

@@ -50,6 +50,7 @@ extern unsigned int tapu_job_timeout_ms;
  * @fence_seqno: last hardware fence sequence number
  * @jobs_done: jobs completed (debugfs)
  * @resets: resets after a hang (debugfs)
+ * @busy_ns: completed jobs' times on the core (debugfs)
  * @priv: backend data
  */
 struct tapu_core {
@@ -65,6 +66,7 @@ struct tapu_core {
 	u64 fence_seqno;
 	u64 jobs_done;
 	u32 resets;
+	u64 busy_ns;
 	void *priv;
 };
 

@@ -127,6 +127,7 @@ static void tapu_core_finish_locked(struct tapu_core *core, int error,
 	}
 	job->cycles = cycles;
 	core->jobs_done++;
+	core->busy_ns += job->end_ns - job->start_ns;
 	/* Before the fence: fdinfo read after a wait must count the job. */
 	atomic64_add(job->end_ns - job->start_ns, &job->tfile->busy_ns);
 	atomic64_add(cycles, &job->tfile->cycles);

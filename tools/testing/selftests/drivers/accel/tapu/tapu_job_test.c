@@ -102,6 +102,21 @@ static bool client_gone(unsigned long long client)
 	return false;
 }
 
+/* Polls up to 10 s until no job of any client is pending or scheduled. */
+static bool device_idle(void)
+{
+	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
+	char buf[256];
+
+	do {
+		if (tapu_debugfs_read("pending", buf, sizeof(buf)) == 0 &&
+		    tapu_debugfs_read("scheduled", buf, sizeof(buf)) == 0)
+			return true;
+		usleep(10000);
+	} while (tapu_now_ns() < end);
+	return false;
+}
+
 /*
  * The core of scheduled job @job of @client, polling up to 10 s for it to
  * be scheduled; -1 if it is not.
@@ -146,7 +161,7 @@ static bool waits_behind(unsigned long long client, uint64_t a, uint64_t b)
 struct core {
 	unsigned int idx;
 	char state[16];
-	unsigned long long jobs, resets;
+	unsigned long long jobs, resets, busy_ns;
 	int load;
 };
 
@@ -161,21 +176,24 @@ static int cores_read(struct core *c)
 	for (line = strtok_r(buf, "\n", &save); line && n < MAX_CORES;
 	     line = strtok_r(NULL, "\n", &save))
 		if (sscanf(line,
-			   "core%u: state=%15[a-z] jobs=%llu resets=%llu load=%d",
+			   "core%u: state=%15[a-z] jobs=%llu resets=%llu load=%d busy_ns=%llu",
 			   &c[n].idx, c[n].state, &c[n].jobs, &c[n].resets,
-			   &c[n].load) == 5)
+			   &c[n].load, &c[n].busy_ns) == 6)
 			n++;
 	return n;
 }
 
-static unsigned long long cores_sum(bool resets)
+enum core_count { CORE_JOBS, CORE_RESETS, CORE_BUSY_NS };
+
+static unsigned long long cores_sum(enum core_count what)
 {
 	struct core c[MAX_CORES];
 	unsigned long long sum = 0;
 	int n = cores_read(c);
 
 	for (int i = 0; i < n; i++)
-		sum += resets ? c[i].resets : c[i].jobs;
+		sum += what == CORE_RESETS ? c[i].resets :
+		       what == CORE_BUSY_NS ? c[i].busy_ns : c[i].jobs;
 	return sum;
 }
 
@@ -940,13 +958,13 @@ static void fault(struct __test_metadata *_metadata, JOB_DATA *self,
 
 TEST_F_TIMEOUT(job, fault_hang, 90)
 {
-	unsigned long long resets = cores_sum(true);
+	unsigned long long resets = cores_sum(CORE_RESETS);
 	struct drm_tapu_wait_job w;
 
 	if (!has_faults())
 		SKIP(return, TJ_NO_FAULTS);
 	fault(_metadata, self, "hang", -ETIMEDOUT, &w);
-	EXPECT_LT(resets, cores_sum(true));
+	EXPECT_LT(resets, cores_sum(CORE_RESETS));
 }
 
 TEST_F_TIMEOUT(job, fault_error, 90)
@@ -969,7 +987,7 @@ TEST_F_TIMEOUT(job, fault_drop_irq, 90)
 
 TEST_F_TIMEOUT(job, fault_slow, 90)
 {
-	unsigned long long resets = cores_sum(true);
+	unsigned long long resets = cores_sum(CORE_RESETS);
 	struct drm_tapu_wait_job w;
 
 	if (!has_faults())
@@ -977,7 +995,7 @@ TEST_F_TIMEOUT(job, fault_slow, 90)
 	fault(_metadata, self, "slow", 0, &w);
 	/* Ran well past the timeout, yet neither failed nor reset. */
 	EXPECT_LE(2ULL * self->lim.job_timeout_ms * 1000000, w.duration_ns);
-	EXPECT_EQ(resets, cores_sum(true));
+	EXPECT_EQ(resets, cores_sum(CORE_RESETS));
 }
 
 /*
@@ -987,7 +1005,7 @@ TEST_F_TIMEOUT(job, fault_slow, 90)
  */
 TEST_F_TIMEOUT(job, fault_loop_no_waiter, 180)
 {
-	unsigned long long resets = cores_sum(true), hangs = 0;
+	unsigned long long resets = cores_sum(CORE_RESETS), hangs = 0;
 	int h = tj_syncobj_new(self->fd);
 	struct tj_job j;
 
@@ -1022,7 +1040,7 @@ TEST_F_TIMEOUT(job, fault_loop_no_waiter, 180)
 			EXPECT_EQ(0, tj_check(j.out.map, j.n, j.seed));
 		hangs += hang;
 	}
-	EXPECT_EQ(resets + hangs, cores_sum(true));
+	EXPECT_EQ(resets + hangs, cores_sum(CORE_RESETS));
 	tj_job_fini(&j);
 	tj_syncobj_free(self->fd, h);
 	for (int k = 0; k < 4; k++)
@@ -1036,7 +1054,7 @@ TEST_F_TIMEOUT(job, fault_loop_no_waiter, 180)
 TEST_F_TIMEOUT(job, hang_with_queued_jobs, 120)
 {
 	enum { FILES = 4, PER = 3 };
-	unsigned long long resets = cores_sum(true);
+	unsigned long long resets = cores_sum(CORE_RESETS);
 	struct tj_job hung, jobs[FILES][PER];
 	struct drm_tapu_wait_job w;
 	int fds[FILES];
@@ -1066,7 +1084,7 @@ TEST_F_TIMEOUT(job, hang_with_queued_jobs, 120)
 		}
 		close(fds[f]);
 	}
-	EXPECT_EQ(resets + 1, cores_sum(true));
+	EXPECT_EQ(resets + 1, cores_sum(CORE_RESETS));
 	tj_job_fini(&hung);
 }
 
@@ -1578,9 +1596,11 @@ TEST_F(job, fdinfo_memory)
 
 TEST_F(job, debugfs_cores)
 {
+	unsigned long long jobs, resets, busy_ns, duration_ns = 0;
+	struct drm_tapu_wait_job w;
 	struct core c[MAX_CORES];
-	unsigned long long jobs, resets;
 	int n = cores_read(c);
+	struct tj_job j;
 
 	ASSERT_EQ(2, n);
 	for (int k = 0; k < n; k++) {
@@ -1588,12 +1608,24 @@ TEST_F(job, debugfs_cores)
 		EXPECT_TRUE(!strcmp(c[k].state, "idle") ||
 			    !strcmp(c[k].state, "busy"));
 	}
-	jobs = cores_sum(false);
-	resets = cores_sum(true);
-	for (int k = 0; k < 4; k++)
-		ASSERT_EQ(0, tj_run_one(self->fd));
-	EXPECT_LE(jobs + 4, cores_sum(false));
-	EXPECT_EQ(resets, cores_sum(true));
+	/* Jobs of earlier tests' closed files may still be on a core. */
+	ASSERT_TRUE(device_idle());
+	jobs = cores_sum(CORE_JOBS);
+	resets = cores_sum(CORE_RESETS);
+	busy_ns = cores_sum(CORE_BUSY_NS);
+	for (int k = 0; k < 4; k++) {
+		ASSERT_EQ(0, tj_job_init(self->fd, &j, 4096, 70 + k));
+		ASSERT_EQ(0, tj_job_submit(&j));
+		ASSERT_EQ(0, tapu_wait(self->fd, j.id, 30000, &w));
+		EXPECT_EQ(0, w.error);
+		duration_ns += w.duration_ns;
+		tj_job_fini(&j);
+	}
+	EXPECT_EQ(jobs + 4, cores_sum(CORE_JOBS));
+	EXPECT_EQ(resets, cores_sum(CORE_RESETS));
+	/* The cores' busy time is the jobs' times, nothing else ran. */
+	EXPECT_LT(0ULL, duration_ns);
+	EXPECT_EQ(busy_ns + duration_ns, cores_sum(CORE_BUSY_NS));
 }
 
 /* debugfs "kmapped": the BOs' kept kernel mappings, and those idle. */
