@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -125,7 +127,7 @@ static int cmp_u64(const void *a, const void *b)
 enum { R_VERSION, R_PIPE, R_SYNCOBJ, R_U, R_MAX = 64 + 4 * MAX_CLIENTS };
 
 static struct row {
-	char name[48], notes[128];
+	char name[48], notes[192];
 	double p50, p99, rate;	/* ns, ns, per second; 0: not measured */
 	bool own_ratio;		/* the notes hold its ratios, not the floors */
 } rows[R_MAX];
@@ -1190,10 +1192,60 @@ static void note_shares(struct row *r, int n, uint64_t done, uint64_t least,
 			 (double)most * n / done);
 }
 
+#define MAX_CORES	16
+static char cores_path[320];	/* the device's debugfs "cores", if readable */
+
+/* The device's debugfs "cores", as the driver names its directory. */
+static void cores_find(int fd)
+{
+	char link[256], dev[64];
+	const char *base;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return;
+	snprintf(dev, sizeof(dev), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(dev, link, sizeof(link) - 1);
+	if (n <= 0)
+		return;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	snprintf(cores_path, sizeof(cores_path),
+		 "/sys/kernel/debug/accel/%s/cores", base ? base + 1 : link);
+	if (access(cores_path, R_OK))
+		cores_path[0] = '\0';
+}
+
+/* Each core's busy_ns from debugfs into @ns: how many, 0 without debugfs. */
+static int cores_busy(uint64_t *ns)
+{
+	char buf[4096], *line, *save, *p;
+	ssize_t len;
+	int fd, n = 0;
+
+	fd = cores_path[0] ? open(cores_path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line && n < MAX_CORES;
+	     line = strtok_r(NULL, "\n", &save)) {
+		p = strstr(line, " busy_ns=");
+		if (p)
+			ns[n++] = strtoull(p + strlen(" busy_ns="), NULL, 10);
+	}
+	return n;
+}
+
 /* Throughput: clients, each a thread with its own file, in a loop. */
 struct client {
 	pthread_t thr;
 	pthread_barrier_t *bar;
+	uint64_t *core_busy;	/* the cores' busy_ns as the clients start */
+	int *num_cores_read;
 	enum kind kind;
 	int depth, err;
 	int64_t start, end;
@@ -1209,7 +1261,8 @@ static void *client_main(void *arg)
 	struct work w;
 
 	c->err = work_init(&w, c->kind, -1);
-	pthread_barrier_wait(c->bar);
+	if (pthread_barrier_wait(c->bar) == PTHREAD_BARRIER_SERIAL_THREAD)
+		*c->num_cores_read = cores_busy(c->core_busy);
 	c->start = now_ns();
 	end = c->start + (int64_t)(secs * 1e9);
 	while (!c->err && (head > tail || now_ns() < end)) {
@@ -1229,11 +1282,12 @@ static void *client_main(void *arg)
 
 static int bench_clients(enum kind kind, int n, int dep)
 {
+	uint64_t busy0[MAX_CORES], busy1[MAX_CORES];
 	struct client c[MAX_CLIENTS] = { 0 };
 	pthread_barrier_t bar;
 	int64_t start = INT64_MAX, end = 0;
 	uint64_t done = 0, cycles = 0, busy = 0, least = UINT64_MAX, most = 0;
-	int err = 0, i, used = n < num_cores ? n : num_cores;
+	int err = 0, i, used = n < num_cores ? n : num_cores, ncores = 0;
 	char gap[32];
 	double idle;
 	struct row *r;
@@ -1242,7 +1296,9 @@ static int bench_clients(enum kind kind, int n, int dep)
 		 n > 1 ? "s" : "", dep);
 	pthread_barrier_init(&bar, NULL, n);
 	for (i = 0; i < n; i++) {
-		c[i] = (struct client){ .bar = &bar, .kind = kind, .depth = dep };
+		c[i] = (struct client){ .bar = &bar, .kind = kind, .depth = dep,
+					.core_busy = busy0,
+					.num_cores_read = &ncores };
 		if (pthread_create(&c[i].thr, NULL, client_main, &c[i]))
 			break;
 	}
@@ -1264,6 +1320,8 @@ static int bench_clients(enum kind kind, int n, int dep)
 	pthread_barrier_destroy(&bar);
 	if (err)
 		return -1;
+	if (ncores && cores_busy(busy1) != ncores)
+		ncores = 0;
 	r = row_add("%ss/s, %d client%s x %d in flight", kind_name[kind], n,
 		    n > 1 ? "s" : "", dep);
 	r->rate = end > start ? 1e9 * (double)done / (end - start) : 0;
@@ -1280,6 +1338,12 @@ static int bench_clients(enum kind kind, int n, int dep)
 		 used > 1 ? "s" : "", 100 * idle / ((double)used * (end - start)),
 		 fmt_ns(idle > 0 ? idle / (done ? done : 1) : 0, gap));
 	note_shares(r, n, done, least, most);
+	/* Each core's idle share of the run, from its debugfs busy time. */
+	for (i = 0; i < ncores && end > start; i++)
+		snprintf(r->notes + strlen(r->notes),
+			 sizeof(r->notes) - strlen(r->notes), "%s%.1f%%",
+			 i ? "/" : ", idle per core ",
+			 100 * (1 - (double)(busy1[i] - busy0[i]) / (end - start)));
 	return 0;
 }
 
@@ -1519,8 +1583,9 @@ static int usage(bool full)
 		"and in-syncs; each op's rate on a core beside a C loop; jobs/s\n"
 		"with 1..MAX_CLIENTS clients (threads, each with its own file) one\n"
 		"job at a time and DEPTH jobs in flight, with the share of time the\n"
-		"cores they can use sat idle, the idle time per job and each\n"
-		"client's share of the jobs; NOP jobs/s from 1, 4, 16 and 64 files\n"
+		"cores they can use sat idle, the idle time per job, each\n"
+		"client's share of the jobs and, where debugfs is readable, each\n"
+		"core's idle share; NOP jobs/s from 1, 4, 16 and 64 files\n"
 		"against the best of them, each beside the floor of as many pairs\n"
 		"of threads echoing bytes through pipes; the Fashion-MNIST test set\n"
 		"through tapu-run on the device and on the CPU, end to end (if DIR\n"
@@ -1636,6 +1701,7 @@ int main(int argc, char **argv)
 				     (uintptr_t)&lim, 0, 0 };
 	err = err || xioctl(fd, DRM_IOCTL_TAPU_QUERY, &q, "QUERY");
 	num_cores = err ? 1 : (int)dev.num_cores;
+	cores_find(fd);
 	if (!err && (uint32_t)depth > lim.max_jobs_in_flight) {
 		fprintf(stderr, "%s: -q %d above the device's %u jobs in flight\n",
 			prog, depth, lim.max_jobs_in_flight);
