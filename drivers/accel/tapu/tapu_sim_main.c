@@ -304,6 +304,7 @@ static void tapu_sim_run_job(struct tapu_core *core, struct tapu_job *job)
 	struct tapu_sim_core *sc = tapu_sim_core(core);
 	struct tapu_sim_slot *slot;
 	bool start;
+	u32 seq;
 
 	scoped_guard(spinlock_irqsave, &sc->lock) {
 		/* The core's credit limit keeps a free slot. */
@@ -311,9 +312,14 @@ static void tapu_sim_run_job(struct tapu_core *core, struct tapu_job *job)
 		/*
 		 * Handed over again after a reset, in the slot the reset
 		 * forgot it in, a job keeps its own fault: the armed one is
-		 * for the next new job.
+		 * for the next new job. None is handed over again after a
+		 * new one: the free slots forget the jobs left there (one the
+		 * timeout handler failed itself shifts those behind it).
 		 */
 		if (slot->job != job) {
+			for (seq = sc->queued + 1;
+			     seq - sc->acked < TAPU_SIM_QUEUE_DEPTH; seq++)
+				tapu_sim_slot(sc, seq)->job = NULL;
 			spin_lock(&sim->fault_lock);
 			slot->job = job;
 			slot->fault = sim->next_fault;

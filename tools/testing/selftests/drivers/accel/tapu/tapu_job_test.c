@@ -1871,9 +1871,24 @@ TEST_F_TIMEOUT(job, hang_fails_job_queued_behind, 90)
 		ASSERT_EQ(0, tj_run_one(self->fd));
 }
 
+/* Polls up to 10 s until the armed fault was taken by a job. */
+static bool fault_taken(void)
+{
+	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
+	char buf[32];
+
+	do {
+		if (tapu_debugfs_read("fault_inject", buf, sizeof(buf)) > 0 &&
+		    !strncmp(buf, "none", 4))
+			return true;
+		usleep(1000);
+	} while (tapu_now_ns() < end);
+	return false;
+}
+
 /*
  * A job queued behind a hung one on its core is handed to the core again
- * after the reset with no fault of its own, and runs; a fault armed
+ * after the reset with its own fault (slow), and runs; a fault armed
  * meanwhile goes to the next new job. Before the simulator told a job
  * handed over again from a new one, the queued job took that fault.
  */
@@ -1891,14 +1906,19 @@ TEST_F_TIMEOUT(job, reset_keeps_fault_for_new_job, 90)
 	ASSERT_EQ(0, tj_job_init(self->fd, &c, 4096, 109));
 	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "hang"));
 	ASSERT_EQ(0, tj_job_submit(&a));
+	ASSERT_TRUE(fault_taken());
+	/* b takes "slow": once it is gone, the simulator accepted b. */
+	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "slow"));
 	/* The entity keeps to a's core while a is not done. */
 	ASSERT_EQ(0, tj_job_submit(&b));
+	ASSERT_TRUE(fault_taken());
 	core = scheduled_core(self->client, a.id);
 	ASSERT_LE(0, core);
 	ASSERT_EQ(core, scheduled_core(self->client, b.id));
 	ASSERT_EQ(0, tapu_debugfs_write("fault_inject", "error"));
 	ASSERT_EQ(0, tapu_wait(self->fd, a.id, 30000, &w));
 	EXPECT_EQ(-ETIMEDOUT, w.error);
+	/* Slow, b still runs to its result. */
 	ASSERT_EQ(0, tapu_wait(self->fd, b.id, 30000, &w));
 	EXPECT_EQ(0, w.error);
 	EXPECT_EQ(0, tj_check(b.out.map, b.n, b.seed));
