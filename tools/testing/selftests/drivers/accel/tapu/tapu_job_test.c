@@ -102,21 +102,6 @@ static bool client_gone(unsigned long long client)
 	return false;
 }
 
-/* Polls up to 10 s until no job of any client is pending or scheduled. */
-static bool device_idle(void)
-{
-	int64_t end = tapu_deadline_ms(TJ_WAIT_MS);
-	char buf[256];
-
-	do {
-		if (tapu_debugfs_read("pending", buf, sizeof(buf)) == 0 &&
-		    tapu_debugfs_read("scheduled", buf, sizeof(buf)) == 0)
-			return true;
-		usleep(10000);
-	} while (tapu_now_ns() < end);
-	return false;
-}
-
 /*
  * The core of scheduled job @job of @client, polling up to 10 s for it to
  * be scheduled; -1 if it is not.
@@ -1609,7 +1594,7 @@ TEST_F(job, debugfs_cores)
 			    !strcmp(c[k].state, "busy"));
 	}
 	/* Jobs of earlier tests' closed files may still be on a core. */
-	ASSERT_TRUE(device_idle());
+	ASSERT_TRUE(tapu_drained(TJ_WAIT_MS));
 	jobs = cores_sum(CORE_JOBS);
 	resets = cores_sum(CORE_RESETS);
 	busy_ns = cores_sum(CORE_BUSY_NS);

@@ -638,21 +638,6 @@ static int st_core_jobs(unsigned long long *jobs)
 	return n;
 }
 
-/* Waits up to @ms until no job is pending or on a core. */
-static bool st_drained(int64_t ms)
-{
-	int64_t end = tapu_deadline_ms(ms);
-	char a[256], b[256];
-
-	do {
-		if (tapu_debugfs_read("pending", a, sizeof(a)) == 0 &&
-		    tapu_debugfs_read("scheduled", b, sizeof(b)) == 0)
-			return true;
-		usleep(20000);
-	} while (tapu_now_ns() < end);
-	return false;
-}
-
 FIXTURE(stress) {
 	int unused;
 };
@@ -746,7 +731,7 @@ TEST_F_TIMEOUT(stress, hostile_clients, 300)
 	 * The files are closed; what they left on the cores finishes or is
 	 * reset as hung (33 job timeouts at most).
 	 */
-	EXPECT_TRUE(st_drained(60000));
+	EXPECT_TRUE(tapu_drained(60000));
 	/*
 	 * A known job on every core: one held on a core, then one per other
 	 * core from new files, which the load balancing sends to the idle

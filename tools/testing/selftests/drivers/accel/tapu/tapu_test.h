@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -182,6 +183,21 @@ static inline int tapu_debugfs_read(const char *name, char *buf, size_t len)
 		return -errno;
 	buf[n] = '\0';
 	return n;
+}
+
+/* Polls up to @ms until no job is pending or on a core (debugfs lists). */
+static inline bool tapu_drained(int64_t ms)
+{
+	int64_t end = tapu_deadline_ms(ms);
+	char buf[256];
+
+	do {
+		if (tapu_debugfs_read("pending", buf, sizeof(buf)) == 0 &&
+		    tapu_debugfs_read("scheduled", buf, sizeof(buf)) == 0)
+			return true;
+		usleep(10000);
+	} while (tapu_now_ns() < end);
+	return false;
 }
 
 #endif /* __TAPU_TEST_H__ */
